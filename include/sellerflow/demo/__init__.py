@@ -1,0 +1,1 @@
+"""`make demo`: start the emulators and Airflow, configure accounts, run the pipeline once, print a summary."""

@@ -1,0 +1,225 @@
+"""`python -m sellerflow.demo up`: the demo on built-in data (run by `make demo` after the environment is set up).
+
+Steps: build the demo world for the emulators (once), start the emulators and Airflow's four
+components (each tracked by a PID file under .sellerflow/run), migrate the warehouse, register
+the demo accounts as Airflow connections, trigger the extract DAGs, wait for them and for the
+dbt DAG they schedule, and print where to look and what landed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from sellerflow.demo.airflow_api import AirflowAPI, admin_password
+from sellerflow.demo.summary import render, table_counts
+from sellerflow.orchestration.accounts import source_of
+
+ROOT = Path(os.environ.get("SELLERFLOW_ROOT", Path(__file__).resolve().parents[3]))
+SERVICE = str(ROOT / "scripts" / "service.sh")
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+EXTRACT_DAGS = ("extract_onec",)
+TRANSFORM_DAG = "transform_dbt"
+DEMO_SCENARIO = ("--seed", "42", "--days", "30", "--orders-per-day", "200")
+POOLS = {
+    "onec": (2, "1C OData servers are slow: at most 2 parallel requests per installation"),
+    "ozon": (4, "Ozon Seller API calls"),
+    "wildberries": (4, "Wildberries API calls"),
+    "yandex_market": (2, "Yandex Market caps parallel requests per resource"),
+    "megamarket": (2, "Megamarket merchant API calls"),
+}
+
+
+def step(message: str) -> None:
+    """One progress line."""
+    print(f"[demo] {message}", flush=True)
+
+
+def world_dir() -> Path:
+    """Where the emulators' world (world.sqlite, ground_truth.json, accounts.json) lives."""
+    return Path(os.environ.get("SELLERFLOW_WORLD_DIR", ROOT / ".sellerflow" / "world"))
+
+
+def ensure_world() -> Path:
+    """Generate the demo scenario once; later runs reuse it (the emulators keep their state in it)."""
+    out = world_dir()
+    if (out / "world.sqlite").exists():
+        step(f"emulator world: reusing {out}")
+        return out
+    step(f"emulator world: generating scenario {' '.join(DEMO_SCENARIO)} into {out}")
+    subprocess.run(
+        [sys.executable, "-m", "sellerflow.emulators", "scenario", *DEMO_SCENARIO, "--out", str(out)],
+        check=True,
+    )
+    return out
+
+
+def start_service(name: str, *command: str) -> None:
+    """Start a tracked background service (no-op when it already runs)."""
+    subprocess.run([SERVICE, "start", name, *command], check=True)
+
+
+def wait_http(url: str, what: str, timeout_s: float = 60) -> None:
+    """Block until ``url`` answers 200."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=3).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"[demo] {what} did not answer at {url} within {timeout_s:.0f} s; see .sellerflow/logs/")
+
+
+def start_emulators(world: Path) -> int:
+    """Serve the world on 127.0.0.1; return the admin port."""
+    base_port = int(os.environ.get("SELLERFLOW_EMULATOR_BASE_PORT", "18100"))
+    start_service(
+        "emulators",
+        sys.executable, "-m", "sellerflow.emulators", "serve",
+        "--world", str(world / "world.sqlite"), "--base-port", str(base_port),
+    )  # fmt: skip
+    wait_http(f"http://127.0.0.1:{base_port}/health", "the emulators")
+    return base_port
+
+
+def migrate_metadata() -> None:
+    """Migrate Airflow's metadata database when it is behind (fast no-op otherwise)."""
+    check = subprocess.run(["airflow", "db", "check-migrations", "-t", "0"], capture_output=True)
+    if check.returncode != 0:
+        step("migrating Airflow's metadata database")
+        subprocess.run(["airflow", "db", "migrate"], check=True, stdout=subprocess.DEVNULL)
+
+
+def migrate_warehouse() -> None:
+    """Apply the warehouse migrations."""
+    from sellerflow.warehouse.migrations import migrate
+
+    applied = migrate(os.environ["SELLERFLOW_WAREHOUSE_DSN"])
+    step(f"warehouse migrations: {', '.join(applied) if applied else 'up to date'}")
+
+
+def parse_dbt() -> None:
+    """Refresh dbt/target/manifest.json, which the dbt DAG renders from."""
+    subprocess.run(
+        ["dbt", "parse", "--quiet", "--project-dir", str(ROOT / "dbt")], check=True, cwd=ROOT / "dbt"
+    )
+
+
+def airflow_connections(world: Path) -> list[dict]:
+    """Connections for the demo accounts, as written by the scenario generator (accounts.json)."""
+    accounts = json.loads((world / "accounts.json").read_text())
+    return accounts["connections"] if isinstance(accounts, dict) else accounts
+
+
+def configure_airflow(api: AirflowAPI, world: Path) -> None:
+    """Pools, the accounts' connections and the `sellerflow_accounts` Variable."""
+    for name, (slots, description) in POOLS.items():
+        api.upsert_pool(name, slots, description)
+    listing: dict[str, list[str]] = {}
+    for conn in airflow_connections(world):
+        api.upsert_connection(conn)
+        listing.setdefault(source_of(conn["connection_id"]), []).append(conn["connection_id"])
+    api.upsert_variable(
+        "sellerflow_accounts",
+        json.dumps(listing, indent=1),
+        "Airflow connections per source, mapped over by the DAGs",
+    )
+    step(f"accounts configured: {', '.join(f'{k}={len(v)}' for k, v in sorted(listing.items()))}")
+
+
+def wait_run(api: AirflowAPI, dag_id: str, run_id: str, timeout_s: float) -> str:
+    """Wait for a DAG run to finish; return its state."""
+    deadline = time.monotonic() + timeout_s
+    state = "queued"
+    while time.monotonic() < deadline:
+        state = api.dag_run(dag_id, run_id)["state"]
+        if state in ("success", "failed"):
+            return state
+        time.sleep(3)
+    return state
+
+
+def run_pipeline(api: AirflowAPI, timeout_s: float) -> bool:
+    """Trigger every extract DAG, wait for them and for the dbt run they schedule; True when all are green."""
+    api.wait_dag_parsed([*EXTRACT_DAGS, TRANSFORM_DAG])
+    for dag_id in (*EXTRACT_DAGS, TRANSFORM_DAG):
+        api.unpause(dag_id)
+    before = api.latest_run(TRANSFORM_DAG)
+    ok = True
+    for dag_id in EXTRACT_DAGS:
+        run_id = api.trigger(dag_id, note="make demo")
+        step(f"triggered {dag_id} ({run_id}); waiting")
+        state = wait_run(api, dag_id, run_id, timeout_s)
+        step(f"{dag_id}: {state}")
+        if state != "success":
+            ok = False
+            step(f"  failed tasks: {api.failed_tasks(dag_id, run_id)} (logs in the UI)")
+    if not ok:
+        return False
+    deadline = time.monotonic() + timeout_s
+    run = api.latest_run(TRANSFORM_DAG)
+    while (
+        run is None or (before and run["dag_run_id"] == before["dag_run_id"])
+    ) and time.monotonic() < deadline:
+        time.sleep(3)
+        run = api.latest_run(TRANSFORM_DAG)
+    if run is None:
+        step(f"{TRANSFORM_DAG} was not scheduled by the extract Assets")
+        return False
+    state = wait_run(api, TRANSFORM_DAG, run["dag_run_id"], timeout_s)
+    step(f"{TRANSFORM_DAG}: {state} (scheduled by Assets, run {run['dag_run_id']})")
+    if state != "success":
+        step(f"  failed tasks: {api.failed_tasks(TRANSFORM_DAG, run['dag_run_id'])}")
+    return state == "success"
+
+
+def up(timeout_s: float) -> int:
+    """The whole demo; returns the process exit code."""
+    started = time.monotonic()
+    world = ensure_world()
+    start_emulators(world)
+    migrate_metadata()
+    migrate_warehouse()
+    parse_dbt()
+    for component in AIRFLOW_COMPONENTS:
+        start_service(f"airflow-{component}", "airflow", component)
+    api = AirflowAPI.from_env()
+    api.wait_healthy()
+    configure_airflow(api, world)
+    step(f"ready in {time.monotonic() - started:.0f} s; running the pipeline once")
+    ok = run_pipeline(api, timeout_s)
+    print()
+    print(f"Airflow UI:  {os.environ['AIRFLOW__API__BASE_URL']}")
+    print(f"Login:       admin / {admin_password(os.environ['AIRFLOW_HOME'])}")
+    print(f"Postgres:    {os.environ.get('SELLERFLOW_PG_MODE', '')}")
+    print(f"Warehouse:   {os.environ['SELLERFLOW_WAREHOUSE_DSN']}")
+    print("What landed:")
+    print(render(table_counts(os.environ["SELLERFLOW_WAREHOUSE_DSN"])))
+    print(f"Pipeline:    {'all DAG runs green' if ok else 'FAILED — see the failed tasks above'}")
+    print("Stop everything with `make stop`.")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m sellerflow.demo", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("up", help="start everything, run the pipeline once and print a summary")
+    run.add_argument(
+        "--timeout", type=float, default=900, help="seconds to wait for each DAG run (default 900)"
+    )
+    args = parser.parse_args(argv)
+    return up(args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

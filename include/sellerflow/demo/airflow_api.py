@@ -1,0 +1,139 @@
+"""A small client for Airflow 3's public REST API (/api/v2), used by the demo and the e2e tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+class AirflowAPIError(RuntimeError):
+    """The Airflow API refused a call; the message carries its answer."""
+
+
+def admin_password(airflow_home: str | Path) -> str:
+    """The password SimpleAuthManager generated for user 'admin'."""
+    path = Path(airflow_home) / "simple_auth_manager_passwords.json.generated"
+    return json.loads(path.read_text())["admin"]
+
+
+class AirflowAPI:
+    """Authenticated calls to the api-server at ``base_url`` as the SimpleAuthManager admin."""
+
+    def __init__(self, base_url: str, airflow_home: str | Path) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.airflow_home = Path(airflow_home)
+        self._http = httpx.Client(base_url=self.base_url, timeout=30)
+
+    @classmethod
+    def from_env(cls) -> AirflowAPI:
+        """Client for the api-server configured in .sellerflow/env."""
+        return cls(os.environ["AIRFLOW__API__BASE_URL"], os.environ["AIRFLOW_HOME"])
+
+    def wait_healthy(self, timeout_s: float = 180) -> None:
+        """Block until /api/v2/monitor/health reports every component healthy."""
+        deadline = time.monotonic() + timeout_s
+        last = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                answer = self._http.get("/api/v2/monitor/health")
+                if answer.status_code == 200:
+                    body = answer.json()
+                    states = {k: v.get("status") for k, v in body.items() if isinstance(v, dict)}
+                    if states and all(s == "healthy" for s in states.values()):
+                        return
+                    last = str(states)
+            except httpx.HTTPError as exc:
+                last = str(exc)
+            time.sleep(2)
+        raise AirflowAPIError(f"Airflow did not become healthy in {timeout_s:.0f} s: {last}")
+
+    def _token(self) -> str:
+        answer = self._http.post(
+            "/auth/token", json={"username": "admin", "password": admin_password(self.airflow_home)}
+        )
+        if answer.status_code not in (200, 201):
+            raise AirflowAPIError(f"login failed: HTTP {answer.status_code} {answer.text[:200]}")
+        return answer.json()["access_token"]
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One API call; raises AirflowAPIError on a 4xx/5xx."""
+        if "Authorization" not in self._http.headers:
+            self._http.headers["Authorization"] = f"Bearer {self._token()}"
+        answer = self._http.request(method, f"/api/v2{path}", **kwargs)
+        if answer.status_code >= 400:
+            raise AirflowAPIError(f"{method} {path}: HTTP {answer.status_code} {answer.text[:300]}")
+        return answer.json() if answer.content else None
+
+    def upsert_connection(self, conn: dict[str, Any]) -> None:
+        """Create or replace a connection (conn_id, conn_type, host, login, password, port, extra)."""
+        try:
+            self.call("POST", "/connections", json=conn)
+        except AirflowAPIError as exc:
+            if "409" not in str(exc):
+                raise
+            self.call("PATCH", f"/connections/{conn['connection_id']}", json=conn)
+
+    def upsert_variable(self, key: str, value: str, description: str = "") -> None:
+        """Create or replace a Variable."""
+        body = {"key": key, "value": value, "description": description}
+        try:
+            self.call("POST", "/variables", json=body)
+        except AirflowAPIError as exc:
+            if "409" not in str(exc):
+                raise
+            self.call("PATCH", f"/variables/{key}", json=body)
+
+    def upsert_pool(self, name: str, slots: int, description: str) -> None:
+        """Create or resize a pool."""
+        body = {"name": name, "slots": slots, "description": description, "include_deferred": False}
+        try:
+            self.call("POST", "/pools", json=body)
+        except AirflowAPIError as exc:
+            if "409" not in str(exc):
+                raise
+            self.call("PATCH", f"/pools/{name}", json=body)
+
+    def wait_dag_parsed(self, dag_ids: list[str], timeout_s: float = 180) -> None:
+        """Block until the dag-processor has serialised every DAG in ``dag_ids``."""
+        deadline = time.monotonic() + timeout_s
+        missing = set(dag_ids)
+        while time.monotonic() < deadline:
+            known = {d["dag_id"] for d in self.call("GET", "/dags", params={"limit": 100})["dags"]}
+            missing = set(dag_ids) - known
+            if not missing:
+                return
+            time.sleep(2)
+        errors = self.call("GET", "/importErrors")
+        raise AirflowAPIError(f"DAGs not parsed in time: {sorted(missing)}; import errors: {errors}")
+
+    def unpause(self, dag_id: str) -> None:
+        """Unpause a DAG."""
+        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+
+    def trigger(self, dag_id: str, note: str = "") -> str:
+        """Start a DAG run now; return its run id."""
+        run = self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "note": note or None})
+        return run["dag_run_id"]
+
+    def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        """One DAG run."""
+        return self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+
+    def latest_run(self, dag_id: str) -> dict[str, Any] | None:
+        """The most recently started run of a DAG, if any."""
+        runs = self.call("GET", f"/dags/{dag_id}/dagRuns", params={"order_by": "-run_after", "limit": 1})
+        return runs["dag_runs"][0] if runs["dag_runs"] else None
+
+    def failed_tasks(self, dag_id: str, run_id: str) -> list[str]:
+        """Task ids (with map index) that failed in a run."""
+        tis = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 500})
+        return [
+            f"{t['task_id']}[{t['map_index']}]" if t["map_index"] >= 0 else t["task_id"]
+            for t in tis["task_instances"]
+            if t["state"] in ("failed", "upstream_failed")
+        ]

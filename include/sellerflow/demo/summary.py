@@ -1,0 +1,34 @@
+"""What landed in the warehouse, in a few lines a person can read after `make demo`."""
+
+from __future__ import annotations
+
+import psycopg
+
+
+def table_counts(
+    dsn: str, schemas: tuple[str, ...] = ("raw", "quarantine", "staging", "intermediate", "marts")
+) -> list[tuple[str, int]]:
+    """Exact row counts of every table and view in the given schemas, ordered by name."""
+    counts: list[tuple[str, int]] = []
+    with psycopg.connect(dsn) as conn:
+        relations = conn.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema = any(%s) order by table_schema, table_name",
+            (list(schemas),),
+        ).fetchall()
+        for schema, name in relations:
+            count = conn.execute(
+                psycopg.sql.SQL("select count(*) from {}.{}").format(
+                    psycopg.sql.Identifier(schema), psycopg.sql.Identifier(name)
+                )
+            ).fetchone()
+            counts.append((f"{schema}.{name}", int(count[0]) if count else 0))
+    return counts
+
+
+def render(counts: list[tuple[str, int]]) -> str:
+    """Aligned 'schema.table  rows' lines."""
+    if not counts:
+        return "  (nothing landed yet)"
+    width = max(len(name) for name, _ in counts)
+    return "\n".join(f"  {name:<{width}}  {rows:>10,}" for name, rows in counts)

@@ -1,0 +1,1 @@
+"""Data-quality checks with Great Expectations, run as Airflow tasks; results kept in ops.quality_results."""
