@@ -27,7 +27,8 @@ def test_expected_dags_present(dagbag: DagBag) -> None:
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED_DAGS))
 def test_dag_conventions(dagbag: DagBag, dag_id: str) -> None:
     dag = dagbag.dags[dag_id]
-    assert dag.doc_md and len(dag.doc_md) > 80, "doc_md explains the DAG in the UI"
+    assert dag.doc_md, "doc_md explains the DAG in the UI"
+    assert len(dag.doc_md) > 80
     assert "sellerflow" in dag.tags
     assert dag.catchup is False
     assert dag.max_active_runs == 1

@@ -41,7 +41,8 @@ def test_images_follow_the_pinned_airflow_version(compose: dict) -> None:
         assert compose["services"][name]["image"] == f"sellerflow-airflow:{version}", name
     for name, service in compose["services"].items():
         image = service.get("image", "")
-        assert image and ":" in image and not image.endswith(":latest"), f"{name} pins its image tag"
+        assert ":" in image, f"{name} pins its image tag"
+        assert not image.endswith(":latest"), name
 
 
 def test_every_service_has_a_healthcheck_or_runs_once(compose: dict) -> None:
