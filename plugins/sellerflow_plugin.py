@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from airflow.plugins_manager import AirflowPlugin
 
 from sellerflow.api.app import create_app
@@ -11,4 +13,6 @@ class SellerflowPlugin(AirflowPlugin):
     """sellerflow's API (status now; TSD pick lists and accountants' pages to come)."""
 
     name = "sellerflow"
-    fastapi_apps = [{"app": create_app(), "url_prefix": "/sellerflow", "name": "sellerflow API"}]
+    fastapi_apps: ClassVar[list[dict]] = [
+        {"app": create_app(), "url_prefix": "/sellerflow", "name": "sellerflow API"}
+    ]
