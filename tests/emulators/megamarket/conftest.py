@@ -7,12 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from megamarket_world import Emulator, RecordingLimiter, ScriptedFaults, build_world
 
 from sellerflow.emulators import store
 from sellerflow.emulators.megamarket import create_app
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
+
+from .megamarket_world import Emulator, RecordingLimiter, ScriptedFaults, build_world
 
 
 @pytest.fixture

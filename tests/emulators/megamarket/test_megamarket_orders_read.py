@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import httpx
-from megamarket_world import ORDER_SERVICE, TOKEN, Emulator, add_order
 
 from sellerflow.emulators import store
 from sellerflow.emulators.megamarket import create_app
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
+
+from .megamarket_world import ORDER_SERVICE, TOKEN, Emulator, add_order
 
 VISIBLE_MAIN = ["9324005526644", "9324005526633", "9324005526655", "9324005526611", "9324005526622"]
 
