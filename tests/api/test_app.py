@@ -29,3 +29,10 @@ def test_health_reports_an_unreachable_warehouse(monkeypatch: pytest.MonkeyPatch
     answer = TestClient(create_app()).get("/health")
     assert answer.status_code == 503
     assert answer.json()["status"] == "warehouse_unreachable"
+
+
+def test_health_says_when_the_warehouse_is_not_migrated(fresh_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SELLERFLOW_WAREHOUSE_DSN", fresh_dsn)
+    answer = TestClient(create_app()).get("/health")
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "not_migrated"

@@ -38,6 +38,9 @@ def create_app() -> FastAPI:
             return JSONResponse({"status": "unconfigured", "detail": "SELLERFLOW_WAREHOUSE_DSN is not set"}, 503)
         try:
             loads = latest_loads(dsn)
+        except psycopg.errors.UndefinedTable:
+            detail = "warehouse not migrated: run `python -m sellerflow.warehouse migrate`"
+            return JSONResponse({"status": "not_migrated", "detail": detail}, 503)
         except psycopg.Error as exc:
             return JSONResponse({"status": "warehouse_unreachable", "detail": type(exc).__name__}, 503)
 
