@@ -1,0 +1,104 @@
+"""The Partner API operations this emulator serves: access scopes and resource quotas.
+
+Copied from the official spec (``x-auth-scopes`` and ``x-resource-limit-config``, the ``none``
+tier) of yandex-market/yandex-market-partner-api @ 1318e9b8 (tests/contracts/yandex_market/openapi.yaml).
+The operationId is also the rate-limit group passed to ``RateLimiter.acquire``; ``parallel`` is the
+spec's ``parallel-limit-value`` (requests in flight per campaign/business), enforced through the
+separate ``parallel`` group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+READ_ANY = (
+    "all-methods",
+    "all-methods:read-only",
+    "settings-management",
+    "finance-and-accounting",
+    "offers-and-cards-management",
+    "offers-and-cards-management:read-only",
+    "pricing",
+    "pricing:read-only",
+    "inventory-and-order-processing",
+    "inventory-and-order-processing:read-only",
+    "promotion",
+    "promotion:read-only",
+    "communication",
+    "supplies-management:read-only",
+)
+ORDERS_READ = (
+    "all-methods",
+    "all-methods:read-only",
+    "inventory-and-order-processing",
+    "inventory-and-order-processing:read-only",
+    "communication",
+    "finance-and-accounting",
+)
+ORDERS_WRITE = ("all-methods", "inventory-and-order-processing")
+WAREHOUSES_READ = (
+    "all-methods",
+    "all-methods:read-only",
+    "inventory-and-order-processing",
+    "inventory-and-order-processing:read-only",
+)
+OFFERS_READ = (
+    "all-methods",
+    "all-methods:read-only",
+    "offers-and-cards-management",
+    "offers-and-cards-management:read-only",
+)
+OFFERS_WRITE = ("all-methods", "offers-and-cards-management")
+PRICES_READ = ("all-methods", "all-methods:read-only", "pricing", "pricing:read-only")
+PRICES_WRITE = ("all-methods", "pricing")
+FINANCE_READ = ("all-methods", "all-methods:read-only", "finance-and-accounting")
+
+HOUR = 3600.0
+MINUTE = 60.0
+
+# Group name of the parallel-request cap in RateLimiter.acquire(vendor, group, account).
+PARALLEL_GROUP = "parallel"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One API method: who may call it and how often (per campaign or business)."""
+
+    name: str
+    scopes: tuple[str, ...]
+    amount: int  # requests per period
+    period_s: float
+    parallel: int | None = None  # parallel-limit-value, when the spec gives one
+
+    @property
+    def period_text(self) -> str:
+        """Period as the 420 message words it ('1 hour', '2 minutes')."""
+        if self.period_s % HOUR == 0:
+            n, unit = int(self.period_s // HOUR), "hour"
+        else:
+            n, unit = int(self.period_s // MINUTE), "minute"
+        return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation("getCampaigns", READ_ANY, 1000, HOUR),
+        Operation("getCampaign", READ_ANY, 5000, HOUR),
+        Operation("getAuthTokenInfo", READ_ANY, 100, HOUR),
+        Operation("getOfferMappings", OFFERS_READ, 100, MINUTE),
+        Operation("getPagedWarehouses", WAREHOUSES_READ, 100, HOUR),
+        Operation("getWarehouses", WAREHOUSES_READ, 100, MINUTE),
+        Operation("getOrders", ORDERS_READ, 10000, HOUR, parallel=6),
+        Operation("getOrder", ORDERS_READ, 10000, HOUR, parallel=6),
+        Operation("getBusinessOrders", (*ORDERS_READ[:-2], "finance-and-accounting"), 10000, HOUR, 6),
+        Operation("updateOrderStatus", ORDERS_WRITE, 10000, HOUR),
+        Operation("updateOrderStatuses", ORDERS_WRITE, 10000, HOUR),
+        Operation("getStocks", OFFERS_READ, 100000, MINUTE),
+        Operation("updateStocks", OFFERS_WRITE, 100000, MINUTE),
+        Operation("getDefaultPrices", PRICES_READ, 5000, MINUTE),
+        Operation("updateBusinessPrices", PRICES_WRITE, 10000, MINUTE),
+        Operation("generateGoodsRealizationReport", FINANCE_READ, 1, 2 * MINUTE),
+        Operation("getReportInfo", READ_ANY, 100, MINUTE),
+    )
+}
