@@ -10,11 +10,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # wildberries_world is a sibling helper module
 
-from wildberries_world import Emulator, running
+from wildberries_world import Emulator, SwitchApp, install, serving
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[SwitchApp, str]]:
+    """One real HTTP server per test module."""
+    with serving() as pair:
+        yield pair
 
 
 @pytest.fixture
-def wb(tmp_path: Path) -> Iterator[Emulator]:
-    """The WB emulator over a small world (see wildberries_world.py)."""
-    with running(tmp_path / "world.db") as emulator:
-        yield emulator
+def wb(server: tuple[SwitchApp, str], tmp_path: Path) -> Emulator:
+    """A fresh WB app over a fresh small world (see wildberries_world.py) behind the module's server."""
+    return install(*server, tmp_path / "world.db")

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -303,13 +304,35 @@ class Emulator:
         return store.connect(self.state.db_path)
 
 
+class SwitchApp:
+    """An ASGI shim that forwards to whichever app the current test installed.
+
+    One uvicorn server then serves a whole test module while every test still gets its own
+    world and its own ``create_app`` instance (starting a server costs more than a test).
+    """
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Forward one ASGI call."""
+        await self.app(scope, receive, send)
+
+
 @contextmanager
-def running(path: Path) -> Iterator[Emulator]:
-    """Build the world at ``path`` and serve the WB app over real HTTP."""
+def serving() -> Iterator[tuple[SwitchApp, str]]:
+    """A server for a test module."""
+    switch = SwitchApp()
+    with serve_in_thread(switch) as url:
+        yield switch, url
+
+
+def install(switch: SwitchApp, url: str, path: Path) -> Emulator:
+    """Build the world at ``path`` and route the module's server to a fresh WB app over it."""
     build_world(path)
     state = EmulatorState(path)
     limiter, faults = CountingLimiter(), ScriptedFaults()
     state.limits = limiter  # type: ignore[assignment]
     state.faults = faults  # type: ignore[assignment]
-    with serve_in_thread(create_app(state)) as url:
-        yield Emulator(state, url, limiter, faults)
+    switch.app = create_app(state)
+    return Emulator(state, url, limiter, faults)
