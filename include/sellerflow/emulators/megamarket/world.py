@@ -1,6 +1,6 @@
 """Reads and writes of the canonical world (store.py) that the Megamarket app needs.
 
-Every read is bounded by the account, the simulated clock and either a date window with a LIMIT
+Every read is bounded by the account, the simulated clock and either a date window read lazily
 or an explicit id list, so a request never loads the whole world.
 """
 
