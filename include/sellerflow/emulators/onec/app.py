@@ -27,6 +27,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request, Response
@@ -228,7 +229,8 @@ class ODataService:
             ref = writer.create(entity, _body(call), f"/{call.base_id}/odata/standard.odata/{call.resource}")
             response = self._single(call, lister, ref, metadata)
             response.status_code = 201
-            response.headers["Location"] = f"{call.root}/{entity.name}(guid'{ref}')"
+            # Header values are Latin-1 on the wire: the Cyrillic set name goes percent-encoded.
+            response.headers["Location"] = quote(f"{call.root}/{entity.name}(guid'{ref}')", safe=":/()'=,")
             return response
         raise _method_not_allowed(call.method)
 
