@@ -267,6 +267,11 @@ class OzonEnv:
     db: Path
     faults: ScriptedFaults
     limits: CountingLimiter
+    main: dict = field(default_factory=lambda: dict(MAIN))
+    second: dict = field(default_factory=lambda: dict(SECOND))
+    expired: dict = field(default_factory=lambda: dict(EXPIRED))
+    fbs_count: int = FBS_COUNT
+    fbs_wh: int = FBS_WH
 
     def post(self, path: str, body: dict | None = None, headers: dict | None = None) -> httpx.Response:
         """POST a JSON body as the main cabinet (or with ``headers``)."""

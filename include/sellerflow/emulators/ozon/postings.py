@@ -252,7 +252,7 @@ class PostingRenderer:
                 "products_requiring_weight": [],
             },
             "products": products,
-            "parent_posting_number": "",
+            "parent_posting_number": str(vendor_json(order).get("parent_posting_number") or ""),
             "available_actions": ACTIONS.get(status, []),
             "multi_box_qty": 0,
             "is_multibox": False,

@@ -1,0 +1,191 @@
+"""Write the Ozon contract schemas (JSON Schema) from the official swagger subsets.
+
+Run: ``.venv/bin/python tests/contracts/ozon/build_schemas.py [/work/shared/specs/ozon]``.
+
+Each ``<method>.json`` is the 200-response schema of one method, with every ``$ref`` inlined and
+``additionalProperties: false`` on objects, so a field name that the vendor does not document fails the
+contract test. Field types are copied as documented; two relaxations match what Ozon really sends: objects
+and ``date-time`` strings may be ``null`` (absent ``with`` blocks, dates not reached yet). Methods with no
+stored vendor schema are built here by hand and say so in their ``description``:
+``v3_posting_fbo_list`` (v2 FBO posting with ``price`` as ``money.postingMoney``, cursor envelope — fact
+sheet "(a) Orders / postings", [community]) and ``v3_product_info_list`` (``v3GetProductInfoListResponse``
+of the official Russian swagger as mirrored in public repositories; only the fields the emulator uses).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+ZH = "seller-api.zh.2026-06.subset.json"
+RU = "seller-api.ru.2025-08.subset.json"
+
+METHODS = {  # output name -> (spec file, path)
+    "v4_posting_fbs_list": (ZH, "/v4/posting/fbs/list"),
+    "v4_posting_fbs_unfulfilled_list": (ZH, "/v4/posting/fbs/unfulfilled/list"),
+    "v3_posting_fbs_get": (ZH, "/v3/posting/fbs/get"),
+    "v2_posting_fbo_get": (RU, "/v2/posting/fbo/get"),
+    "v3_product_list": (ZH, "/v3/product/list"),
+    "v2_warehouse_list": (ZH, "/v2/warehouse/list"),
+    "v4_product_info_stocks": (ZH, "/v4/product/info/stocks"),
+    "v2_products_stocks": (ZH, "/v2/products/stocks"),
+    "v5_product_info_prices": (ZH, "/v5/product/info/prices"),
+    "v1_product_import_prices": (ZH, "/v1/product/import/prices"),
+    "v4_posting_fbs_ship": (RU, "/v4/posting/fbs/ship"),
+    "v2_posting_fbs_cancel": (ZH, "/v2/posting/fbs/cancel"),
+    "v2_posting_fbs_cancel_reason_list": (ZH, "/v2/posting/fbs/cancel-reason/list"),
+    "v2_posting_fbs_awaiting_delivery": (ZH, "/v2/posting/fbs/awaiting-delivery"),
+    "v2_fbs_posting_delivering": (ZH, "/v2/fbs/posting/delivering"),
+    "v2_fbs_posting_delivered": (ZH, "/v2/fbs/posting/delivered"),
+    "v2_finance_realization": (ZH, "/v2/finance/realization"),
+    "v1_finance_realization_posting": (ZH, "/v1/finance/realization/posting"),
+    "v1_finance_accrual_postings": (ZH, "/v1/finance/accrual/postings"),
+    "v1_finance_accrual_by_day": (ZH, "/v1/finance/accrual/by-day"),
+    "v1_finance_accrual_types": (ZH, "/v1/finance/accrual/types"),
+}
+
+KEEP = ("type", "enum", "items", "properties", "required", "format")
+
+
+def convert(node: dict[str, Any], spec: dict[str, Any], seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """OpenAPI 3.0 schema node → strict JSON Schema (refs inlined)."""
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return {}
+        return convert(spec["components"]["schemas"][name], spec, (*seen, name))
+    if "allOf" in node:
+        merged: dict[str, Any] = {"type": "object", "properties": {}}
+        for part in node["allOf"]:
+            sub = convert(part, spec, seen)
+            merged["properties"].update(sub.get("properties", {}))
+        return _finish_object(merged)
+    out: dict[str, Any] = {}
+    kind = node.get("type")
+    if "properties" in node or kind == "object":
+        props = {k: convert(v, spec, seen) for k, v in node.get("properties", {}).items()}
+        out = {"type": "object", "properties": props}
+        if node.get("required"):
+            out["required"] = list(node["required"])
+        return _finish_object(out)
+    if kind == "array" or "items" in node:
+        return {"type": "array", "items": convert(node.get("items", {}), spec, seen)}
+    if kind in ("string", "integer", "number", "boolean"):
+        out["type"] = kind
+        if "enum" in node:
+            out["enum"] = list(node["enum"])
+        if kind == "string" and node.get("format") == "date-time":
+            out["type"] = ["string", "null"]
+        return out
+    return {}
+
+
+def _finish_object(out: dict[str, Any]) -> dict[str, Any]:
+    out["additionalProperties"] = False
+    out["type"] = ["object", "null"]
+    return out
+
+
+def response_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    """The converted 200 schema of ``POST path``; the top level must be an object (not null)."""
+    response = spec["paths"][path]["post"]["responses"]["200"]
+    schema = convert(response["content"]["application/json"]["schema"], spec)
+    schema["type"] = "object"
+    return schema
+
+
+def fbo_v3_list(ru: dict[str, Any]) -> dict[str, Any]:
+    """``/v3/posting/fbo/list``: no vendor schema stored; built from ``v2FboPosting`` (see module doc)."""
+    posting = convert({"$ref": "#/components/schemas/v2FboPosting"}, ru)
+    product = posting["properties"]["products"]["items"]
+    product["properties"].pop("currency_code", None)
+    product["properties"]["price"] = {
+        "type": "object",
+        "properties": {"amount": {"type": "string"}, "currency": {"type": "string"}},
+        "additionalProperties": False,
+    }
+    posting["type"] = "object"
+    return {
+        "description": "POST /v3/posting/fbo/list — community-observed contract derived from v2FboPosting",
+        "type": "object",
+        "properties": {
+            "cursor": {"type": "string"},
+            "has_next": {"type": "boolean"},
+            "postings": {"type": "array", "items": posting},
+        },
+        "required": ["cursor", "has_next", "postings"],
+        "additionalProperties": False,
+    }
+
+
+def product_info_list() -> dict[str, Any]:
+    """``/v3/product/info/list``: the fields of ``v3GetProductInfoListResponseItem`` the emulator sends."""
+    s, i, b, n = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "number"}
+    strings = {"type": "array", "items": s}
+    dt = {"type": ["string", "null"]}
+    item = {
+        "type": "object",
+        "properties": {
+            "id": i, "name": s, "offer_id": s, "sku": i, "barcodes": strings, "currency_code": s,
+            "price": s, "old_price": s, "min_price": s, "marketing_price": s, "vat": s,
+            "created_at": dt, "updated_at": dt, "is_archived": b, "is_autoarchived": b, "is_discounted": b,
+            "is_kgt": b, "is_super": b, "has_discounted_fbo_item": b, "discounted_fbo_stocks": i,
+            "volume_weight": n, "images": strings, "primary_image": strings, "color_image": strings,
+            "errors": {"type": "array"}, "type_id": i, "description_category_id": i,
+            "sources": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"sku": i, "source": s, "created_at": dt, "shipment_type": s, "quant_code": s},
+                "additionalProperties": False,
+            }},
+            "stocks": {"type": "object", "properties": {
+                "has_stock": b,
+                "stocks": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"present": i, "reserved": i, "sku": i, "source": s},
+                    "additionalProperties": False,
+                }},
+            }, "additionalProperties": False},
+            "visibility_details": {
+                "type": "object", "properties": {"has_price": b, "has_stock": b}, "additionalProperties": False,
+            },
+        },
+        "required": ["id", "offer_id", "sku", "barcodes", "name"],
+        "additionalProperties": False,
+    }  # fmt: skip
+    return {
+        "description": "POST /v3/product/info/list — v3GetProductInfoListResponse (official RU swagger, mirrored)",
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": item}},
+        "required": ["items"],
+        "additionalProperties": False,
+    }
+
+
+def error_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """``rpcStatus``, the body of every error answer; ``code`` and ``message`` always present."""
+    schema = convert({"$ref": "#/components/schemas/rpcStatus"}, spec)
+    schema["type"] = "object"
+    schema["required"] = ["code", "message", "details"]
+    return schema
+
+
+def main(spec_dir: Path) -> None:
+    """Write every schema file next to this script."""
+    specs = {name: json.loads((spec_dir / name).read_text()) for name in (ZH, RU)}
+    out = {name: response_schema(specs[file], path) for name, (file, path) in METHODS.items()}
+    for name, (file, path) in METHODS.items():
+        out[name] = {"description": f"POST {path} — 200 response, {file}", **copy.deepcopy(out[name])}
+    out["v3_posting_fbo_list"] = fbo_v3_list(specs[RU])
+    out["v3_product_info_list"] = product_info_list()
+    out["error"] = {"description": "rpcStatus (every error answer)", **error_schema(specs[ZH])}
+    for name, schema in out.items():
+        text = json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}, indent=1)
+        (HERE / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/specs/ozon"))
