@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 from openpyxl import load_workbook
 
@@ -49,10 +50,10 @@ def test_download_is_an_xlsx_with_one_row_per_line_and_report_totals(emulator: E
         1,
     )
     assert [round(value * 100) for value in first[9:]] == [744600, 74460, 15000, 0, 655140]
-    assert (refund[6], round(refund[13] * 100)) == ("Возврат", -759600)
+    assert (refund[6], round(refund[9] * 100), round(refund[13] * 100)) == ("Возврат", -744600, -759600)
     assert total[0] == "Итого"
     sums = [round(value * 100) for value in total[9:13]]
-    assert sums == [744600 + 1299050 + 744600, 74460 + 129905, 15000 + 20000 + 15000, 0]
+    assert sums == [744600 + 1299050 - 744600, 74460 + 129905, 15000 + 20000 + 15000, 0]
     assert round(total[13] * 100) == 1_100_000  # the report's own total, not the sum of lines
 
 
@@ -60,6 +61,15 @@ def test_download_of_an_unpublished_or_foreign_report_is_404(emulator: Emulator)
     future = emulator.client.get("/emulator/reports/R-2025-03", headers={"X-Merchant-Token": TOKEN})
     foreign = emulator.client.get("/emulator/reports/R-2025-02", headers={"X-Merchant-Token": SECOND_TOKEN})
     assert future.status_code == foreign.status_code == 404
+
+
+def test_totals_prefer_the_reports_own_sale_and_return_amounts(emulator: Emulator) -> None:
+    totals = {"sale_amount_kop": 5_000_000, "return_amount_kop": 1_000_000, "commission_kop": 7}
+    emulator.conn.execute("update reports set totals = ? where id = 'R-2025-02'", (json.dumps(totals),))
+    emulator.conn.commit()
+    response = emulator.client.get("/emulator/reports/R-2025-02", headers={"X-Merchant-Token": TOKEN})
+    total = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))[-1]
+    assert [round(value * 100) for value in total[9:11]] == [4_000_000, 7]
 
 
 def test_report_paths_need_the_merchant_token(emulator: Emulator) -> None:

@@ -9,8 +9,10 @@ workbook — the spreadsheet format of cabinet exports — from emulator-only pa
 
 Both take the merchant API token in ``X-Merchant-Token``. The sheet has a title block (report,
 seller, period), a header row, one row per report line keyed by shipment number + offerId, and
-an «Итого» row carrying the report's own totals (``reports.totals``, falling back to the sum of
-lines), so reconciliation can tie out to the kopeck. Column names are the emulator's rendering of
+an «Итого» row carrying the report's own totals (``reports.totals``: ``sale_amount_kop`` minus
+``return_amount_kop``, ``commission_kop``, ``logistics_kop``, ``penalty_kop``, ``payout_kop``; the sum
+of lines where a total is absent), so reconciliation can tie out to the kopeck. Return lines show a
+negative realization amount. Column names are the emulator's rendering of
 what the cabinet detail report shows [?]: no machine-readable specification of the file exists.
 """
 
@@ -92,12 +94,26 @@ def _ru_date(text: str) -> str:
     return date.fromisoformat(text[:10]).strftime("%d.%m.%Y")
 
 
+def _signed_amount(line: sqlite3.Row) -> int:
+    """Realization amount as the file shows it: returns reduce it."""
+    amount = int(line["amount_kop"])
+    return -amount if line["operation"] == "return" else amount
+
+
 def _totals(report: sqlite3.Row, lines: list[sqlite3.Row]) -> dict[str, int]:
+    """The «Итого» row: the report's own totals where it states them, else sums of the lines."""
     try:
         given = json.loads(report["totals"] or "{}")
     except json.JSONDecodeError:
         given = {}
-    return {key: int(given[key]) if key in given else sum(int(line[key]) for line in lines) for key in _MONEY}
+    totals = {
+        key: int(given[key]) if key in given else sum(int(line[key]) for line in lines) for key in _MONEY
+    }
+    if "sale_amount_kop" in given and "return_amount_kop" in given:
+        totals["amount_kop"] = int(given["sale_amount_kop"]) - int(given["return_amount_kop"])
+    elif "amount_kop" not in given:
+        totals["amount_kop"] = sum(_signed_amount(line) for line in lines)
+    return totals
 
 
 def build_xlsx(conn: sqlite3.Connection, report: sqlite3.Row) -> bytes:
@@ -139,7 +155,8 @@ def build_xlsx(conn: sqlite3.Connection, report: sqlite3.Row) -> bytes:
                 OPERATIONS.get(line["operation"], line["operation"]),
                 _ru_date(line["operation_at"]),
                 line["quantity"],
-                *(int(line[key]) / 100 for key in _MONEY),
+                _signed_amount(line) / 100,
+                *(int(line[key]) / 100 for key in _MONEY[1:]),
             ]
         )
     totals = _totals(report, lines)
