@@ -20,7 +20,8 @@ from sellerflow.emulators.store import connect
 
 def format_ts(moment: datetime) -> str:
     """Canonical store timestamp: ISO-8601 UTC with a Z, second precision."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is several times faster than strftime, which matters for bulk generation.
+    return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
 def parse_ts(text: str) -> datetime:
