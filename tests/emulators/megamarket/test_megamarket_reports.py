@@ -85,3 +85,11 @@ def test_report_late_fault_hides_the_due_report(emulator: Emulator) -> None:
     late = emulator.client.get("/emulator/reports/R-2025-02", headers={"X-Merchant-Token": TOKEN})
     assert late.status_code == 404
     assert listing(emulator) == ["R-2025-02"]
+
+
+def test_report_download_over_the_limit_is_refused(emulator: Emulator) -> None:
+    emulator.limits.deny = {"reports"}
+    response = emulator.client.get("/emulator/reports/R-2025-02", headers={"X-Merchant-Token": TOKEN})
+    assert response.status_code == 429
+    assert response.json()["error"][0]["code"] == "TOO_MANY_REQUESTS"
+    assert emulator.limits.acquired == [("megamarket", "reports", "megamarket_main")]

@@ -67,9 +67,9 @@ def _dispatch(state: EmulatorState, path: str, data: dict[str, Any], fault: Faul
     if code is not None:
         return envelope.failure([envelope.error_item(code)], single=single)
     decision = state.limits.acquire(world.VENDOR, group, account["id"])
+    if not decision.allowed:  # a refused call holds no slot, so there is nothing to release
+        return envelope.rate_limited(decision.retry_after_s, single=single)
     try:
-        if not decision.allowed:
-            return envelope.rate_limited(decision.retry_after_s, single=single)
         call = Call(state, state.conn(), account, data, path, state.now(), fault)
         try:
             return handler(call)
@@ -153,10 +153,10 @@ def _add_report_routes(app: FastAPI, state: EmulatorState) -> None:
         if refusal is not None:
             return refusal
         decision = state.limits.acquire(world.VENDOR, "reports", account["id"])
+        if not decision.allowed:
+            body = envelope.rate_limited(decision.retry_after_s, single=False).body
+            return Response(body, status_code=429, media_type="application/json")
         try:
-            if not decision.allowed:
-                body = envelope.rate_limited(decision.retry_after_s, single=False).body
-                return Response(body, status_code=429, media_type="application/json")
             found = [
                 row for row in due(account, getattr(request.state, "fault", None)) if row["id"] == report_id
             ]
