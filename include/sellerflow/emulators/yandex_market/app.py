@@ -128,6 +128,8 @@ def create_app(state: EmulatorState) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
+    app.add_middleware(LegacyPaths)  # added last, so it runs first: routing sees the /v2 path
+
     @app.exception_handler(YmError)
     async def on_ym_error(request: Request, exc: YmError) -> Response:
         return error_response(exc)

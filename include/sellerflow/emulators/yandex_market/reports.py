@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import threading
 from typing import Any
@@ -70,6 +71,7 @@ def build_router(state: EmulatorState) -> APIRouter:
     router = APIRouter()
     polls: dict[str, int] = {}
     lock = threading.Lock()
+    sequence = itertools.count(1)  # every generate call gets its own id, as with the vendor
 
     @router.post("/v2/reports/goods-realization/generate")
     def generate(body: GenerateGoodsRealizationReportRequest, request: Request) -> dict[str, Any]:
@@ -83,6 +85,7 @@ def build_router(state: EmulatorState) -> APIRouter:
             "m": body.month,
             "f": fmt,
             "t": format_ts(state.now()),
+            "n": next(sequence),
         }
         report_id = encode_report_id(payload)
         with lock:
