@@ -20,7 +20,9 @@ GUIDs derived by :mod:`.ids`.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from functools import lru_cache
 
 from sellerflow.emulators.onec.ids import EMPTY_REF, MARKETPLACES, currency_ref, derived_guid
 from sellerflow.emulators.onec.query import (
@@ -42,13 +44,34 @@ STATIC_VERSION = "'AAAAAAAAAAE='"
 NS = "StandardODATA."
 
 
+@lru_cache(maxsize=8192)
+def _parsed(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _field(text: str | None, name: str) -> object:
+    # SQLite's json_extract does not match keys written with \uXXXX escapes (json.dumps'
+    # default), so attributes are read in Python, whatever the writer's escaping.
+    value = _parsed(text or "{}").get(name)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
 def register_sql_functions(conn: sqlite3.Connection) -> None:
-    """Install ``onec_guid(part, ...)`` on a connection (idempotent and cheap)."""
+    """Install ``onec_guid(part, ...)`` and ``onec_field(json, name)`` on a connection."""
     conn.create_function("onec_guid", -1, lambda *parts: derived_guid(*map(str, parts)), deterministic=True)
+    conn.create_function("onec_field", 2, _field, deterministic=True)
 
 
 def _json(alias: str, name: str, default: str) -> str:
-    return f"coalesce(json_extract({alias}.fields, '$.\"{name}\"'), {default})"
+    return f"coalesce(onec_field({alias}.fields, '{name}'), {default})"
 
 
 def _const(value: str, edm: str = STRING) -> Prop:
