@@ -1,0 +1,1 @@
+"""Tests of the Yandex Market Partner API emulator."""
