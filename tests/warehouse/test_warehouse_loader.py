@@ -207,18 +207,28 @@ def test_validate_that_raises_quarantines_instead_of_stopping(dsn: str, entity: 
 
 def test_unstorable_payloads_are_quarantined(dsn: str, entity: str) -> None:
     nul = posting(1) | {"comment": "a\x00b"}
-    nan = posting(2) | {"price": float("nan")}
-    surrogate = posting(3) | {"comment": "\udc80"}
+    surrogate = posting(2) | {"comment": "\udc80"}
+    int_keys = posting(3) | {"by_sku": {1001: 2}}
     result = load_records(
-        dsn, "ozon", entity, "acc", [nul, nan, surrogate, posting(4)], "posting_number", "r1"
+        dsn, "ozon", entity, "acc", [nul, surrogate, int_keys, posting(4)], "posting_number", "r1"
     )
 
     assert result == LoadResult(received=4, inserted=1, unchanged=0, quarantined=3)
     got = quarantine(dsn, entity)
     assert got[0][0] == "contains U+0000, which jsonb cannot store"
-    assert got[1][0].startswith("not JSON-serialisable: ValueError")
-    assert got[2][0].startswith("not JSON-serialisable: UnicodeEncodeError")
-    assert all(r[2] is None and r[3] for r in got)
+    assert got[1][0].startswith("not JSON-serialisable: UnicodeEncodeError")
+    assert got[2][0].startswith("not JSON-serialisable: TypeError")
+    assert [r[1] for r in got] == [posting(i)["posting_number"] for i in (1, 2, 3)]
+    assert all(r[2] is None and r[3] for r in got), "kept as text when jsonb cannot hold the record"
+    assert json.loads(got[0][3])["comment"] == "a\x00b"
+
+
+def test_values_json_cannot_express_are_encoded_not_dropped(dsn: str, entity: str) -> None:
+    record = posting(1) | {"ratio": float("nan"), "at": datetime(2026, 11, 20, 10, 0, tzinfo=UTC)}
+    load_records(dsn, "ozon", entity, "acc", [record], "posting_number", "r1")
+    assert rows(dsn, f"select payload->'ratio' = 'null'::jsonb, payload->>'at' from raw.ozon_{entity}") == [
+        (True, "2026-11-20T10:00:00Z")
+    ]
 
 
 def test_payload_is_stored_exactly_as_received(dsn: str, entity: str) -> None:

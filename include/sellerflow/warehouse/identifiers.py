@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from psycopg import sql
-
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Postgres silently truncates identifiers to NAMEDATALEN - 1 bytes; two long names could then collide.
 _MAX_IDENTIFIER = 63
@@ -20,8 +18,3 @@ def table_name(source: str, entity: str) -> str:
     if len(name) > _MAX_IDENTIFIER:
         raise ValueError(f"table name {name!r} is longer than {_MAX_IDENTIFIER} characters")
     return name
-
-
-def qualified(schema: str, name: str) -> sql.Identifier:
-    """A quoted ``schema.name`` identifier."""
-    return sql.Identifier(schema, name)

@@ -1,16 +1,17 @@
 """The raw loader: stream vendor records into append-only ``raw.<source>_<entity>`` tables.
 
-Each record is kept exactly as received (``payload jsonb``) under its ``natural_key``; a new row is written only
-when ``(account_id, natural_key, payload_hash)`` is new, so reruns add nothing and every change of an order is
-kept as a new version (docs/architecture.md, "Warehouse schemas"). Per batch of ``batch_size`` records: one
-COPY into a session temp table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``. The iterable is consumed
+Each record is kept as received (``payload jsonb``) under its ``natural_key``; a new row is written only when
+``(account_id, natural_key, payload_hash)`` is new, so reruns add nothing and every change of an order is kept
+as a new version (docs/architecture.md, "Warehouse schemas"). Per batch of ``batch_size`` records: one COPY
+into a session temp table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``. The iterable is consumed
 lazily, so generators of any size are fine. Records that cannot be stored (not a JSON object, no key, failing
 ``validate``, not representable as jsonb) go to ``quarantine.<source>_<entity>`` with the reason; the rest of
-the batch still lands. Payloads are never logged: they can carry buyer data and tokens.
+the batch still lands (see ``records``). Payloads are never logged: they can carry buyer data and tokens.
 
-``payload_hash`` is the sha256 of the canonical JSON (sorted keys, no whitespace, UTF-8), stored as ``bytea``:
-32 bytes instead of 64 hex characters keeps the unique index that every insert probes half as wide; read it
-as text with ``encode(payload_hash, 'hex')``.
+``payload_hash`` is the sha256 of the canonical JSON (``records.canonical_json``), stored as ``bytea``: 32 bytes
+instead of 64 hex characters keeps the unique index that every insert probes narrower; read it as text with
+``encode(payload_hash, 'hex')``. ``payload`` uses lz4 TOAST compression where the server has it (faster to
+write and for dbt to read than the default pglz, a few percent larger).
 
 Versions of one key written in the same transaction share ``extracted_at`` (``now()``); ``id`` follows arrival
 order, so "latest version" is ``order by extracted_at desc, id desc``.
@@ -19,12 +20,9 @@ order, so "latest version" is ``order by extracted_at desc, id desc``.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -32,23 +30,12 @@ from psycopg.rows import tuple_row
 
 from sellerflow.warehouse.connection import ConnOrDsn, connection
 from sellerflow.warehouse.identifiers import table_name
+from sellerflow.warehouse.records import Batch, KeySpec, Validator, key_getter
 
 logger = logging.getLogger(__name__)
 
-KeySpec = str | Callable[[dict[str, Any]], object]
-Validator = Callable[[dict[str, Any]], str | None]
-
 DEFAULT_BATCH_SIZE = 10_000
 _STAGE = sql.Identifier("sellerflow_raw_stage")
-
-_canonical = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
-# jsonb cannot hold U+0000; json.dumps writes it as \u0000. A preceding even run of backslashes means the
-# text is a literal backslash followed by "u0000", which is harmless.
-_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 @dataclass(frozen=True)
@@ -69,132 +56,50 @@ class LoadResult:
         )
 
 
-@dataclass(frozen=True)
-class _Rejected:
-    reason: str
-    natural_key: str | None
-    payload_json: str | None  # JSON text when the record is representable as jsonb
-    payload_text: str | None  # otherwise a readable text form
+_RAW_DDL = """
+create table if not exists {raw} (
+    id            bigserial   primary key,
+    account_id    text        not null,
+    natural_key   text        not null,
+    payload       jsonb       {compression} not null,
+    payload_hash  bytea       not null,
+    extracted_at  timestamptz not null default now(),
+    run_id        text        not null,
+    constraint {version_key} unique (account_id, natural_key, payload_hash)
+);
+create index if not exists {latest_idx} on {raw} (account_id, natural_key, extracted_at);
+create table if not exists {quarantine} (
+    id              bigserial   primary key,
+    account_id      text        not null,
+    run_id          text        not null,
+    reason          text        not null,
+    natural_key     text,
+    payload         jsonb,
+    payload_text    text,
+    quarantined_at  timestamptz not null default now()
+);
+"""
 
+# The stage keeps payloads as text stored out of line without compression: it lives for one batch, so
+# compressing it is wasted work, and jsonb parsing then happens only for rows that are really new.
+_STAGE_DDL = """
+create temp table {stage} (natural_key text not null, payload text not null, payload_hash bytea not null);
+alter table {stage} alter column payload set storage external;
+"""
 
-def _key_getter(key: KeySpec) -> tuple[Callable[[dict[str, Any]], object], str]:
-    """A function that reads the key from a record, and a label for quarantine reasons."""
-    if callable(key):
-        return key, f"key function {getattr(key, '__name__', repr(key))}"
-    if not isinstance(key, str) or not key:
-        raise TypeError("key must be a field path such as 'posting_number' or 'result.id', or a callable")
-    parts = key.split(".")
-
-    def get(record: dict[str, Any]) -> object:
-        value: Any = record
-        for part in parts:
-            value = value[part]
-        return value
-
-    return get, f"key field {key!r}"
-
-
-def _natural_key(getter: Callable[[dict[str, Any]], object], label: str, record: dict[str, Any]) -> str:
-    """The record's key as text; raises ``ValueError`` with the quarantine reason when there is none."""
-    try:
-        value = getter(record)
-    except (KeyError, IndexError, TypeError) as exc:
-        raise ValueError(f"missing {label}") from exc
-    except Exception as exc:
-        raise ValueError(f"{label} failed: {type(exc).__name__}") from exc
-    if value is None:
-        raise ValueError(f"{label} is null")
-    # bool is an int subclass but never a real id; floats would key 1.0 and 1 differently.
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"{label} has unsupported type {type(value).__name__}")
-    text = value if isinstance(value, str) else str(value)
-    if not text.strip():
-        raise ValueError(f"{label} is empty")
-    if "\x00" in text:
-        raise ValueError(f"{label} contains U+0000")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"{label} is not valid Unicode") from exc
-    return text
-
-
-def _readable(record: object) -> tuple[str | None, str | None]:
-    """(jsonb text, None) when the record fits jsonb as it is, else (None, a readable text form)."""
-    try:
-        text = _canonical(record)
-        text.encode("utf-8")
-    except (TypeError, ValueError, RecursionError):
-        pass
-    else:
-        if not _NUL_ESCAPE.search(text):
-            return text, None
-    try:
-        return None, json.dumps(record, default=repr, ensure_ascii=True)
-    except (TypeError, ValueError, RecursionError):
-        return None, repr(record).encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _reject(reason: str, record: object, natural_key: str | None = None) -> _Rejected:
-    payload_json, payload_text = _readable(record)
-    return _Rejected(reason, natural_key, payload_json, payload_text)
-
-
-def _copy_escape(text: str) -> str:
-    return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], text)
-
-
-class _Batch:
-    """Records of one batch: COPY lines for the stage table and the rejected records."""
-
-    def __init__(self) -> None:
-        self.lines: list[bytes] = []
-        self.rejected: list[_Rejected] = []
-        self.received = 0
-
-    def add(
-        self,
-        record: object,
-        getter: Callable[[dict[str, Any]], object],
-        label: str,
-        validate: Validator | None,
-    ) -> None:
-        self.received += 1
-        if not isinstance(record, dict):
-            self.rejected.append(_reject(f"record is {type(record).__name__}, not a JSON object", record))
-            return
-        try:
-            natural_key = _natural_key(getter, label, record)
-        except ValueError as exc:
-            self.rejected.append(_reject(str(exc), record))
-            return
-        if validate is not None:
-            try:
-                reason = validate(record)
-            except Exception as exc:
-                reason = f"validate raised {type(exc).__name__}: {exc}"
-            if reason:
-                self.rejected.append(_reject(str(reason), record, natural_key))
-                return
-        try:
-            data = _canonical(record).encode("utf-8")
-        except (TypeError, ValueError, RecursionError) as exc:
-            self.rejected.append(
-                _reject(f"not JSON-serialisable: {type(exc).__name__}: {exc}", record, natural_key)
-            )
-            return
-        if b"\\u0000" in data and _NUL_ESCAPE.search(data.decode("utf-8")):
-            self.rejected.append(_reject("contains U+0000, which jsonb cannot store", record, natural_key))
-            return
-        # COPY text format: json.dumps already escapes control characters, so only backslashes need doubling.
-        self.lines.append(
-            b"%s\t%s\t\\\\x%s\n"
-            % (
-                _copy_escape(natural_key).encode("utf-8"),
-                data.replace(b"\\", b"\\\\"),
-                hashlib.sha256(data).hexdigest().encode("ascii"),
-            )
-        )
+# The anti-join skips known versions before the jsonb cast, so reruns parse and write nothing; ON CONFLICT
+# still covers a concurrent loader inserting the same version. A fresh temp table is scanned in COPY order,
+# so ids follow arrival order without a sort.
+_INSERT = """
+insert into {raw} (account_id, natural_key, payload, payload_hash, run_id)
+select %(account_id)s, s.natural_key, s.payload::jsonb, s.payload_hash, %(run_id)s
+from {stage} as s
+where not exists (
+    select from {raw} as r
+    where r.account_id = %(account_id)s and r.natural_key = s.natural_key and r.payload_hash = s.payload_hash
+)
+on conflict (account_id, natural_key, payload_hash) do nothing
+"""
 
 
 class _Target:
@@ -210,64 +115,40 @@ class _Target:
         """Create the stage, raw and quarantine tables when missing (serialised per table name)."""
         with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(
-                "select to_regnamespace('raw') is not null and to_regnamespace('quarantine') is not null"
-            )
-            row = cur.fetchone()
-            if not (row and row[0]):
-                raise RuntimeError(
-                    "schemas raw/quarantine are missing: run `python -m sellerflow.warehouse migrate`"
-                )
-            cur.execute(
-                sql.SQL(
-                    "create temp table if not exists {} "
-                    "(natural_key text not null, payload jsonb not null, payload_hash bytea not null)"
-                ).format(_STAGE)
-            )
-            cur.execute(
-                "select to_regclass(%s) is not null and to_regclass(%s) is not null",
+                """
+                select to_regnamespace('raw') is not null and to_regnamespace('quarantine') is not null,
+                       to_regclass('pg_temp.sellerflow_raw_stage') is not null,
+                       to_regclass(%s) is not null and to_regclass(%s) is not null,
+                       'lz4' = any(enumvals) from pg_settings where name = 'default_toast_compression'
+                """,
                 (f'raw."{self.name}"', f'quarantine."{self.name}"'),
             )
             row = cur.fetchone()
-            if row and row[0]:
+            assert row is not None
+            schemas, stage, tables, lz4 = row
+            if not schemas:
+                raise RuntimeError(
+                    "schemas raw/quarantine are missing: run `python -m sellerflow.warehouse migrate`"
+                )
+            if not stage:
+                cur.execute(sql.SQL(_STAGE_DDL).format(stage=_STAGE))
+            if tables:
                 return
             # Two loaders creating the same table at once would collide on the catalog's unique index.
             cur.execute(
                 "select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"sellerflow.raw.{self.name}",)
             )
             cur.execute(
-                sql.SQL(
-                    """
-                    create table if not exists {raw} (
-                        id            bigserial   primary key,
-                        account_id    text        not null,
-                        natural_key   text        not null,
-                        payload       jsonb       not null,
-                        payload_hash  bytea       not null,
-                        extracted_at  timestamptz not null default now(),
-                        run_id        text        not null,
-                        constraint {version_key} unique (account_id, natural_key, payload_hash)
-                    );
-                    create index if not exists {latest_idx} on {raw} (account_id, natural_key, extracted_at);
-                    create table if not exists {quarantine} (
-                        id              bigserial   primary key,
-                        account_id      text        not null,
-                        run_id          text        not null,
-                        reason          text        not null,
-                        natural_key     text,
-                        payload         jsonb,
-                        payload_text    text,
-                        quarantined_at  timestamptz not null default now()
-                    );
-                    """
-                ).format(
+                sql.SQL(_RAW_DDL).format(
                     raw=self.raw,
                     quarantine=self.quarantine,
+                    compression=sql.SQL("compression lz4" if lz4 else ""),
                     version_key=sql.Identifier(_index_name(self.name, "version_key")),
                     latest_idx=sql.Identifier(_index_name(self.name, "latest_idx")),
                 )
             )
 
-    def write(self, conn: psycopg.Connection, batch: _Batch, account_id: str, run_id: str) -> LoadResult:
+    def write(self, conn: psycopg.Connection, batch: Batch, account_id: str, run_id: str) -> LoadResult:
         """Land one batch; the caller wraps it in a transaction."""
         inserted = 0
         with conn.cursor(row_factory=tuple_row) as cur:
@@ -277,14 +158,9 @@ class _Target:
                     sql.SQL("copy {} (natural_key, payload, payload_hash) from stdin").format(_STAGE)
                 ) as copy:
                     copy.write(b"".join(batch.lines))
-                # A fresh temp table is scanned in COPY order, so ids follow arrival order without a sort.
                 cur.execute(
-                    sql.SQL(
-                        "insert into {} (account_id, natural_key, payload, payload_hash, run_id) "
-                        "select %s, natural_key, payload, payload_hash, %s from {} "
-                        "on conflict (account_id, natural_key, payload_hash) do nothing"
-                    ).format(self.raw, _STAGE),
-                    (account_id, run_id),
+                    sql.SQL(_INSERT).format(raw=self.raw, stage=_STAGE),
+                    {"account_id": account_id, "run_id": run_id},
                 )
                 inserted = cur.rowcount
             if batch.rejected:
@@ -361,19 +237,19 @@ def load_records(
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     target = _Target(source, entity)
-    getter, label = _key_getter(key)
+    getter, label = key_getter(key)
     with connection(conn_or_dsn) as conn:
         target.ensure(conn)
         run_pk = _start_run(conn, target, account_id, run_id)
         total = LoadResult()
-        batch, number = _Batch(), 0
+        batch, number = Batch(getter, label, validate), 0
         try:
             for record in records:
-                batch.add(record, getter, label, validate)
+                batch.add(record)
                 if batch.received >= batch_size:
                     number += 1
                     total += _flush(conn, target, batch, number, account_id, run_id, run_pk, total)
-                    batch = _Batch()
+                    batch = Batch(getter, label, validate)
             if batch.received or number == 0:
                 number += 1
                 total += _flush(conn, target, batch, number, account_id, run_id, run_pk, total)
@@ -388,7 +264,7 @@ def load_records(
 def _flush(
     conn: psycopg.Connection,
     target: _Target,
-    batch: _Batch,
+    batch: Batch,
     number: int,
     account_id: str,
     run_id: str,
