@@ -88,7 +88,11 @@ def test_status_maps_canonical_history_to_wb_statuses(wb: Emulator) -> None:
         "sold",
         False,
     )
-    assert (got[5004]["wbStatus"], got[5004]["isCancellable"]) == ("declined_by_client", False)
+    assert (got[5004]["supplierStatus"], got[5004]["wbStatus"], got[5004]["isCancellable"]) == (
+        "cancel",
+        "canceled_by_client",
+        False,
+    )
 
 
 def test_status_rejects_bad_bodies(wb: Emulator) -> None:
@@ -129,7 +133,10 @@ def test_supply_flow_confirms_then_completes_and_records_pushes(wb: Emulator) ->
     history = db.execute(
         "select status, vendor_status, actor from order_status_history where order_id = 1 order by at"
     )
-    assert [tuple(r) for r in history][-1] == ("delivering", "complete", "seller")
+    assert [tuple(r) for r in history][-2:] == [
+        ("awaiting_deliver", "confirm/waiting", "seller"),
+        ("delivering", "complete/waiting", "seller"),
+    ]
     pushes = [
         r["path"] for r in db.execute("select path from push_log where vendor = 'wildberries' order by id")
     ]
@@ -195,7 +202,11 @@ def test_cancel_new_task_then_cancel_again_is_409(wb: Emulator) -> None:
         .execute("select * from order_status_history where order_id = 1 and status = 'cancelled'")
         .fetchone()
     )
-    assert (row["actor"], row["vendor_status"], row["at"]) == ("seller", "cancel", "2026-03-15T12:00:00Z")
+    assert (row["actor"], row["vendor_status"], row["at"]) == (
+        "seller",
+        "cancel/canceled",
+        "2026-03-15T12:00:00Z",
+    )
     assert wb.limiter.calls[("orders_cancel", "wildberries_main")] == 4 + 3 * 9  # three 4xx count ten each
 
 

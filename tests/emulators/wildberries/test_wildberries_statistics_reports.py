@@ -81,6 +81,7 @@ def test_report_list_shows_published_reports_with_string_sums(wb: Emulator) -> N
         "50",
     )
     assert report["paidStorageSum"] == "12"
+    assert report["bankPaymentSum"] == "533"  # 595 - 50 logistics - 12 storage
     assert report["sellerFinanceName"] == 'ООО "Ромашка"'
     assert [r["reportId"] for r in daily] == [303]
     assert daily[0]["forPaySum"] == "999.99"  # the report's own totals win over the line sums
@@ -95,7 +96,9 @@ def test_detailed_rows_are_camel_case_with_money_strings(wb: Emulator) -> None:
     assert (sale["retailAmount"], sale["ppvzSalesCommission"], sale["forPay"]) == ("700", "105", "595")
     assert (sale["srid"], sale["orderId"], sale["orderUid"]) == (ORDER3_SRID, 5003, "77_abc")
     assert (sale["nmId"], sale["sku"], sale["vendorCode"]) == (100001, "2000000000011", "SKU-A")
-    assert (penalty["sellerOperName"], penalty["penalty"]) == ("Штраф", "23.74")
+    assert (penalty["sellerOperName"], penalty["penalty"], penalty["forPay"]) == ("Штраф", "23.74", "0")
+    assert "assemblyId" not in sale
+    assert "commission_rate" not in sale
 
 
 def test_detailed_pages_by_rrd_id_until_204(wb: Emulator) -> None:
@@ -173,3 +176,31 @@ def test_legacy_v5_when_enabled_serves_snake_case_numbers_until_204(wb: Emulator
     assert bad.status_code == 400
     assert bad.json()["detail"] == "GetReportDetailByPeriodNB decode error: missing dateFrom params"
     assert set(bad.json()) == {"status", "title", "detail", "request_id", "origin"}
+
+
+def test_charge_rows_carry_costs_in_their_own_fields(wb: Emulator) -> None:
+    with wb.client() as c:
+        rows = c.post("/api/finance/v1/sales-reports/detailed", json=PERIOD).json()
+    by_rrd = {r["rrdId"]: r for r in rows}
+    logistics, storage = by_rrd[1002], by_rrd[1003]
+    assert (logistics["sellerOperName"], logistics["deliveryService"], logistics["forPay"]) == (
+        "Логистика",
+        "50",
+        "0",
+    )
+    assert (storage["sellerOperName"], storage["paidStorage"], storage["srid"]) == ("Хранение", "12", "")
+
+
+def test_report_list_prefers_the_reports_own_generator_totals(wb: Emulator) -> None:
+    totals = {"sale_amount_kop": 80000, "return_amount_kop": 1000, "logistics_kop": 6000, "payout_kop": 50000}
+    db = wb.db()
+    db.execute("update reports set totals = ? where id = '301'", (json.dumps(totals),))
+    db.commit()
+    with wb.client() as c:
+        report = c.post("/api/finance/v1/sales-reports/list", json=PERIOD).json()[0]
+    assert (report["retailAmountSum"], report["deliveryServiceSum"], report["bankPaymentSum"]) == (
+        "790",
+        "60",
+        "500",
+    )
+    assert report["forPaySum"] == "595"  # not in the generator's totals: summed from the lines

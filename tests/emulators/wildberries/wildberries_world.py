@@ -35,6 +35,17 @@ FBS_WAREHOUSE = 658434
 ORDER3_SRID = "0f1c3999172603062979867564654dac"
 
 
+# report_lines.vendor as the scenario generator writes it (keys WB does not document included)
+LINE_VENDOR = {
+    2001: json.dumps(
+        {"scheme": "fbs", "barcode": "2000000000011", "commission_rate": 0.15, "srid": ORDER3_SRID,
+         "orderUid": "77_abc", "nmId": 100001, "chrtId": 200001, "assemblyId": 5003,
+         "sellerOperName": "Продажа", "docTypeName": "Продажа"}
+    ),
+    1003: json.dumps({"sellerOperName": "Хранение"}),
+}  # fmt: skip
+
+
 def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, object]]) -> None:
     cols = list(rows[0])
     conn.executemany(
@@ -76,7 +87,8 @@ def build_world(path: Path) -> None:
              "old_price_kop": 100000, "vendor": "{}", "updated_at": "2026-03-01T10:00:00Z"},
             {"account_id": "wildberries_main", "offer_id": "SKU-B-S", "product_ref": None, "mp_sku": 100002,
              "mp_product_id": 200002, "barcode": "2000000000028", "name": "Футболка", "price_kop": 150000,
-             "old_price_kop": None, "vendor": json.dumps({"techSize": "S"}), "updated_at": "2026-03-02T10:00:00Z"},
+             "old_price_kop": None, "vendor": json.dumps({"techSize": "S", "imtID": 90002, "brand": "Ромашка"}),
+             "updated_at": "2026-03-02T10:00:00Z"},
             {"account_id": "wildberries_main", "offer_id": "SKU-B-M", "product_ref": None, "mp_sku": 100002,
              "mp_product_id": 200003, "barcode": "2000000000035", "name": "Футболка", "price_kop": 150000,
              "old_price_kop": None, "vendor": json.dumps({"techSize": "M"}), "updated_at": "2026-03-03T10:00:00Z"},
@@ -128,13 +140,13 @@ def build_world(path: Path) -> None:
     history = [
         (1, "2026-03-14T10:00:00Z", "awaiting_packaging", "new", "marketplace"),
         (2, "2026-03-14T11:00:00Z", "awaiting_packaging", "new", "marketplace"),
-        (2, "2026-03-14T12:00:00Z", "awaiting_deliver", "confirm", "seller"),
+        (2, "2026-03-14T12:00:00Z", "awaiting_deliver", "confirm/waiting", "seller"),
         (3, "2026-03-09T09:00:00Z", "awaiting_packaging", "new", "marketplace"),
         (3, "2026-03-09T10:00:00Z", "awaiting_deliver", "confirm", "seller"),
         (3, "2026-03-10T10:00:00Z", "delivering", "complete", "seller"),
-        (3, "2026-03-12T15:00:00Z", "delivered", "sold", "marketplace"),
+        (3, "2026-03-12T15:00:00Z", "delivered", "complete/sold", "marketplace"),
         (4, "2026-03-13T08:00:00Z", "awaiting_packaging", "new", "marketplace"),
-        (4, "2026-03-13T08:30:00Z", "cancelled", "declined_by_client", "buyer"),
+        (4, "2026-03-13T08:30:00Z", "cancelled", "cancel/canceled_by_client", "buyer"),
         (5, "2026-03-05T08:00:00Z", "awaiting_packaging", "new", "marketplace"),
         (5, "2026-03-07T08:00:00Z", "delivered", "sold", "marketplace"),
         (5, "2026-03-11T08:00:00Z", "returned", "canceled_by_client", "buyer"),
@@ -173,8 +185,22 @@ def build_world(path: Path) -> None:
             59500,
             "2026-03-07T08:00:00Z",
         ),
-        ("301", 1002, "ON-5005", "5005", "SKU-A", "logistics", 1, 0, 0, 5000, 0, 0, "2026-03-07T08:00:00Z"),
-        ("301", 1003, "", None, "SKU-A", "storage", 0, 1200, 0, 0, 0, 0, "2026-03-08T08:00:00Z"),
+        (
+            "301",
+            1002,
+            "ON-5005",
+            "5005",
+            "SKU-A",
+            "logistics",
+            0,
+            0,
+            0,
+            5000,
+            0,
+            -5000,
+            "2026-03-07T08:00:00Z",
+        ),
+        ("301", 1003, "", None, "", "storage", 0, 0, 0, 0, 0, -1200, "2026-03-08T08:00:00Z"),
         (
             "302",
             1501,
@@ -205,7 +231,7 @@ def build_world(path: Path) -> None:
             59500,
             "2026-03-10T10:00:00Z",
         ),
-        ("303", 2002, "ON-5003", "5003", "SKU-A", "penalty", 0, 0, 0, 0, 2374, 0, "2026-03-10T10:00:00Z"),
+        ("303", 2002, "ON-5003", "5003", "SKU-A", "penalty", 0, 0, 0, 0, 2374, -2374, "2026-03-10T10:00:00Z"),
     ]
     _insert(
         conn,
@@ -213,7 +239,7 @@ def build_world(path: Path) -> None:
         [
             {"report_id": r, "line_no": n, "order_number": on, "posting_number": pn, "offer_id": of,
              "operation": op, "quantity": q, "amount_kop": a, "commission_kop": c, "logistics_kop": lg,
-             "penalty_kop": pe, "payout_kop": pa, "operation_at": at, "vendor": "{}"}
+             "penalty_kop": pe, "payout_kop": pa, "operation_at": at, "vendor": LINE_VENDOR.get(n, "{}")}
             for r, n, on, pn, of, op, q, a, c, lg, pe, pa, at in lines
         ],
     )  # fmt: skip

@@ -66,7 +66,7 @@ RATE_LIMITS: dict[str, WbLimit] = {
     "statistics_orders": WbLimit(60, 1, 10),
     "statistics_sales": WbLimit(60, 1, 1),
     "finance_reports": WbLimit(60, 1, 1),  # sales-reports list + detailed, shared
-    "legacy_report": WbLimit(60, 1, 1),  # v5 reportDetailByPeriod
+    "reports_legacy": WbLimit(60, 1, 1),  # v5 reportDetailByPeriod
     "common": WbLimit(30, 3, 3),  # /ping
 }
 

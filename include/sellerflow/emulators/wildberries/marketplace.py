@@ -212,7 +212,7 @@ def build_router(state: EmulatorState, pages: PageMemory) -> APIRouter:  # noqa:
             raise marketplace_error(
                 409, "StatusMismatch", "Несоответствие статусов, проверьте их правильность"
             )
-        _append_status(conn, ctx, [row["id"]], "cancelled", "cancel")
+        _append_status(conn, ctx, [row["id"]], "cancelled", "cancel/canceled")
         _log(conn, ctx, "PATCH", f"/api/v3/orders/{order_id}/cancel", {})
         conn.commit()
         return Response(status_code=204)
@@ -307,7 +307,7 @@ def build_router(state: EmulatorState, pages: PageMemory) -> APIRouter:  # noqa:
             [(supply_id, i, clock) for i in canonical_ids],
         )
         fresh = [r["id"] for r in found.values() if fold_status(hist[r["id"]]).supplier == "new"]
-        _append_status(conn, ctx, fresh, "awaiting_deliver", "confirm")
+        _append_status(conn, ctx, fresh, "awaiting_deliver", "confirm/waiting")
         _log(conn, ctx, "PATCH", f"/api/marketplace/v3/supplies/{supply_id}/orders", body)
         conn.commit()
         return Response(status_code=204)
@@ -342,7 +342,7 @@ def build_router(state: EmulatorState, pages: PageMemory) -> APIRouter:  # noqa:
         clock = format_ts(ctx.now)
         hist = histories(conn, ids, clock)
         live = [i for i in ids if fold_status(hist[i]).supplier == "confirm"]
-        _append_status(conn, ctx, live, "delivering", "complete")
+        _append_status(conn, ctx, live, "delivering", "complete/waiting")
         conn.execute(
             "update wildberries_supplies set done = 1, closed_at = ? where id = ?", (clock, supply_id)
         )

@@ -13,8 +13,14 @@ Sources:
   found" unless the cabinet's ``accounts.vendor`` has ``{"legacy_v5": true}``.
 Canonical mapping: ``report_lines.line_no`` is the ``rrdId``; ``reports.id`` is the ``reportId`` (a
 stable integer is derived when it is not numeric); a report covering one day is ``daily``, longer is
-``weekly``. Report totals come from ``reports.totals`` when it carries WB's field names (kopecks),
-otherwise they are summed from the lines. ``report_lines.vendor`` may override any camelCase field.
+``weekly``. Money follows the canonical signs: ``payout_kop`` is signed (a return, logistics,
+storage or penalty line pays out negative), and WB's rows carry positive amounts whose meaning the
+operation gives: ``forPay`` only on sale/return rows, ``deliveryService`` / ``penalty`` /
+``paidStorage`` on charge rows. Report-list sums are summed from the lines unless ``reports.totals``
+has them: the generator's ``sale_amount_kop``/``return_amount_kop``/``logistics_kop``/``penalty_kop``/
+``payout_kop`` (-> retailAmountSum, deliveryServiceSum, penaltySum, bankPaymentSum) or WB's own sum
+names. ``report_lines.vendor`` may override documented row fields only (``assemblyId`` -> ``orderId``,
+``barcode`` -> ``sku``).
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ from sellerflow.emulators.wildberries.world import vendor_json, wb_order_id, wb_
 
 MAX_ROWS = 100_000
 
+# report_lines.vendor keys that name a WB row field differently
+VENDOR_ALIASES = {"assemblyId": "orderId", "barcode": "sku"}
 # canonical operation -> (docTypeName, sellerOperName)
 OPERATIONS = {
     "sale": ("Продажа", "Продажа"),
@@ -317,6 +325,8 @@ class RowBuilder:
         op = ln["operation"]
         doc_type, oper_name = OPERATIONS.get(op, OPERATIONS["other"])
         amount = int(ln["amount_kop"])
+        # A charge line may carry its cost only as a negative payout (the generator does for storage).
+        charge = amount or abs(int(ln["payout_kop"]))
         is_goods = op in {"sale", "return"}
         qty = int(ln["quantity"]) if is_goods else 0
         unit = amount // qty if qty else amount
@@ -366,9 +376,9 @@ class RowBuilder:
             "supRatingUp": 0,
             "isKgvpV2": 0,
             "ppvzSalesCommission": int(ln["commission_kop"]),
-            "forPay": int(ln["payout_kop"]),
+            "forPay": abs(int(ln["payout_kop"])) if is_goods else 0,
             "ppvzReward": 0,
-            "acquiringFee": amount if op == "acquiring" else 0,
+            "acquiringFee": charge if op == "acquiring" else 0,
             "acquiringPercent": 0,
             "paymentProcessing": "",
             "acquiringBank": "",
@@ -385,10 +395,10 @@ class RowBuilder:
             "penalty": int(ln["penalty_kop"]),
             "additionalPayment": 0,
             "rebillLogisticCost": 0,
-            "paidStorage": amount if op == "storage" else 0,
-            "deduction": amount if op in {"commission", "other"} else 0,
+            "paidStorage": charge if op == "storage" else 0,
+            "deduction": charge if op in {"commission", "other"} else 0,
             "paidAcceptance": 0,
-            "orderId": wb_order_id(order) if order else 0,
+            "orderId": wb_order_id(order) if order and order["scheme"] == "fbs" else 0,
             "isB2b": False,
             "trbxId": "",
             "installmentCofinancingAmount": 0,
@@ -411,7 +421,10 @@ class RowBuilder:
             "orderUid": wb_order_uid(order) if order else "",
             "srid": wb_srid(order) if order else "",
         }
-        row.update(vendor_json(ln))
+        for key, value in vendor_json(ln).items():
+            target = VENDOR_ALIASES.get(key, key)
+            if target in row and value is not None:  # only documented WB fields may be overridden
+                row[target] = value
         return row
 
 
@@ -444,21 +457,31 @@ def _list_item(conn: sqlite3.Connection, report: sqlite3.Row, seller: str) -> di
     totals = json.loads(report["totals"] or "{}")
     sums = conn.execute(
         """select coalesce(sum(case operation when 'sale' then amount_kop when 'return' then -amount_kop else 0 end), 0),
-                  coalesce(sum(payout_kop), 0), coalesce(sum(logistics_kop), 0), coalesce(sum(penalty_kop), 0),
-                  coalesce(sum(case operation when 'storage' then amount_kop else 0 end), 0),
-                  coalesce(sum(case when operation in ('commission', 'other') then amount_kop else 0 end), 0)
+                  coalesce(sum(case when operation in ('sale', 'return') then payout_kop else 0 end), 0),
+                  coalesce(sum(logistics_kop), 0), coalesce(sum(penalty_kop), 0),
+                  coalesce(sum(case operation when 'storage' then coalesce(nullif(amount_kop, 0), -payout_kop) else 0 end), 0),
+                  coalesce(sum(case when operation in ('commission', 'other')
+                                    then coalesce(nullif(amount_kop, 0), -payout_kop) else 0 end), 0),
+                  coalesce(sum(payout_kop), 0)
            from report_lines where report_id = ?""",
         (report["id"],),
     ).fetchone()
-    computed = dict(zip(["retailAmountSum", "forPaySum", "deliveryServiceSum", "penaltySum", "paidStorageSum",
-                         "deductionSum"], sums, strict=True))  # fmt: skip
-    computed["bankPaymentSum"] = (
-        computed["forPaySum"]
-        - computed["deliveryServiceSum"]
-        - computed["penaltySum"]
-        - computed["paidStorageSum"]
-        - computed["deductionSum"]
-    )
+    names = [
+        "retailAmountSum",
+        "forPaySum",
+        "deliveryServiceSum",
+        "penaltySum",
+        "paidStorageSum",
+        "deductionSum",
+    ]
+    computed = dict(zip([*names, "bankPaymentSum"], sums, strict=True))
+    # The report's own totals (scenario generator keys, kopecks) win where they map one to one.
+    if "sale_amount_kop" in totals:
+        computed["retailAmountSum"] = totals["sale_amount_kop"] - totals.get("return_amount_kop", 0)
+    for key, name in (("logistics_kop", "deliveryServiceSum"), ("penalty_kop", "penaltySum"),
+                      ("payout_kop", "bankPaymentSum")):  # fmt: skip
+        if key in totals:
+            computed[name] = totals[key]
     item: dict[str, Any] = {
         "reportId": report_id(report),
         "sellerFinanceName": seller,
@@ -479,7 +502,7 @@ def build_router(state: EmulatorState) -> APIRouter:  # noqa: C901 - one closure
     """Routes of finance-api sales reports and the legacy statistics-api v5 report."""
     router = APIRouter()
     finance_guard = Depends(guard(state, "finance", "finance_reports"))
-    legacy_guard = Depends(guard(state, "statistics", "legacy_report"))
+    legacy_guard = Depends(guard(state, "statistics", "reports_legacy"))
 
     def check_token_type(ctx: CallContext) -> None:
         if str(ctx.vendor_settings().get("token_type", "")).lower() == "basic":

@@ -141,7 +141,11 @@ class Status:
 
 
 def fold_status(history: Sequence[sqlite3.Row]) -> Status:
-    """Derive supplierStatus/wbStatus from an order's canonical history (sorted, at <= clock)."""
+    """supplierStatus/wbStatus of an order from its canonical history (sorted, at <= clock).
+
+    ``vendor_status`` written as ``"<supplierStatus>/<wbStatus>"`` (the generator's and this app's
+    form) is taken as is; otherwise both are derived from the canonical status and actor.
+    """
     supplier, wb, canonical, changed, cancelled = "new", "waiting", "awaiting_packaging", "", None
     for h in history:
         status, actor, code = h["status"], h["actor"], h["vendor_status"]
@@ -162,7 +166,9 @@ def fold_status(history: Sequence[sqlite3.Row]) -> Status:
                 wb = "declined_by_client" if supplier == "new" else "canceled_by_client"
             else:
                 wb = "canceled"
-        if code in WB_STATUSES:
+        if "/" in code:  # the generator writes WB's own pair "supplierStatus/wbStatus"
+            supplier, wb = code.split("/", 1)
+        elif code in WB_STATUSES:
             wb = code
     return Status(canonical, supplier, wb, changed, cancelled)
 
