@@ -130,6 +130,8 @@ def test_bad_requests_and_unknown_report(ro_client: httpx.Client, contract: Cont
     unknown = ro_client.get("/v2/reports/info/not-a-report")
     assert unknown.status_code == 404
     contract.validate(unknown.json(), "ApiNotFoundErrorResponse")
+    anonymous = httpx.get(f"{ro_client.base_url}/v2/reports/info/not-a-report")
+    assert anonymous.status_code == 401  # auth is checked before the report id
 
 
 def test_someone_elses_report_is_forbidden(ro_client: httpx.Client) -> None:

@@ -94,7 +94,11 @@ def build_router(state: EmulatorState) -> APIRouter:
 
     @router.get("/v2/reports/info/{reportId}")
     def info(reportId: str, request: Request) -> dict[str, Any]:
-        payload = decode_report_id(reportId)
+        try:
+            payload = decode_report_id(reportId)
+        except YmError:
+            guard(request, state, "getReportInfo")  # a bad token still answers 401/403 first
+            raise
         ctx = guard(request, state, "getReportInfo", campaign_id=payload["c"])
         with lock:
             polls[reportId] = polls.get(reportId, 0) + 1

@@ -30,7 +30,7 @@ from sellerflow.emulators.yandex_market.catalog import offer_rows, price_dto
 from sellerflow.emulators.yandex_market.errors import bad_request
 from sellerflow.emulators.yandex_market.guard import guard
 from sellerflow.emulators.yandex_market.paging import encode_token, page_from_request
-from sellerflow.emulators.yandex_market.render import apply_item_fault, msk_iso
+from sellerflow.emulators.yandex_market.render import MSK, apply_item_fault, msk_iso
 from sellerflow.emulators.yandex_market.status_flow import log_push
 
 ShopSku = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
@@ -89,6 +89,13 @@ def _unique(values: list[str], field: str) -> None:
         if value in seen:
             raise bad_request(f"Duplicate {field}: '{value}'")
         seen.add(value)
+
+
+def _stamp(moment: datetime | None, default: str) -> str:
+    """Store timestamp of an ``updatedAt`` (no offset given means Moscow time)."""
+    if moment is None:
+        return default
+    return format_ts(moment if moment.tzinfo else moment.replace(tzinfo=MSK))
 
 
 def seller_warehouse(conn: sqlite3.Connection, account_id: str) -> sqlite3.Row:
@@ -191,7 +198,7 @@ def build_router(state: EmulatorState) -> APIRouter:
                         warehouse["id"],
                         s.sku,
                         s.items[0].count,
-                        format_ts(s.items[0].updatedAt) if s.items[0].updatedAt else now,
+                        _stamp(s.items[0].updatedAt, now),
                     )
                     for s in body.skus
                 ],
