@@ -273,7 +273,7 @@ def money_number(kop: int) -> int | float:
 
 def to_msk(ts: str) -> str:
     """Canonical UTC timestamp as WB statistics prints it: Moscow time, no zone."""
-    return (parse_ts(ts) + MSK).strftime("%Y-%m-%dT%H:%M:%S")
+    return (datetime.fromisoformat(ts[:19]) + MSK).isoformat(timespec="seconds")
 
 
 def parse_msk(text: str) -> datetime:

@@ -39,6 +39,7 @@ from sellerflow.emulators.wildberries.world import (
     histories,
     office_id,
     supply_of,
+    vendor_json,
     warehouses_by_id,
     wb_order_id,
     wb_order_uid,
@@ -83,7 +84,7 @@ def render_orders(
         line = lines.get(r["id"])
         house = houses.get(r["warehouse_id"])
         external = house["external_id"] if house else "0"
-        vendor = json.loads(r["vendor"] or "{}")
+        vendor = vendor_json(r)
         price = int(line["price_kop"]) if line else 0
         item: dict[str, Any] = {
             "address": None,

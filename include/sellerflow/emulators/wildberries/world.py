@@ -15,6 +15,7 @@ here (``create table if not exists``): FBS supplies and their orders, price uplo
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -84,8 +85,13 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
 
 
 def vendor_json(row: sqlite3.Row) -> dict[str, Any]:
-    """A row's ``vendor`` JSON as a dict."""
-    return json.loads(row["vendor"] or "{}")
+    """A row's ``vendor`` JSON as a dict (shared and cached: callers must not mutate it)."""
+    return _parse_vendor(row["vendor"] or "{}")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_vendor(text: str) -> dict[str, Any]:
+    return json.loads(text)
 
 
 def wb_order_id(row: sqlite3.Row) -> int:
