@@ -24,7 +24,7 @@ import json
 import sqlite3
 from functools import lru_cache
 
-from sellerflow.emulators.onec.ids import EMPTY_REF, MARKETPLACES, currency_ref, derived_guid
+from sellerflow.emulators.onec.ids import EMPTY_REF, MARKETPLACES, currency_ref, derived_guid, partner_ref
 from sellerflow.emulators.onec.query import (
     BOOLEAN,
     DATETIME,
@@ -45,7 +45,8 @@ NS = "StandardODATA."
 
 
 @lru_cache(maxsize=8192)
-def _parsed(text: str) -> dict:
+def parsed_fields(text: str) -> dict:
+    """A ``fields`` JSON object as a dict (cached; {} when it is not an object)."""
     try:
         value = json.loads(text)
     except ValueError:
@@ -56,7 +57,7 @@ def _parsed(text: str) -> dict:
 def _field(text: str | None, name: str) -> object:
     # SQLite's json_extract does not match keys written with \uXXXX escapes (json.dumps'
     # default), so attributes are read in Python, whatever the writer's escaping.
-    value = _parsed(text or "{}").get(name)
+    value = parsed_fields(text or "{}").get(name)
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (dict, list)):
@@ -68,6 +69,7 @@ def register_sql_functions(conn: sqlite3.Connection) -> None:
     """Install ``onec_guid(part, ...)`` and ``onec_field(json, name)`` on a connection."""
     conn.create_function("onec_guid", -1, lambda *parts: derived_guid(*map(str, parts)), deterministic=True)
     conn.create_function("onec_field", 2, _field, deterministic=True)
+    conn.create_function("onec_partner", 2, partner_ref, deterministic=True)
 
 
 def _json(alias: str, name: str, default: str) -> str:
@@ -93,7 +95,11 @@ def _catalog_tail() -> dict[str, Prop]:
 
 
 def _main_warehouse(base_sql: str) -> str:
-    return f"(select min(id) from warehouses where owner = 'onec:' || {base_sql} and kind = 'onec')"
+    # The generator names the main 1C warehouse '<base>:main'; otherwise take the first one.
+    return (
+        f"(select id from warehouses where owner = 'onec:' || {base_sql} and kind = 'onec'"
+        " order by id not like '%:main', id limit 1)"
+    )
 
 
 def products() -> EntitySet:
@@ -168,7 +174,7 @@ _MARKETPLACES_SQL = (
     "from (select column1 as n, column2 as mp, column3 as name, column4 as legal, column5 as inn "
     f"from (values {_MARKETPLACE_ROWS})) m"
 )
-_PARTNER = "onec_guid('partner', :base, m.mp)"
+_PARTNER = "onec_partner(:base, m.mp)"
 
 
 def partners() -> EntitySet:
@@ -296,7 +302,7 @@ LINES_FROM = (
     "from onec_document_lines l join onec_documents ld on ld.ref_key = l.doc_ref "
     "join products lp on lp.ref_key = l.product_ref left join warehouses lw on lw.id = ld.warehouse_id"
 )
-_VAT = "(case lp.vat_rate when 'НДС20' then 20 when 'НДС18' then 18 when 'НДС10' then 10 else 0 end)"
+_VAT = "(case lp.vat_rate when 'НДС22' then 22 when 'НДС20' then 20 when 'НДС18' then 18 when 'НДС10' then 10 else 0 end)"
 _EMPTY_DATE_SQL = "null"
 
 

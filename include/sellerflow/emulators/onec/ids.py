@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 EMPTY_REF = "00000000-0000-0000-0000-000000000000"
@@ -25,25 +26,30 @@ DEFAULT_TZ = ZoneInfo("Europe/Moscow")
 _NAMESPACE = uuid.UUID("6f1c3b7e-2d4a-5e8f-9a0b-1c2d3e4f5a6b")
 
 # Marketplace partners every base knows (Catalog_Партнеры / Catalog_Контрагенты).
-# ИНН only where the operator's legal entity is public knowledge; others stay empty.
+# The operators' legal entities as the scenario generator names them (scenario/catalog.py).
 MARKETPLACES: tuple[tuple[str, str, str, str], ...] = (
     ("ozon", "Ozon", 'ООО "Интернет Решения"', "7704217370"),
     ("wildberries", "Wildberries", 'ООО "Вайлдберриз"', "7721546864"),
-    ("yandex_market", "Яндекс Маркет", 'ООО "Яндекс Маркет"', ""),
-    ("megamarket", "Мегамаркет", 'ООО "Маркетплейс"', ""),
+    ("yandex_market", "Яндекс Маркет", 'ООО "Яндекс Маркет"', "9704254424"),
+    ("megamarket", "Мегамаркет", 'ООО "Маркетплейс"', "9701048328"),
 )
 
-VAT_PERCENT = {"НДС20": 20, "НДС18": 18, "НДС10": 10, "НДС0": 0, "БезНДС": 0}
+VAT_PERCENT = {"НДС22": 22, "НДС20": 20, "НДС18": 18, "НДС10": 10, "НДС0": 0, "БезНДС": 0}
 
 
+@lru_cache(maxsize=65536)
 def derived_guid(*parts: str) -> str:
     """A stable GUID for an object identified by ``parts`` (UUIDv5 in a private namespace)."""
     return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
 
 
 def partner_ref(base_id: str, marketplace: str) -> str:
-    """``Ref_Key`` of the marketplace's Catalog_Партнеры item in a base."""
-    return derived_guid("partner", base_id, marketplace)
+    """``Ref_Key`` of the marketplace's Catalog_Партнеры item in a base.
+
+    Same derivation as the scenario generator (``scenario.ids.stable_guid(base, "partner",
+    marketplace)``), so the documents it writes point at these partners.
+    """
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sellerflow:{base_id}:partner:{marketplace}"))
 
 
 def contractor_ref(partner_key: str) -> str:
@@ -71,6 +77,7 @@ def cell_ref(warehouse_id: str, cell: str) -> str:
     return derived_guid("cell", warehouse_id, cell)
 
 
+@lru_cache(maxsize=65536)
 def to_local(ts: str | None, tz: tzinfo = DEFAULT_TZ) -> str:
     """Store timestamp (UTC ``...Z`` or a bare date) -> 1C local ``YYYY-MM-DDTHH:MM:SS``."""
     if not ts:

@@ -13,10 +13,12 @@ zero GUID) plus ``X@navigationLinkUrl`` in minimal metadata.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from sellerflow.emulators.onec.entities import parsed_fields as _parsed
 from sellerflow.emulators.onec.errors import query_option_error
 from sellerflow.emulators.onec.ids import EMPTY_REF, to_local
 from sellerflow.emulators.onec.odata_filter import Node, parse_orderby, parse_select
@@ -99,9 +101,6 @@ class Lister:
             clauses.append(SqlCompiler(self.entity, bound, self.tz_offset).predicate(node))
         return " and ".join(f"({clause})" for clause in clauses)
 
-    def _columns(self, names: list[str]) -> str:
-        return ", ".join(f'{self.entity.props[name].sql} as "{name}"' for name in names)
-
     def count(self, node: Node | None) -> int:
         """Number of rows matching the filter."""
         bound = Compiled(dict(self.params))
@@ -118,9 +117,9 @@ class Lister:
         limit = ""
         if not options.inlinecount and (options.top is not None or options.skip):
             limit = f" limit {options.top if options.top is not None else -1} offset {options.skip}"
-        names = list(self.entity.props)
-        sql = f"select {self._columns(names)} {self.entity.from_sql} where {where} order by {order}{limit}"
-        rows = [dict(zip(names, row, strict=True)) for row in self.conn.execute(sql, bound.params)]
+        plan = _ColumnPlan(self.entity.props)
+        sql = f"select {plan.columns} {self.entity.from_sql} where {where} order by {order}{limit}"
+        rows = [plan.row(values) for values in self.conn.execute(sql, bound.params)]
         for collection in self.entity.tabular.values():
             self._attach(collection, rows)
         return rows
@@ -138,17 +137,16 @@ class Lister:
     def _attach(self, collection: Collection, rows: list[dict]) -> None:
         keys = [row["Ref_Key"] for row in rows]
         by_parent: dict[str, list[dict]] = {key: [] for key in keys}
-        names = list(collection.props)
-        columns = ", ".join(f'{collection.props[n].sql} as "{n}"' for n in names)
+        plan = _ColumnPlan(collection.props)
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             sql = (
-                f"select {collection.parent_sql}, {columns} {collection.from_sql} "
+                f"select {collection.parent_sql}, {plan.columns} {collection.from_sql} "
                 f"where {collection.parent_sql} in ({marks}) order by {collection.parent_sql}, {collection.order_sql}"
             )
             for parent, *values in self.conn.execute(sql, chunk):
-                by_parent[parent].append(dict(zip(names, values, strict=True)))
+                by_parent[parent].append(plan.row(values))
         for row in rows:
             row[collection.name] = by_parent[row["Ref_Key"]]
 
@@ -158,13 +156,14 @@ class Lister:
         entity = self.entity
         out: dict[str, object] = {}
         plan = _selection_plan(entity, selection)
+        url = entity_url(entity, row) if links and entity.nav_links else None
         for name, prop in entity.props.items():
             if plan is not None and name not in plan:
                 continue
             out[name] = render_value(row[name], prop.edm, self.tz)
-            if links and entity.nav_links and prop.nav and name.endswith("_Key"):
+            if url and prop.nav and name.endswith("_Key"):
                 nav = name[: -len("_Key")]
-                out[f"{nav}@navigationLinkUrl"] = f"{entity_url(entity, row)}/{nav}"
+                out[f"{nav}@navigationLinkUrl"] = f"{url}/{nav}"
         for collection in entity.tabular.values():
             if plan is not None and collection.name not in plan:
                 continue
@@ -177,6 +176,47 @@ class Lister:
                 }
                 for line in row[collection.name]
             ]
+        return out
+
+
+_JSON_FIELD = re.compile(r"^coalesce\(onec_field\((\w+)\.fields, '([^']+)'\), (.*)\)$", re.DOTALL)
+
+
+class _ColumnPlan:
+    """SELECT list for a property map; attributes kept in a ``fields`` JSON are read in Python.
+
+    Selecting the JSON once per row and picking attributes here avoids one SQLite->Python
+    callback per attribute and row (filters still use the ``onec_field`` SQL function).
+    """
+
+    def __init__(self, props: dict[str, Prop]) -> None:
+        self.names = list(props)
+        self.json_fields: dict[str, tuple[int, str]] = {}
+        aliases: list[str] = []
+        columns: list[str] = []
+        for name, prop in props.items():
+            match = _JSON_FIELD.match(prop.sql)
+            if match:
+                alias, field, default = match.groups()
+                if alias not in aliases:
+                    aliases.append(alias)
+                self.json_fields[name] = (aliases.index(alias), field)
+                columns.append(default)
+            else:
+                columns.append(prop.sql)
+        self.width = len(columns)
+        columns += [f"{alias}.fields" for alias in aliases]
+        self.columns = ", ".join(columns)
+
+    def row(self, values: tuple) -> dict:
+        """Property name -> value, with JSON-backed attributes overriding their defaults."""
+        out = dict(zip(self.names, values[: self.width], strict=True))
+        if self.json_fields:
+            blobs = [_parsed(text or "{}") for text in values[self.width :]]
+            for name, (index, field) in self.json_fields.items():
+                value = blobs[index].get(field)
+                if value is not None:
+                    out[name] = int(value) if isinstance(value, bool) else value
         return out
 
 
