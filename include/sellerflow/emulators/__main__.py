@@ -14,7 +14,9 @@ from sellerflow.emulators.scenario.params import DEFAULT_BASE_PORT, DEFAULT_STAR
 def _scenario(args: argparse.Namespace) -> int:
     from sellerflow.emulators.scenario import ScenarioParams, generate
 
-    params = ScenarioParams(seed=args.seed, days=args.days, orders_per_day=args.orders_per_day, start=args.start)
+    params = ScenarioParams(
+        seed=args.seed, days=args.days, orders_per_day=args.orders_per_day, start=args.start
+    )
     summary = generate(Path(args.out), params)
     print(f"world:        {summary.world}")
     print(f"ground truth: {summary.ground_truth}")
