@@ -335,3 +335,12 @@ def test_too_long_table_name_is_rejected(dsn: str) -> None:
 def test_missing_schemas_give_a_clear_error(fresh_dsn: str) -> None:
     with pytest.raises(RuntimeError, match="migrate"):
         load_records(fresh_dsn, "ozon", "postings", "acc", [posting(1)], "posting_number", "r1")
+
+
+def test_latest_loads_view_shows_the_last_successful_run(dsn: str, entity: str) -> None:
+    load_records(dsn, "ozon", entity, "acc", [posting(1)], "posting_number", "r1")
+    load_records(dsn, "ozon", entity, "acc", [posting(1), posting(2)], "posting_number", "r2")
+    got = rows(
+        dsn, "select run_id, received, inserted, unchanged from ops.latest_loads where entity = %s", entity
+    )
+    assert got == [("r2", 2, 1, 1)]
