@@ -8,8 +8,9 @@ Two kinds of window, as the vendors describe them:
 - fixed window (``burst`` None): ``limit`` requests per aligned window — Yandex Market's
   per-resource hourly/minute quotas with ``X-RateLimit-Resource-Until`` (part A1).
 
-``parallel`` caps requests in flight (Yandex Market's "N parallel requests"); the vendor app
-calls :meth:`RateLimiter.release` when an allowed request ends. The limiter only decides;
+``parallel`` caps requests in flight (Yandex Market's "N parallel requests"; a group may have
+only that cap, ``limit=None``); the vendor app calls :meth:`RateLimiter.release` when an
+allowed request ends. The limiter only decides;
 each vendor app renders a refusal in its own way (WB 429, YM 420, MM success=0, ...).
 """
 
@@ -39,7 +40,7 @@ class LimitDecision:
 class LimitConfig:
     """The limit of one method group."""
 
-    limit: int
+    limit: int | None  # requests per window; None = only the parallel cap applies
     window_s: float
     burst: int | None = None  # token-bucket capacity; None = fixed window
     parallel: int | None = None
@@ -50,20 +51,27 @@ def _wb(limit: int, window_s: float, burst: int, what: str) -> LimitConfig:
     return LimitConfig(limit, window_s, burst, None, f"WB limits article (2026-04-03): {what}")
 
 
-def _ym(limit: int, window_s: float, what: str, parallel: int | None = None) -> LimitConfig:
-    return LimitConfig(limit, window_s, None, parallel, f"YM openapi x-resource-limit-config: {what}")
+def _ym(limit: int, window_s: float, what: str) -> LimitConfig:
+    return LimitConfig(limit, window_s, None, None, f"YM openapi x-resource-limit-config: {what}")
 
 
+_HOUR, _MINUTE = 3600.0, 60.0
+_OZON_GLOBAL = LimitConfig(50, 1.0, 50, None, "Ozon: 50 requests/second per Client-Id across all methods")
+_WB_MARKETPLACE = _wb(300, 60.0, 20, "Marketplace 300/min, interval 200 ms, burst 20")
+
+# Group names are the ones the vendor apps pass to acquire(); an unknown group falls back to
+# the vendor's "default".
 DEFAULT_LIMITS: dict[str, dict[str, LimitConfig]] = {
     "ozon": {
-        "default": LimitConfig(
-            50, 1.0, 50, None, "Ozon: 50 requests/second per Client-Id across all methods"
-        ),
-        "stocks_update": LimitConfig(80, 60.0, 80, None, "Ozon /v2/products/stocks: 80 requests/minute"),
+        "default": _OZON_GLOBAL,
+        "global": _OZON_GLOBAL,
+        "products_stocks": LimitConfig(80, 60.0, 80, None, "Ozon /v2/products/stocks: 80 requests/minute"),
     },
     "wildberries": {
-        "default": _wb(300, 60.0, 20, "Marketplace 300/min, interval 200 ms, burst 20"),
-        "marketplace": _wb(300, 60.0, 20, "Marketplace 300/min, interval 200 ms, burst 20"),
+        "default": _WB_MARKETPLACE,
+        "marketplace": _WB_MARKETPLACE,
+        "stocks": _WB_MARKETPLACE,
+        "warehouses": _WB_MARKETPLACE,
         "orders_cancel": _wb(100, 60.0, 20, "order cancel 100/min, burst 20"),
         "content": _wb(100, 60.0, 5, "Content 100/min, burst 5"),
         "prices": _wb(10, 6.0, 5, "Prices 10 per 6 s, burst 5"),
@@ -71,20 +79,31 @@ DEFAULT_LIMITS: dict[str, dict[str, LimitConfig]] = {
         "statistics_sales": _wb(1, 60.0, 1, "supplier/sales 1/min, burst 1"),
         "finance_reports": _wb(1, 60.0, 1, "finance sales-reports 1/min, burst 1 (whole family)"),
         "reports_legacy": _wb(1, 60.0, 1, "v5 reportDetailByPeriod 1/min"),
+        "common": _wb(3, 30.0, 3, "/ping 3 per 30 s"),
     },
     "yandex_market": {
-        "default": _ym(10_000, 3600.0, "default hourly quota (assumption)", parallel=6),
-        "campaigns": _ym(1000, 3600.0, "getCampaigns 1000/h"),
-        "orders": _ym(10_000, 3600.0, "getOrders / getBusinessOrders 10000/h, 6 parallel", parallel=6),
-        "order": _ym(10_000, 3600.0, "getOrder 10000/h"),
-        "order_status": _ym(10_000, 3600.0, "updateOrderStatus(es) 10000/h"),
-        "stocks": _ym(100_000, 60.0, "getStocks 100000/min"),
-        "stocks_update": _ym(100_000, 60.0, "updateStocks 100000/min"),
-        "prices": _ym(10_000, 60.0, "getDefaultPrices 5000-10000/min"),
-        "prices_update": _ym(10_000, 60.0, "updatePrices 10000/min, 12 parallel", parallel=12),
-        "reports_generate": _ym(1, 60.0, "report generate 1 per 1-2 min"),
-        "report_info": _ym(100, 60.0, "getReportInfo 100/min"),
-        "stats_orders": _ym(10_000, 3600.0, "getOrdersStats 10000/h"),
+        # Per campaign/business parallel cap: the spec's parallel-limit-value for orders is 6,
+        # newer docs say 4 (yandex-market-megamarket-1c.md, uncertainty 2); override if needed.
+        "parallel": LimitConfig(None, 1.0, None, 6, "YM parallel requests per campaign/business"),
+        "default": _ym(10_000, _HOUR, "default hourly quota (assumption)"),
+        "getCampaigns": _ym(1000, _HOUR, "getCampaigns 1000/h"),
+        "getCampaign": _ym(5000, _HOUR, "getCampaign 5000/h"),
+        "getAuthTokenInfo": _ym(100, _HOUR, "getAuthTokenInfo 100/h"),
+        "getOfferMappings": _ym(100, _MINUTE, "getOfferMappings 100/min"),
+        "getPagedWarehouses": _ym(100, _HOUR, "getPagedWarehouses 100/h"),
+        "getWarehouses": _ym(100, _MINUTE, "getWarehouses 100/min"),
+        "getOrders": _ym(10_000, _HOUR, "getOrders 10000/h"),
+        "getOrder": _ym(10_000, _HOUR, "getOrder 10000/h"),
+        "getBusinessOrders": _ym(10_000, _HOUR, "getBusinessOrders 10000/h"),
+        "updateOrderStatus": _ym(10_000, _HOUR, "updateOrderStatus 10000/h"),
+        "updateOrderStatuses": _ym(10_000, _HOUR, "updateOrderStatuses 10000 orders/h"),
+        "getStocks": _ym(100_000, _MINUTE, "getStocks 100000/min"),
+        "updateStocks": _ym(100_000, _MINUTE, "updateStocks 100000 SKUs/min"),
+        "getDefaultPrices": _ym(5000, _MINUTE, "getDefaultPrices 5000/min"),
+        "updateBusinessPrices": _ym(10_000, _MINUTE, "updateBusinessPrices 10000/min"),
+        "generateGoodsRealizationReport": _ym(1, 2 * _MINUTE, "report generate 1 per 1-2 min"),
+        "getReportInfo": _ym(100, _MINUTE, "getReportInfo 100/min"),
+        "getOrdersStats": _ym(10_000, _HOUR, "getOrdersStats 10000/h"),
     },
     "megamarket": {
         # Megamarket publishes no limits (yandex-market-megamarket-1c.md, uncertainty 4).
@@ -175,7 +194,7 @@ class RateLimiter:
     def charge(self, vendor: str, group: str, account: str, units: int) -> None:
         """Count extra units after the fact (WB: "each 4xx response counts as 10 requests")."""
         config = self.config(vendor, group) if self.enabled else None
-        if config is None:
+        if config is None or config.limit is None:
             return
         with self._lock:
             window = self._windows.setdefault((vendor, group, account), _Window(stamp=math.nan))
@@ -196,11 +215,11 @@ class RateLimiter:
 
     @staticmethod
     def _refill(config: LimitConfig, window: _Window, now: float) -> None:
-        capacity = float(config.burst or config.limit)
+        capacity = float(config.burst or config.limit or 1)
         if math.isnan(window.stamp):
             window.tokens, window.stamp = capacity, now
             return
-        rate = config.limit / config.window_s
+        rate = (config.limit or 1) / config.window_s
         window.tokens = min(capacity, window.tokens + (now - window.stamp) * rate)
         window.stamp = now
 
@@ -211,6 +230,9 @@ class RateLimiter:
             window.tokens, window.stamp = 0.0, start
 
     def _take(self, config: LimitConfig, window: _Window, now: float, cost: int) -> LimitDecision:
+        if config.limit is None:
+            cap = config.parallel or 1_000_000
+            return LimitDecision(True, cap, cap - window.in_flight - 1, 0.0, _at(now), config.window_s)
         if config.burst is not None:
             self._refill(config, window, now)
             rate = config.limit / config.window_s
@@ -242,13 +264,17 @@ def parse_config(data: Mapping[str, object]) -> LimitConfig | None:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
     if data.get("unlimited") is True:
         return None
+    parallel = data.get("parallel")
+    if data.get("limit") is None and isinstance(parallel, int) and parallel >= 1:
+        return LimitConfig(None, 1.0, None, parallel, str(data.get("source", "admin override")))
     try:
         limit = int(data["limit"])  # type: ignore[call-overload]
         window_s = float(data["window_s"])  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError("give limit (int) and window_s (seconds), or unlimited: true") from exc
+        raise ValueError(
+            "give limit (int) and window_s (seconds), or parallel (int) alone, or unlimited: true"
+        ) from exc
     burst = data.get("burst")
-    parallel = data.get("parallel")
     if limit < 1 or window_s <= 0:
         raise ValueError("limit must be >= 1 and window_s > 0")
     for name, value in (("burst", burst), ("parallel", parallel)):

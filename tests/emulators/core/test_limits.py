@@ -57,33 +57,44 @@ def test_wildberries_charge_counts_a_4xx_as_ten_requests() -> None:
 
 
 def test_yandex_market_fixed_window_resets_at_the_window_end() -> None:
-    clock = FakeClock(start=1_789_999_990.0)  # 10 s into a minute window (1_789_999_980 % 60 == 0)
+    clock = FakeClock(start=1_789_999_990.0)  # 70 s into a 2-minute window (1_789_999_920 % 120 == 0)
     limiter = RateLimiter(clock=clock)
-    first = limiter.acquire("yandex_market", "reports_generate", "ym")
+    first = limiter.acquire("yandex_market", "generateGoodsRealizationReport", "ym")
     assert first.allowed
     assert first.remaining == 0
-    refused = limiter.acquire("yandex_market", "reports_generate", "ym")
+    refused = limiter.acquire("yandex_market", "generateGoodsRealizationReport", "ym")
     assert not refused.allowed
     assert refused.retry_after_s == pytest.approx(50.0)
     assert refused.reset_at.timestamp() == pytest.approx(1_790_000_040.0)
     clock.now = 1_790_000_040.0
-    assert limiter.acquire("yandex_market", "reports_generate", "ym").allowed
+    assert limiter.acquire("yandex_market", "generateGoodsRealizationReport", "ym").allowed
 
 
 def test_yandex_market_parallel_cap_and_release() -> None:
     limiter = RateLimiter(clock=FakeClock())
-    held = [limiter.acquire("yandex_market", "orders", "ym") for _ in range(6)]
+    held = [limiter.acquire("yandex_market", "parallel", "campaign:1") for _ in range(6)]
     assert all(d.allowed for d in held)
-    refused = limiter.acquire("yandex_market", "orders", "ym")
+    refused = limiter.acquire("yandex_market", "parallel", "campaign:1")
     assert not refused.allowed
     assert refused.limit == 6
-    limiter.release("yandex_market", "orders", "ym")
-    assert limiter.acquire("yandex_market", "orders", "ym").allowed
+    assert limiter.acquire("yandex_market", "parallel", "campaign:2").allowed
+    limiter.release("yandex_market", "parallel", "campaign:1")
+    assert limiter.acquire("yandex_market", "parallel", "campaign:1").allowed
+
+
+def test_yandex_market_operation_quotas_have_no_parallel_cap() -> None:
+    limiter = RateLimiter(clock=FakeClock())
+    # The YM app releases only the "parallel" group: operation groups must not hold slots.
+    assert all(limiter.acquire("yandex_market", "getOrders", "campaign:1").allowed for _ in range(100))
+    decisions = [limiter.acquire("yandex_market", "getOfferMappings", "business:1") for _ in range(101)]
+    assert [d.allowed for d in decisions].count(False) == 1
+    assert decisions[-1].limit == 100
 
 
 def test_unknown_group_falls_back_to_the_vendor_default_and_onec_is_unlimited() -> None:
     limiter = RateLimiter(clock=FakeClock())
     assert limiter.config("ozon", "postings") == DEFAULT_LIMITS["ozon"]["default"]
+    assert limiter.config("ozon", "products_stocks").limit == 80
     assert sum(limiter.acquire("ozon", "postings", "1").allowed for _ in range(60)) == 50
     assert all(limiter.acquire("onec", "odata", "ut_main").allowed for _ in range(1000))
 
@@ -103,6 +114,7 @@ def test_override_restore_unlimited_and_global_switch() -> None:
 
 def test_parse_config() -> None:
     assert parse_config({"unlimited": True}) is None
+    assert parse_config({"parallel": 2}) == LimitConfig(None, 1.0, None, 2, "admin override")
     assert parse_config({"limit": 5, "window_s": 1, "burst": 2}) == LimitConfig(
         5, 1.0, 2, None, "admin override"
     )
