@@ -67,7 +67,7 @@ create table if not exists products (   -- 1C Catalog_Номенклатура, 
     article       text not null,        -- Артикул; the default marketplace mapping key
     name          text not null,
     barcode       text not null,        -- EAN-13
-    vat_rate      text not null,        -- 'НДС20', 'НДС10', 'БезНДС'
+    vat_rate      text not null,        -- 'НДС22' (2026 standard rate), 'НДС20', 'НДС10', 'БезНДС'
     cost_kop      integer not null,     -- cost price in kopecks
     weight_g      integer not null,
     storage_cell  text not null,        -- warehouse address 'A-01-02-3'
@@ -78,7 +78,7 @@ create table if not exists products (   -- 1C Catalog_Номенклатура, 
 create table if not exists offers (     -- a product listed in a marketplace cabinet
     account_id    text not null references accounts(id),
     offer_id      text not null,        -- seller's SKU on the marketplace (= article unless unmapped)
-    product_ref   text references products(ref_key),  -- null for deliberately unmapped SKUs
+    product_ref   text references products(ref_key),  -- the true product; unmapped SKUs (offer_id matching no Артикул) still point to it
     mp_sku        integer not null,     -- Ozon sku / WB nmId / YM marketSku / MM goodsId
     mp_product_id integer not null,     -- Ozon product_id / WB chrtId / YM-MM internal id
     barcode       text not null,

@@ -65,7 +65,8 @@ def test_seller_push_then_marketplace_delivery_and_1c_shipment(world_copy: World
     conn = store.connect(world_copy.db)
     order = conn.execute(
         "select o.id, o.order_number, o.account_id, o.created_at from orders o "
-        "where o.account_id = 'ozon_main' and o.scheme = 'fbs' and "
+        "where o.account_id in ('ozon_main', 'ozon_second', 'wildberries_main', 'wildberries_second') "
+        "and o.scheme = 'fbs' and "
         "(select count(*) from order_status_history h where h.order_id = o.id) = 1 limit 1"
     ).fetchone()
     assert order is not None
@@ -76,12 +77,13 @@ def test_seller_push_then_marketplace_delivery_and_1c_shipment(world_copy: World
         "'awaiting_deliver', 'seller')",
         (order["id"],),
     )
-    org = conn.execute("select ref_key from onec_organizations where base_id = 'ut_main'").fetchone()[0]
+    base = "ut_main" if order["account_id"].endswith("_main") else "ut_second"
+    org = conn.execute("select ref_key from onec_organizations where base_id = ?", (base,)).fetchone()[0]
     conn.execute(
         "insert into onec_documents(ref_key, base_id, doc_type, number, date, organization_ref, "
-        "customer_order_number, data_version) values ('11111111-1111-4111-8111-111111111111', 'ut_main', "
+        "customer_order_number, data_version) values ('11111111-1111-4111-8111-111111111111', ?, "
         "'ЗаказКлиента', 'УТ-99999999', '2026-10-08T00:00:00Z', ?, ?, 'AAAAAQAAAAA=')",
-        (org, order["order_number"]),
+        (base, org, order["order_number"]),
     )
     conn.commit()
     result = advance(conn, datetime(2026, 10, 14, tzinfo=UTC))

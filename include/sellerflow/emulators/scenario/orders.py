@@ -21,6 +21,7 @@ the clock passes them.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -142,7 +143,9 @@ def sample_times(rng: random.Random, start: datetime, end: datetime, per_day: fl
         cursor = hour_end
     total_weight = sum(b[2] for b in buckets)
     expected = per_day * total_weight / (24 * _MEAN_HOUR_WEIGHT)
-    count = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
+    whole = math.floor(expected + 1e-9)  # a full day gives exactly per_day despite float sums
+    fraction = expected - whole
+    count = whole + (1 if fraction > 1e-9 and rng.random() < fraction else 0)
     if not buckets or count == 0:
         return []
     cum: list[float] = []
