@@ -329,6 +329,10 @@ def test_accounts_file_has_a_connection_per_cabinet_and_base(small_world: World)
     assert (conns["mp_ozon_main"]["password"], conns["mp_ozon_main"]["login"]) == (token[0], token[1])
     assert conns["mp_wildberries_main"]["password"].count(".") == 2  # JWT-shaped
     assert conns["mp_yandex_market_main"]["extra"]["campaign_id"]
+    refs = conns["mp_ozon_main"]["extra"]["warehouse_onec_refs"]
+    guids = {r[0] for r in db.execute("select external_id from warehouses where owner = 'onec:ut_main'")}
+    assert refs
+    assert set(refs.values()) <= guids
     assert conns["onec_ut_second"]["host"] == "http://127.0.0.1:18105/ut_second/odata/standard.odata"
     assert (
         conns["onec_ut_main"]["login"]

@@ -259,7 +259,12 @@ def accounts_document(catalog: Catalog, host: str = "127.0.0.1") -> dict[str, ob
             "legal_entity_id": le,
             "legal_entity_inn": legal[le][2],
             "onec_base": view.base_id,
+            # marketplace warehouse id -> 1C warehouse (world id, and its Catalog_Склады Ref_Key)
             "warehouse_mapping": view.vendor.get("warehouse_mapping", {}),
+            "warehouse_onec_refs": {
+                ext: catalog.onec_warehouse_guids[str(wid)]
+                for ext, wid in dict(view.vendor.get("warehouse_mapping", {})).items()  # type: ignore[call-overload]
+            },
             "token_expires_at": expires,
             "scopes": json.loads(str(scopes)),
         }
