@@ -121,12 +121,36 @@ def test_same_key_is_versioned_per_account(dsn: str, entity: str) -> None:
     ]
 
 
-def test_versions_in_one_batch_keep_arrival_order(dsn: str, entity: str) -> None:
+def test_versions_across_runs_keep_arrival_order(dsn: str, entity: str) -> None:
     statuses = ["awaiting_packaging", "awaiting_deliver", "delivering", "delivered"]
-    records = [posting(7, s) for s in statuses]
-    load_records(dsn, "ozon", entity, "acc", records, "posting_number", "r1")
+    for run, status in enumerate(statuses):
+        load_records(dsn, "ozon", entity, "acc", [posting(7, status)], "posting_number", f"r{run}")
     got = rows(dsn, f"select payload->>'status' from raw.ozon_{entity} order by extracted_at, id")
     assert [s for (s,) in got] == statuses
+
+
+def test_a_value_that_comes_back_is_a_new_latest_version(dsn: str, entity: str) -> None:
+    """Stock 5 → 3 → 5: three versions, and the latest says 5 again."""
+    for status in ("awaiting_packaging", "delivering", "awaiting_packaging"):
+        result = load_records(dsn, "ozon", entity, "acc", [posting(1, status)], "posting_number", status)
+        assert result.inserted == 1
+    latest = rows(
+        dsn,
+        f"select payload ->> 'status' from raw.ozon_{entity} order by extracted_at desc, id desc limit 1",
+    )
+    assert latest == [("awaiting_packaging",)]
+    assert rows(dsn, f"select count(*) from raw.ozon_{entity}") == [(3,)]
+
+
+def test_a_key_repeated_in_one_batch_lands_its_last_state_once(dsn: str, entity: str) -> None:
+    """A page repeated or shifted while paging: the last occurrence is the state; a rerun adds nothing."""
+    batch = [posting(1, "a"), posting(2, "x"), posting(1, "a"), posting(1, "b")]
+    result = load_records(dsn, "ozon", entity, "acc", batch, "posting_number", "run-1")
+    assert (result.received, result.inserted, result.unchanged) == (4, 2, 2)
+    landed = rows(dsn, f"select natural_key, payload ->> 'status' from raw.ozon_{entity} order by id")
+    assert landed == [(posting(2)["posting_number"], "x"), (posting(1)["posting_number"], "b")]
+    rerun = load_records(dsn, "ozon", entity, "acc", batch, "posting_number", "run-2")
+    assert rerun.inserted == 0
 
 
 def test_record_without_key_is_quarantined_and_rest_lands(dsn: str, entity: str) -> None:

@@ -1,15 +1,23 @@
 """The raw loader: stream vendor records into append-only ``raw.<source>_<entity>`` tables.
 
 Each record is kept as received (``payload jsonb``) under its ``natural_key``; a new row is written only when
-``(account_id, natural_key, payload_hash)`` is new, so reruns add nothing and every change of an order is kept
-as a new version (docs/architecture.md, "Warehouse schemas"). Per batch of ``batch_size`` records: one COPY
-into a session temp table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``. The iterable is consumed
+its ``payload_hash`` differs from the latest stored version of ``(account_id, natural_key)``, so reruns add
+nothing and every change of an order is kept as a new version (docs/architecture.md, "Warehouse schemas").
+Comparing with the *latest* version rather than with any earlier one matters for values that come back: a
+stock of 5 → 3 → 5 lands three versions, so "latest version" says 5, where a unique key on
+``(account_id, natural_key, payload_hash)`` would have dropped the second 5 and left 3 as the latest.
+A batch is one observation: when a key occurs several times in it (a page repeated or shifted while paging),
+its last occurrence is the state that lands, so a rerun of the same batch adds nothing. Streams whose every
+intermediate state matters (status history) put the state's time into the natural key. Per batch of ``batch_size`` records: one COPY
+into a session temp table, then one ``INSERT … SELECT`` of the rows that differ from the latest version, under
+a transaction-level advisory lock per (table, account) so that two concurrent loaders cannot both add the same
+version. The iterable is consumed
 lazily, so generators of any size are fine. Records that cannot be stored (not a JSON object, no key, failing
 ``validate``, not representable as jsonb) go to ``quarantine.<source>_<entity>`` with the reason; the rest of
 the batch still lands (see ``records``). Payloads are never logged: they can carry buyer data and tokens.
 
 ``payload_hash`` is the sha256 of the canonical JSON (``records.canonical_json``), stored as ``bytea``: 32 bytes
-instead of 64 hex characters keeps the unique index that every insert probes narrower; read it as text with
+instead of 64 hex characters keeps the latest-version index that every insert probes narrower; read it as text with
 ``encode(payload_hash, 'hex')``. ``payload`` uses lz4 TOAST compression where the server has it (faster to
 write and for dbt to read than the default pglz, a few percent larger).
 
@@ -64,10 +72,10 @@ create table if not exists {raw} (
     payload       jsonb       {compression} not null,
     payload_hash  bytea       not null,
     extracted_at  timestamptz not null default now(),
-    run_id        text        not null,
-    constraint {version_key} unique (account_id, natural_key, payload_hash)
+    run_id        text        not null
 );
-create index if not exists {latest_idx} on {raw} (account_id, natural_key, extracted_at);
+create index if not exists {latest_idx} on {raw} (account_id, natural_key, extracted_at desc, id desc)
+    include (payload_hash);
 create table if not exists {quarantine} (
     id              bigserial   primary key,
     account_id      text        not null,
@@ -83,22 +91,32 @@ create table if not exists {quarantine} (
 # The stage keeps payloads as text stored out of line without compression: it lives for one batch, so
 # compressing it is wasted work, and jsonb parsing then happens only for rows that are really new.
 _STAGE_DDL = """
-create temp table {stage} (natural_key text not null, payload text not null, payload_hash bytea not null);
+create temp table {stage} (
+    seq bigint generated always as identity, natural_key text not null, payload text not null,
+    payload_hash bytea not null
+);
 alter table {stage} alter column payload set storage external;
 """
 
-# The anti-join skips known versions before the jsonb cast, so reruns parse and write nothing; ON CONFLICT
-# still covers a concurrent loader inserting the same version. A fresh temp table is scanned in COPY order,
-# so ids follow arrival order without a sort.
+# Within a batch (one observation by one run) the last record of a key is its state; it lands when it differs
+# from the latest stored version (an index-only probe of the latest-version index). Unchanged rows are skipped
+# before the jsonb cast, so reruns parse and write nothing. Rows are inserted in arrival order.
 _INSERT = """
+with last_in_batch as (
+    select distinct on (natural_key) seq, natural_key, payload, payload_hash
+    from {stage}
+    order by natural_key, seq desc
+)
 insert into {raw} (account_id, natural_key, payload, payload_hash, run_id)
 select %(account_id)s, s.natural_key, s.payload::jsonb, s.payload_hash, %(run_id)s
-from {stage} as s
-where not exists (
-    select from {raw} as r
-    where r.account_id = %(account_id)s and r.natural_key = s.natural_key and r.payload_hash = s.payload_hash
+from last_in_batch as s
+where s.payload_hash is distinct from (
+    select r.payload_hash from {raw} as r
+    where r.account_id = %(account_id)s and r.natural_key = s.natural_key
+    order by r.extracted_at desc, r.id desc
+    limit 1
 )
-on conflict (account_id, natural_key, payload_hash) do nothing
+order by s.seq
 """
 
 
@@ -143,7 +161,6 @@ class _Target:
                     raw=self.raw,
                     quarantine=self.quarantine,
                     compression=sql.SQL("compression lz4" if lz4 else ""),
-                    version_key=sql.Identifier(_index_name(self.name, "version_key")),
                     latest_idx=sql.Identifier(_index_name(self.name, "latest_idx")),
                 )
             )
@@ -153,6 +170,10 @@ class _Target:
         inserted = 0
         with conn.cursor(row_factory=tuple_row) as cur:
             if batch.lines:
+                cur.execute(
+                    "select pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    (f"sellerflow.raw.{self.name}:{account_id}",),
+                )
                 cur.execute(sql.SQL("truncate {}").format(_STAGE))
                 with cur.copy(
                     sql.SQL("copy {} (natural_key, payload, payload_hash) from stdin").format(_STAGE)
