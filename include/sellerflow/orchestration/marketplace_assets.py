@@ -1,0 +1,26 @@
+"""The raw tables each marketplace extract DAG lands, as Airflow Assets (``warehouse.raw.<source>_<entity>``)."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+from sellerflow.orchestration.assets import warehouse_asset
+
+RAW_ENTITIES: dict[str, tuple[str, ...]] = {
+    "ozon": (
+        "postings_fbs",
+        "postings_fbo",
+        "posting_statuses",
+        "products",
+        "warehouses",
+        "stocks",
+        "prices",
+        "realization_rows",
+        "realization_reports",
+    ),
+}
+
+
+def raw_assets(source: str) -> list[Asset]:
+    """Assets of every raw table the source's extract DAG writes."""
+    return [warehouse_asset("raw", f"{source}_{entity}") for entity in RAW_ENTITIES[source]]
