@@ -1,41 +1,25 @@
-"""Land 1C's Catalog_Номенклатура into raw.onec_products (the foundation's first stream)."""
+"""Land 1C's catalogs of one base: the foundation's raw.onec_products plus every other catalog stream.
+
+The streams, their raw tables and natural keys are listed in :mod:`sellerflow.pipelines.onec_streams`; the
+snapshot logic (land only what changed, record what vanished) is :mod:`sellerflow.pipelines.onec_snapshots`.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
-from sellerflow.sources.onec import OneCBase, iter_entity
-from sellerflow.warehouse.loader import LoadResult, load_records
+from sellerflow.pipelines.onec_extract import extract_catalogs
+from sellerflow.pipelines.onec_streams import ORGANIZATIONS, PRODUCTS
+from sellerflow.sources.onec import OneCBase
 
-logger = logging.getLogger(__name__)
-
-ENTITY = "Catalog_Номенклатура"
-
-
-def _records(base: OneCBase) -> Iterator[dict]:
-    for page in iter_entity(base, ENTITY):
-        yield from page
+ENTITY = PRODUCTS.resource
 
 
-def require_ref_key(record: dict) -> str | None:
-    """Validation: a catalog item without Ref_Key or Description cannot be used downstream."""
-    if not record.get("Description"):
-        return "Description (наименование) is empty"
-    return None
-
-
-def land_onec_products(base: OneCBase, dsn: str, run_id: str) -> LoadResult:
-    """Read the whole catalog of one 1C base and land new versions into raw.onec_products."""
-    result = load_records(
-        dsn,
-        source="onec",
-        entity="products",
-        account_id=base.base_id,
-        records=_records(base),
-        key="Ref_Key",
-        run_id=run_id,
-        validate=require_ref_key,
+def land_onec_products(
+    base: OneCBase, dsn: str, run_id: str, observed_at: datetime | None = None
+) -> dict[str, Any]:
+    """Read Catalog_Номенклатура of one base and land new versions into raw.onec_products."""
+    return extract_catalogs(
+        base, dsn, run_id, observed_at or datetime.now(UTC), streams=(ORGANIZATIONS, PRODUCTS)
     )
-    logger.info("1C %s catalog landed: %s", base.base_id, result)
-    return result

@@ -1,0 +1,377 @@
+"""1C extraction end to end below Airflow: the 1C emulator over real HTTP → raw tables in a real Postgres.
+
+Each test gets its own copy of a generated world, its own emulator and its own warehouse database, and
+changes 1C the way a user would: through the OData write API (PATCH, Post, Unpost, DELETE) or, for register
+balances that only postings move, in the world's tables.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from sellerflow.emulators.faults import parse_rule
+from sellerflow.emulators.onec import create_app
+from sellerflow.emulators.runtime import EmulatorState
+from sellerflow.emulators.testing import serve_in_thread
+from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
+from sellerflow.sources.onec import OneCBase, OneCBusinessError
+from sellerflow.warehouse import migrate
+
+AS_OF = datetime(2026, 9, 18, 12, 0, tzinfo=UTC)
+ORDERS, SALES = "Document_ЗаказКлиента", "Document_РеализацияТоваровУслуг"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("onec_world")
+    subprocess.run(
+        [sys.executable, "-m", "sellerflow.emulators", "scenario", "--seed", "5", "--days", "3",
+         "--orders-per-day", "40", "--out", str(out)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return out / "world.sqlite"
+
+
+@dataclass
+class OneC:
+    """One test's 1C installation and warehouse."""
+
+    world: Path
+    state: EmulatorState
+    url: str
+    dsn: str
+
+    def base(self, base_id: str = "ut_main", **settings: Any) -> OneCBase:
+        with sqlite3.connect(self.world) as conn:
+            username, password = conn.execute(
+                "select username, password from onec_bases where id = ?", (base_id,)
+            ).fetchone()
+        fast = {"retry_initial_s": 0.01, "retry_max_s": 0.05, "timeout_s": 10.0}
+        return OneCBase(
+            base_id, f"{self.url}/{base_id}/odata/standard.odata", username, password, **(fast | settings)
+        )
+
+    def bases(self) -> list[str]:
+        with sqlite3.connect(self.world) as conn:
+            return [r[0] for r in conn.execute("select id from onec_bases order by id")]
+
+    def http(self, base_id: str = "ut_main") -> httpx.Client:
+        base = self.base(base_id)
+        return httpx.Client(
+            base_url=base.odata_url + "/",
+            auth=(base.username, base.password),
+            headers={"Accept": "application/json"},
+            timeout=10,
+        )
+
+    def world_sql(self, sql: str, *params: object) -> list[tuple]:
+        with sqlite3.connect(self.world) as conn:
+            rows = conn.execute(sql, params).fetchall()
+            conn.commit()
+        return rows
+
+    def raw(self, sql: str, *params: object) -> list[tuple]:
+        with psycopg.connect(self.dsn) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def raw_total(self) -> int:
+        with psycopg.connect(self.dsn) as conn:
+            tables = [r[0] for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            )]  # fmt: skip
+            return sum(conn.execute(f'select count(*) from raw."{t}"').fetchone()[0] for t in tables)
+
+
+@pytest.fixture
+def onec(generated: Path, tmp_path: Path, fresh_dsn: str) -> Iterator[OneC]:
+    world = tmp_path / "world.sqlite"
+    shutil.copy(generated, world)
+    state = EmulatorState(world)
+    migrate(fresh_dsn)
+    with serve_in_thread(create_app(state)) as url:
+        yield OneC(world, state, url, fresh_dsn)
+
+
+def extract_all(onec: OneC, run_id: str = "run1", as_of: datetime = AS_OF, **settings: Any) -> dict[str, Any]:
+    summaries: dict[str, Any] = {}
+    for base_id in onec.bases():
+        base = onec.base(base_id, **settings)
+        summaries[base_id] = [
+            extract_catalogs(base, onec.dsn, run_id, as_of),
+            extract_documents(base, onec.dsn, run_id, as_of),
+            extract_stock(base, onec.dsn, run_id, as_of),
+        ]
+    return summaries
+
+
+def latest(onec: OneC, table: str, key: str) -> dict[str, Any]:
+    rows = onec.raw(f"select payload from raw.{table} where natural_key = %s order by id desc limit 1", key)
+    return rows[0][0]
+
+
+def an_order(onec: OneC, base_id: str = "ut_main") -> str:
+    return onec.world_sql(
+        "select ref_key from onec_documents where base_id = ? and doc_type = 'ЗаказКлиента' order by ref_key limit 1",
+        base_id,
+    )[0][0]
+
+
+# -- full load -------------------------------------------------------------------------------------
+
+
+def test_full_load_equals_the_emulators_content_for_every_base(onec: OneC) -> None:
+    extract_all(onec)
+    for base_id in onec.bases():
+        products = {r[0] for r in onec.world_sql("select ref_key from products where base_id = ?", base_id)}
+        landed = {
+            r[0] for r in onec.raw("select natural_key from raw.onec_products where account_id = %s", base_id)
+        }
+        assert landed == products
+        for doc_type, table in (
+            ("ЗаказКлиента", "onec_customer_orders"),
+            ("РеализацияТоваровУслуг", "onec_shipments"),
+        ):
+            docs = {r[0] for r in onec.world_sql(
+                "select ref_key from onec_documents where base_id = ? and doc_type = ?", base_id, doc_type
+            )}  # fmt: skip
+            assert docs, "the scenario has documents"
+            got = {
+                r[0] for r in onec.raw(f"select natural_key from raw.{table} where account_id = %s", base_id)
+            }
+            assert got == docs
+        in_stock = onec.world_sql(
+            "select coalesce(sum(s.in_stock), 0) from onec_stock s join warehouses w on w.id = s.warehouse_id"
+            " where w.owner = ?",
+            f"onec:{base_id}",
+        )[0][0]
+        landed_stock = onec.raw(
+            "select sum((payload->>'ВНаличииBalance')::numeric) from raw.onec_stock where account_id = %s",
+            base_id,
+        )[0][0]
+        assert landed_stock == in_stock
+        prices = onec.world_sql(
+            "select count(distinct pr.product_ref || pr.price_type) from onec_prices pr"
+            " join products p on p.ref_key = pr.product_ref where p.base_id = ?",
+            base_id,
+        )[0][0]
+        assert onec.raw("select count(*) from raw.onec_prices where account_id = %s", base_id)[0][0] == prices
+
+
+def test_every_record_carries_its_base_and_organization(onec: OneC) -> None:
+    extract_all(onec)
+    organizations = dict(onec.world_sql("select base_id, ref_key from onec_organizations"))
+    for table in ("onec_products", "onec_stock", "onec_customer_orders", "onec_shipments", "onec_barcodes"):
+        pairs = set(onec.raw(
+            f"select account_id, payload->'_sellerflow'->>'base', payload->'_sellerflow'->>'organization_key'"
+            f" from raw.{table}"
+        ))  # fmt: skip
+        assert pairs == {(b, b, org) for b, org in organizations.items()}, table
+
+
+def test_a_rerun_adds_nothing_and_asks_little(onec: OneC) -> None:
+    first = extract_all(onec)
+    before = onec.raw_total()
+    second = extract_all(onec, run_id="run2")
+    assert onec.raw_total() == before
+    documents_first = first["ut_main"][1]["requests"]
+    documents_second = second["ut_main"][1]["requests"]
+    assert documents_second <= 9, "key-only listing + $count per document type, nothing fetched"
+    assert documents_first >= documents_second
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+
+def test_an_edited_document_lands_a_new_version(onec: OneC) -> None:
+    extract_all(onec)
+    ref = an_order(onec)
+    with onec.http() as http:
+        http.patch(
+            f"{ORDERS}(guid'{ref}')", params={"$format": "json"}, json={"Комментарий": "перезвонить"}
+        ).raise_for_status()
+    summary = extract_documents(onec.base(), onec.dsn, "run2", AS_OF)
+    versions = onec.raw(
+        "select payload->>'Комментарий' from raw.onec_customer_orders where natural_key = %s order by id", ref
+    )
+    assert [v[0] for v in versions][-1] == "перезвонить"
+    assert len(versions) == 2
+    orders = next(s for s in summary["streams"] if s["entity"] == "customer_orders")
+    assert orders["changed"] == 1
+    assert orders["landed"] == 1
+
+
+def test_a_reposted_document_lands_a_new_version(onec: OneC) -> None:
+    extract_all(onec)
+    sale = onec.world_sql(
+        "select ref_key from onec_documents where base_id = 'ut_main' and doc_type = 'РеализацияТоваровУслуг' limit 1"
+    )[0][0]
+    old = latest(onec, "onec_shipments", sale)["DataVersion"]
+    with onec.http() as http:
+        http.post(f"{SALES}(guid'{sale}')/Post").raise_for_status()
+    extract_documents(onec.base(), onec.dsn, "run2", AS_OF)
+    new = latest(onec, "onec_shipments", sale)
+    assert new["DataVersion"] != old
+    assert onec.raw("select count(*) from raw.onec_shipments where natural_key = %s", sale)[0][0] == 2
+
+
+def test_deletion_mark_and_unposting_propagate(onec: OneC) -> None:
+    extract_all(onec)
+    marked, unposted = [r[0] for r in onec.world_sql(
+        "select ref_key from onec_documents where base_id = 'ut_main' and doc_type = 'ЗаказКлиента' order by ref_key limit 2"
+    )]  # fmt: skip
+    with onec.http() as http:
+        http.patch(
+            f"{ORDERS}(guid'{marked}')", params={"$format": "json"}, json={"DeletionMark": True}
+        ).raise_for_status()
+        http.post(f"{ORDERS}(guid'{unposted}')/Unpost").raise_for_status()
+    extract_documents(onec.base(), onec.dsn, "run2", AS_OF)
+    assert latest(onec, "onec_customer_orders", marked)["DeletionMark"] is True
+    assert latest(onec, "onec_customer_orders", unposted)["Posted"] is False
+
+
+def test_a_physically_deleted_document_is_recorded_as_removed(onec: OneC) -> None:
+    extract_all(onec)
+    sale = onec.world_sql(
+        "select ref_key from onec_documents where base_id = 'ut_main' and doc_type = 'РеализацияТоваровУслуг' limit 1"
+    )[0][0]
+    with onec.http() as http:
+        http.delete(f"{SALES}(guid'{sale}')").raise_for_status()
+    extract_documents(onec.base(), onec.dsn, "run2", AS_OF)
+    removed = onec.raw("select payload from raw.onec_removals where natural_key = %s", f"shipments:{sale}")
+    assert len(removed) == 1
+    assert removed[0][0]["entity"] == "shipments"
+    extract_documents(onec.base(), onec.dsn, "run3", AS_OF)
+    assert onec.raw("select count(*) from raw.onec_removals")[0][0] == 1, "recorded once"
+
+
+def test_a_new_document_lands_in_the_next_cycle_with_few_requests(onec: OneC) -> None:
+    extract_all(onec)
+    order = latest(onec, "onec_customer_orders", an_order(onec))
+    lines = [
+        {"Номенклатура_Key": line["Номенклатура_Key"], "Количество": 1, "Цена": 100}
+        for line in order["Товары"]
+    ]
+    with onec.http() as http:
+        created = http.post(
+            ORDERS, params={"$format": "json"}, json={"НомерПоДаннымКлиента": "NEW-1", "Товары": lines}
+        )
+        created.raise_for_status()
+    summary = extract_documents(onec.base(), onec.dsn, "run2", AS_OF)
+    ref = created.json()["Ref_Key"]
+    assert latest(onec, "onec_customer_orders", ref)["НомерПоДаннымКлиента"] == "NEW-1"
+    assert summary["requests"] <= 10
+
+
+# -- snapshots ---------------------------------------------------------------------------------
+
+
+def test_stock_lands_only_changes_and_keeps_a_return_to_an_earlier_balance(onec: OneC) -> None:
+    base = onec.base()
+    extract_stock(base, onec.dsn, "r1", AS_OF)
+    warehouse, product, start = onec.world_sql(
+        "select s.warehouse_id, s.product_ref, s.in_stock from onec_stock s join warehouses w on w.id = s.warehouse_id"
+        " where w.owner = 'onec:ut_main' and s.in_stock > 1 order by s.product_ref limit 1"
+    )[0]
+    before = onec.raw_total()
+    for run, quantity in (("r2", start - 1), ("r3", start)):
+        onec.world_sql(
+            "update onec_stock set in_stock = ? where warehouse_id = ? and product_ref = ?",
+            quantity,
+            warehouse,
+            product,
+        )
+        result = extract_stock(base, onec.dsn, run, datetime(2026, 9, 18, 12, int(run[1]), tzinfo=UTC))
+        assert result["streams"][0]["landed"] == 1
+    assert onec.raw_total() == before + 2
+    history = onec.raw(
+        "select (payload->>'ВНаличииBalance')::int from raw.onec_stock where natural_key like %s order by id",
+        f"{product}|%",
+    )
+    assert [h[0] for h in history][-3:] == [start, start - 1, start]
+
+
+def test_a_row_leaving_the_balance_lands_as_zero(onec: OneC) -> None:
+    base = onec.base()
+    extract_stock(base, onec.dsn, "r1", AS_OF)
+    warehouse, product = onec.world_sql(
+        "select s.warehouse_id, s.product_ref from onec_stock s join warehouses w on w.id = s.warehouse_id"
+        " where w.owner = 'onec:ut_main' order by s.product_ref limit 1"
+    )[0]
+    onec.world_sql("delete from onec_stock where warehouse_id = ? and product_ref = ?", warehouse, product)
+    result = extract_stock(base, onec.dsn, "r2", AS_OF)
+    assert result["streams"][0]["landed"] == 1
+    zero = onec.raw(
+        "select payload from raw.onec_stock where natural_key like %s order by id desc limit 1",
+        f"{product}|%",
+    )[0][0]
+    assert zero["ВНаличииBalance"] == 0
+    assert zero["КОтгрузкеBalance"] == 0
+
+
+def test_a_catalog_change_lands_one_version(onec: OneC) -> None:
+    base = onec.base()
+    extract_catalogs(base, onec.dsn, "r1", AS_OF)
+    ref = onec.world_sql("select ref_key from products where base_id = 'ut_main' order by ref_key limit 1")[
+        0
+    ][0]
+    onec.world_sql("update products set name = 'Новое имя', data_version = 'CHANGED=' where ref_key = ?", ref)
+    result = extract_catalogs(base, onec.dsn, "r2", AS_OF)
+    landed = {s["entity"]: s["landed"] for s in result["streams"]}
+    assert landed["products"] == 1
+    assert latest(onec, "onec_products", ref)["Description"] == "Новое имя"
+
+
+# -- errors and faults -----------------------------------------------------------------------------
+
+
+def test_a_1c_error_body_becomes_a_readable_error(onec: OneC) -> None:
+    onec.state.faults.configure("onec", [parse_rule({"kind": "server_error", "status": 500, "count": 1})])
+    with pytest.raises(
+        OneCBusinessError,
+        match=r"1C base ut_main: GET Document_ЗаказКлиента answered HTTP 500, 1C error code -1",
+    ):
+        extract_documents(onec.base(), onec.dsn, "run1", AS_OF)
+
+
+def test_faults_are_survived_and_the_load_is_still_complete(onec: OneC) -> None:
+    onec.state.faults.configure(
+        "onec",
+        [
+            parse_rule({"kind": "server_error", "status": 503, "rate": 0.15}),
+            parse_rule({"kind": "duplicate_page", "rate": 0.15}),
+            parse_rule({"kind": "shifted_page", "rate": 0.15, "shift": 2}),
+            parse_rule({"kind": "slow", "rate": 0.05, "delay_s": 0.05}),
+        ],
+    )
+    extract_all(onec, page_size=40, document_page_size=15, max_attempts=8)
+    served = sum(rule["faults_served"] for rule in onec.state.faults.snapshot()["onec"])
+    onec.state.faults.clear()
+    assert served >= 10
+    for base_id in onec.bases():
+        products = {r[0] for r in onec.world_sql("select ref_key from products where base_id = ?", base_id)}
+        landed = {
+            r[0] for r in onec.raw("select natural_key from raw.onec_products where account_id = %s", base_id)
+        }
+        assert landed == products
+        orders = {r[0] for r in onec.world_sql(
+            "select ref_key from onec_documents where base_id = ? and doc_type = 'ЗаказКлиента'", base_id
+        )}  # fmt: skip
+        got = {
+            r[0]
+            for r in onec.raw(
+                "select natural_key from raw.onec_customer_orders where account_id = %s", base_id
+            )
+        }
+        assert got == orders
