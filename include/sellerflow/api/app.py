@@ -35,7 +35,9 @@ def create_app() -> FastAPI:
         """Warehouse reachability and raw-landing freshness."""
         dsn = os.environ.get("SELLERFLOW_WAREHOUSE_DSN")
         if not dsn:
-            return JSONResponse({"status": "unconfigured", "detail": "SELLERFLOW_WAREHOUSE_DSN is not set"}, 503)
+            return JSONResponse(
+                {"status": "unconfigured", "detail": "SELLERFLOW_WAREHOUSE_DSN is not set"}, 503
+            )
         try:
             loads = latest_loads(dsn)
         except psycopg.errors.UndefinedTable:
