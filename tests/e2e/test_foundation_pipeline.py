@@ -19,6 +19,17 @@ def world_products(scenario_dir: Path) -> dict[str, int]:
         return dict(world.execute("select base_id, count(*) from products group by base_id").fetchall())
 
 
+def world_documents(scenario_dir: Path, doc_type: str) -> dict[str, int]:
+    """1C documents of one type per base in the generator's world."""
+    with sqlite3.connect(scenario_dir / "world.sqlite") as world:
+        return dict(
+            world.execute(
+                "select base_id, count(*) from onec_documents where doc_type = ? group by base_id",
+                (doc_type,),
+            ).fetchall()
+        )
+
+
 @pytest.fixture(scope="module")
 def pipeline_env(scenario_dir: Path, onec_url: str, warehouse_dsn: str) -> dict[str, str]:
     with sqlite3.connect(scenario_dir / "world.sqlite") as world:
@@ -52,8 +63,16 @@ def test_extract_onec_lands_every_catalog_item(
             ).fetchall()
         )
         verdicts = conn.execute("select suite, success from ops.quality_results").fetchall()
+        # A manual run does every cadence group: documents and stock land too.
+        orders = dict(
+            conn.execute("select account_id, count(*) from raw.onec_customer_orders group by 1").fetchall()
+        )
+        stock = conn.execute("select count(*) from raw.onec_stock").fetchone()
     assert landed == world_products(scenario_dir)
     assert ("raw.onec_products", True) in verdicts
+    assert orders == world_documents(scenario_dir, "ЗаказКлиента")
+    assert stock is not None
+    assert stock[0] > 0
 
 
 def test_rerun_adds_no_rows(run_dag, pipeline_env: dict[str, str]) -> None:
