@@ -21,7 +21,7 @@ def dag():
 
 
 def test_ticks_every_five_minutes_one_run_at_a_time(dag) -> None:
-    assert dag.timetable.serialize()["expression"] == "*/5 * * * *"
+    assert dag.timetable.expression == "*/5 * * * *"
     assert dag.max_active_runs == 1
     assert dag.catchup is False
 
