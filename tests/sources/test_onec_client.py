@@ -259,3 +259,18 @@ def test_unknown_property_in_filter_is_a_query_error_not_retried(url: str, world
         client.count("Catalog_Номенклатура", odata.eq("НетТакогоРеквизита", 1))
     assert client.requests_made == 1
     assert caught.value.code == "14"
+
+
+def test_a_moved_first_page_of_a_virtual_table_is_reported(
+    url: str, world: Path, state: EmulatorState
+) -> None:
+    dims = ["Номенклатура_Key", "Склад_Key"]
+    with OneCClient(make_base(url, world, page_size=5000)) as client:
+        whole = client.balance("AccumulationRegister_ТоварыНаСкладах", dims)
+        rows = [r for page in whole for r in page]
+        faults(state, {"kind": "shifted_page", "count": 1, "shift": 3, "paths": "*Balance*"})
+        moved = client.balance("AccumulationRegister_ТоварыНаСкладах", dims)
+        shifted = [r for page in moved for r in page]
+    assert whole.verified is True
+    assert moved.verified is False, "the $top=1 re-read shows the first page had moved"
+    assert len(shifted) == len(rows) - 3

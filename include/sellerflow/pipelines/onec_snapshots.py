@@ -12,7 +12,7 @@ are described in :mod:`sellerflow.pipelines.onec_streams`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,23 +38,26 @@ class StreamResult:
     skipped: str | None = None
 
 
-def _read(client: OneCClient, stream: SnapshotStream) -> tuple[Iterator[list[dict[str, Any]]], bool]:
-    """Pages of the stream and whether the listing gets a ``$count`` check afterwards."""
+def _read(client: OneCClient, stream: SnapshotStream) -> list[Iterable[list[dict[str, Any]]]]:
+    """The listings that make up the stream (one per price type when price types are configured)."""
     order = list(stream.key)
     if stream.kind == "balance":
-        return client.balance(stream.resource, order), False
+        return [client.balance(stream.resource, order)]
     if stream.kind == "slice_last":
-        types = client.base.price_types
-        if not types:
-            return client.slice_last(stream.resource, order), False
+        if not client.base.price_types:
+            return [client.slice_last(stream.resource, order)]
+        return [
+            client.slice_last(stream.resource, order, where=odata.eq("ВидЦены_Key", odata.Guid(price_type)))
+            for price_type in client.base.price_types
+        ]
+    return [client.pages(stream.resource, stream.natural_key, order=order)]
 
-        def per_type() -> Iterator[list[dict[str, Any]]]:
-            for price_type in types:
-                where = odata.eq("ВидЦены_Key", odata.Guid(price_type))
-                yield from client.slice_last(stream.resource, order, where=where)
 
-        return per_type(), False
-    return client.pages(stream.resource, stream.natural_key, order=order), True
+def _complete(client: OneCClient, stream: SnapshotStream, listings: list[Any], seen: int) -> bool:
+    """Whether the read was whole: ``$count`` for entity sets, the first-record check for virtual tables."""
+    if stream.kind == "set":
+        return client.count(stream.resource) == seen
+    return all(getattr(listing, "verified", False) for listing in listings)
 
 
 def land_snapshot(
@@ -71,9 +74,9 @@ def land_snapshot(
     row_context = context if stream.versioned else {**context, "observed_at": observed_at.isoformat()}
     lander = Lander(conn, base_id, stream.entity, stream.natural_key, run_id, stream.validate)
     seen: set[str] = set()
-    pages, needs_count = _read(client, stream)
+    listings = _read(client, stream)
     try:
-        for page in pages:
+        for page in (page for listing in listings for page in listing):
             for record in page:
                 key, version = stream.natural_key(record), stream.version(record)
                 if key in seen:
@@ -87,7 +90,7 @@ def land_snapshot(
             raise
         logger.info("1C %s: %s is not published, skipped (%s)", base_id, stream.resource, exc.detail)
         return StreamResult(stream.entity, skipped="not published in this base")
-    complete = not needs_count or client.count(stream.resource) == len(seen)
+    complete = _complete(client, stream, listings, len(seen))
     if complete:
         for key, known in state.items():
             if known.present and key not in seen:

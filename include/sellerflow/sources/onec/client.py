@@ -255,10 +255,9 @@ class OneCClient:
 
     # -- virtual tables -------------------------------------------------------------------
     def _virtual(
-        self, register: str, function: str, args: Mapping[str, str], key: KeyFn, order: Iterable[str]
-    ) -> Iterator[list[Record]]:
-        call = f"{register}/{function}({odata.function_args(args)})"
-        return self.pages(call, key, order=order)
+        self, register: str, function: str, args: Mapping[str, str], key: KeyFn, order: list[str]
+    ) -> Listing:
+        return Listing(self, f"{register}/{function}({odata.function_args(args)})", key, order)
 
     def balance(
         self,
@@ -267,7 +266,7 @@ class OneCClient:
         *,
         period: datetime | None = None,
         where: odata.Filter | None = None,
-    ) -> Iterator[list[Record]]:
+    ) -> Listing:
         """``<register>/Balance(Period=…,Condition='…')`` paged by its dimensions (``X_Key`` names)."""
         dims = list(dimensions)
         args: dict[str, str] = {}
@@ -284,7 +283,7 @@ class OneCClient:
         *,
         period: datetime | None = None,
         where: odata.Filter | None = None,
-    ) -> Iterator[list[Record]]:
+    ) -> Listing:
         """``<register>/SliceLast(Period=…,Condition='…')``: the latest record per dimension set."""
         dims = list(dimensions)
         args: dict[str, str] = {}
@@ -293,6 +292,28 @@ class OneCClient:
         if where is not None:
             args["Condition"] = odata.condition(where)
         return self._virtual(register, "SliceLast", args, _key_of(dims), dims)
+
+
+class Listing:
+    """Pages of a virtual table, then one check that its first record did not move (``verified``).
+
+    Virtual tables have no ``$count``; stitching catches pages that moved after the first, and this
+    ``$top=1`` re-read catches a first page that moved, so callers know whether the listing was whole.
+    """
+
+    def __init__(self, client: OneCClient, resource: str, key: KeyFn, order: list[str]) -> None:
+        self.client, self.resource, self.key, self.order = client, resource, key, order
+        self.verified: bool | None = None
+
+    def __iter__(self) -> Iterator[list[Record]]:
+        first = None
+        for page in self.client.pages(self.resource, self.key, order=self.order):
+            if first is None and page:
+                first = self.key(page[0])
+            yield page
+        params = {"$orderby": odata.orderby(self.order), "$top": "1", "$skip": "0"}
+        head = self.client.get_json(self.resource, params).get("value", [])
+        self.verified = (self.key(head[0]) if head else None) == first
 
 
 def _key_of(names: list[str]) -> KeyFn:
