@@ -4,9 +4,9 @@ Each is read whole (that is the only way 1C's OData offers: catalogs and registe
 compared with ``ops.onec_object_state``; only new or changed objects are written, so an unchanged catalog
 costs its reading requests and no rows. Comparing with the *last landed version* (not with every version ever
 landed) keeps a balance that goes 10 → 9 → 10 as three versions. When a listing was complete (``$count``
-matched, or the virtual table's pages stitched), objects that vanished are recorded: a stock row that left
-the balance lands once more with zero resources, anything else as a ``raw.onec_removals`` row. Raw tables
-are described in :mod:`sellerflow.pipelines.onec_streams`.
+matched; for a virtual table, its pages stitched and its first record did not move), objects that vanished
+are recorded: a stock row that left the balance lands once more with zero resources, anything else as a
+``raw.onec_removals`` row. Raw tables are described in :mod:`sellerflow.pipelines.onec_streams`.
 """
 
 from __future__ import annotations
