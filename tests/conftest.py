@@ -1,8 +1,9 @@
-"""Shared fixtures: a throwaway warehouse database on the real Postgres the setup chose.
+"""Shared fixtures: throwaway databases on the real Postgres the setup chose.
 
 ``make test`` sources ``.sellerflow/env``, which sets ``SELLERFLOW_PG_ADMIN_DSN`` (a superuser
-DSN on the cluster that ``scripts/ensure_postgres.sh`` chose or started). Each test session
-creates its own database and drops it afterwards, so tests never touch the demo warehouse.
+DSN on the cluster that ``scripts/ensure_postgres.sh`` chose or started). Each fixture creates
+its own database, owned by the application role ``sellerflow`` that the setup created, and drops
+it afterwards, so tests never touch the demo warehouse and run with the rights production has.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+APP_ROLE, APP_PASSWORD = "sellerflow", "sellerflow"  # created by scripts/ensure_postgres.sh
 
 
 def admin_dsn() -> str:
@@ -26,14 +28,14 @@ def admin_dsn() -> str:
 
 @contextmanager
 def throwaway_database() -> Iterator[str]:
-    """Create a uniquely named database, yield its DSN, drop it afterwards."""
+    """Create a uniquely named database owned by the app role; yield its URL; drop it afterwards."""
     name = f"sellerflow_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_dsn(), autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
+        conn.execute(f'create database "{name}" owner {APP_ROLE}')
     params = conninfo_to_dict(admin_dsn())
-    params["dbname"] = name
+    host, port = params.get("host") or "127.0.0.1", params.get("port") or 5432
     try:
-        yield make_conninfo(**params)
+        yield f"postgresql://{APP_ROLE}:{APP_PASSWORD}@{host}:{port}/{name}"
     finally:
         with psycopg.connect(admin_dsn(), autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
@@ -51,3 +53,10 @@ def fresh_dsn() -> Iterator[str]:
     """DSN of a fresh database for one test (for migration tests that need an empty start)."""
     with throwaway_database() as dsn:
         yield dsn
+
+
+@pytest.fixture(scope="session")
+def airflow_metadata_url() -> Iterator[str]:
+    """SQLAlchemy URL of a fresh, empty database for an Airflow metadata schema of the test session."""
+    with throwaway_database() as url:
+        yield url.replace("postgresql://", "postgresql+psycopg2://", 1)

@@ -10,14 +10,14 @@ from sellerflow.api.app import create_app
 from sellerflow.warehouse.migrations import migrate
 
 
-def test_health_lists_the_latest_loads(warehouse_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    migrate(warehouse_dsn)
-    with psycopg.connect(warehouse_dsn) as conn:
+def test_health_lists_the_latest_loads(fresh_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    migrate(fresh_dsn)
+    with psycopg.connect(fresh_dsn) as conn:
         conn.execute(
             "insert into ops.load_runs (source, entity, account_id, run_id, status, received, inserted, finished_at)"
             " values ('onec', 'products', 'ut_main', 'r1', 'succeeded', 10, 7, now())"
         )
-    monkeypatch.setenv("SELLERFLOW_WAREHOUSE_DSN", warehouse_dsn)
+    monkeypatch.setenv("SELLERFLOW_WAREHOUSE_DSN", fresh_dsn)
     body = TestClient(create_app()).get("/health").json()
     assert body["status"] == "ok"
     (load,) = body["latest_loads"]
