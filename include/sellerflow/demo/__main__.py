@@ -25,7 +25,7 @@ from sellerflow.orchestration.accounts import source_of
 ROOT = Path(os.environ.get("SELLERFLOW_ROOT", Path(__file__).resolve().parents[3]))
 SERVICE = str(ROOT / "scripts" / "service.sh")
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-EXTRACT_DAGS = ("extract_onec",)
+EXTRACT_DAGS = ("extract_onec", "extract_ozon")
 TRANSFORM_DAG = "transform_dbt"
 DEMO_SCENARIO = ("--seed", "42", "--days", "30", "--orders-per-day", "200")
 POOLS = {
@@ -115,9 +115,22 @@ def parse_dbt() -> None:
 
 
 def airflow_connections(world: Path) -> list[dict]:
-    """Connections for the demo accounts, as written by the scenario generator (accounts.json)."""
+    """The demo accounts' connections (accounts.json from the scenario generator) in the REST API's shape."""
     accounts = json.loads((world / "accounts.json").read_text())
-    return accounts["connections"] if isinstance(accounts, dict) else accounts
+    return [
+        {
+            "connection_id": conn["conn_id"],
+            "conn_type": conn["conn_type"],
+            "description": conn.get("description"),
+            "host": conn.get("host"),
+            "login": conn.get("login"),
+            "password": conn.get("password"),
+            "port": conn.get("port"),
+            "schema": conn.get("schema"),
+            "extra": json.dumps(conn.get("extra") or {}, ensure_ascii=False),
+        }
+        for conn in accounts["connections"]
+    ]
 
 
 def configure_airflow(api: AirflowAPI, world: Path) -> None:

@@ -46,7 +46,7 @@ def extract_account(
             now=now,
             horizon=_delta(settings, "horizon_days", "days", DEFAULT_HORIZON),
             overlap=_delta(settings, "overlap_minutes", "minutes", DEFAULT_OVERLAP),
-            backfill_slice=_delta(settings, "backfill_slice_days", "days", timedelta(days=7)),
+            backfill_slice=_delta(settings, "backfill_slice_days", "days", timedelta(days=30)),
         )
         results = StreamRunner(ctx).run(spec.select(streams), force=force)
         out = summary(results)

@@ -35,7 +35,15 @@ DUE_TOLERANCE = timedelta(minutes=1)  # a 10-minute schedule firing a few second
 
 
 class AccountExtractionError(RuntimeError):
-    """An account's extraction failed; the message names the account, what failed and the fix."""
+    """An account's extraction failed; the message names the account, what failed and the fix.
+
+    ``permanent`` failures (refused credentials, a misconfigured connection) need a person; retrying the
+    task would only repeat them, so the DAG fails the task without retries.
+    """
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass
@@ -49,6 +57,7 @@ class StreamResult:
     records: int = 0
     new_versions: int = 0
     quarantined: int = 0
+    api_calls: int = 0
     error: str | None = None
 
 
@@ -82,7 +91,7 @@ class StreamRunner:
             try:
                 results.append(self.run_stream(stream, force=force))
             except AuthError as exc:
-                raise AccountExtractionError(self._auth_message(exc)) from None
+                raise AccountExtractionError(self._auth_message(exc), permanent=True) from None
             except MarketplaceAPIError as exc:
                 logger.error("%s/%s %s failed: %s", self.source, self.account_id, stream.name, exc)
                 results.append(StreamResult(stream.name, "failed", error=str(exc)))
@@ -130,6 +139,7 @@ class StreamRunner:
                 stream.cadence,
             )
             return StreamResult(stream.name, "not_due")
+        calls_before = self.ctx.client.stats.calls
         pieces = stream.slices(self.ctx, state)
         progress = Progress(
             f"{self.source}/{self.account_id} {stream.name}", len(pieces), self.ctx.client.stats
@@ -155,6 +165,7 @@ class StreamRunner:
             progress.records,
             progress.new_versions,
         )
+        result.api_calls = self.ctx.client.stats.calls - calls_before
         return result
 
     @staticmethod

@@ -34,7 +34,7 @@ class RunContext:
     now: datetime  # upper bound of this run (the DAG run's data interval end); never wall-clock inside
     horizon: timedelta = DEFAULT_HORIZON
     overlap: timedelta = DEFAULT_OVERLAP
-    backfill_slice: timedelta = timedelta(days=7)
+    backfill_slice: timedelta = timedelta(days=30)  # ETA/resume granularity vs. one partial page per slice
 
 
 @dataclass

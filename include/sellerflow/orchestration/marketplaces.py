@@ -71,7 +71,7 @@ def account_from_fields(
         problems.append("login (or extra client_id) must hold the Ozon Client-Id")
     if problems:
         raise AccountExtractionError(
-            f"{source} account {account_id} (connection {conn_id}): " + "; ".join(problems)
+            f"{source} account {account_id} (connection {conn_id}): " + "; ".join(problems), permanent=True
         )
     scopes = settings.get("scopes") or []
     return MarketplaceAccount(
@@ -113,7 +113,7 @@ def check_credentials(account: MarketplaceAccount, dsn: str, now: datetime) -> s
         status, message = "expiring", f"the token expires at {expires:%Y-%m-%d %H:%M}Z"
     record_credentials(dsn, account, status, message)
     if status == "expired":
-        raise AccountExtractionError(message)
+        raise AccountExtractionError(message, permanent=True)
     return status
 
 
@@ -153,7 +153,7 @@ def extract_marketplace_account(
     try:
         return extract_account(account, dsn, run_id, now, force=force)
     except AccountExtractionError as exc:
-        if "refused the credentials" in str(exc):
+        if exc.permanent:
             record_credentials(dsn, account, "failed", str(exc)[:500])
         raise
 

@@ -1,0 +1,147 @@
+"""Extraction benchmark: API calls made vs the minimum the data needs, records/s, peak RSS of the extractor.
+
+Builds a 1-day × 100,000-order scenario (all marketplaces; the Ozon cabinets get their share), serves the
+vendor emulator in a separate process (so its memory is not counted), extracts every stream of every
+account of the vendor into a throwaway warehouse database with the production code path (Postgres rate
+limiter included), then prints per stream:
+
+- calls made vs the minimum, ``ceil(records / page max)`` per paged method (products also need one detail
+  call per 1,000 ids; a monthly report needs one call per month asked) — target ≤ 1.05;
+- records/s over the whole extraction;
+- peak RSS of this process (``ru_maxrss``) — target < 500 MB: pages are streamed, never the whole history.
+
+Vendors plug in through ``PAGE_MAX`` (page size per method of each stream) and ``EMULATORS``.
+Usage: ``python bench/extract.py [--orders 100000] [--vendor ozon] [--keep DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from sellerflow.emulators.runtime import EmulatorState
+from sellerflow.emulators.testing import free_port
+from sellerflow.extract.account import extract_account
+from sellerflow.extract.testing import accounts, generate_world
+from sellerflow.warehouse.migrations import migrate
+
+# stream → page maxima of the paged methods it calls (one entry per method); None = one call per period
+PAGE_MAX: dict[str, dict[str, tuple[int, ...] | None]] = {
+    "ozon": {
+        "warehouses": (200,),
+        "products": (1000, 1000),  # /v3/product/list, then /v3/product/info/list per 1,000 ids
+        "stocks": (1000,),
+        "prices": (1000,),
+        "postings_fbs": (100,),
+        "postings_fbo": (100,),
+        "realization": None,
+    },
+}
+EMULATORS = {"ozon": "sellerflow.emulators.ozon"}
+TARGET_RATIO = 1.05
+TARGET_RSS_MB = 500
+
+
+def minimum_calls(vendor: str, stream: dict) -> int:
+    """The fewest calls that could return the stream's records."""
+    pages = PAGE_MAX[vendor][stream["stream"]]
+    if pages is None:
+        return stream["slices"]  # one call per report period that had to be asked
+    return sum(max(1, math.ceil(stream["records"] / size)) for size in pages)
+
+
+def serve(vendor: str, world: Path) -> tuple[subprocess.Popen, str]:
+    """The vendor emulator in its own process on a free port."""
+    port = free_port()
+    code = (
+        "import sys, uvicorn; from importlib import import_module; "
+        "from sellerflow.emulators.runtime import EmulatorState; "
+        f"app = import_module({EMULATORS[vendor]!r}).create_app(EmulatorState(sys.argv[1])); "
+        f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code, str(world)])
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"{url}/health-check-probe", timeout=1)
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the emulator did not start")
+
+
+def throwaway_database() -> tuple[str, str]:
+    """(admin DSN, DSN of a new database)."""
+    admin = os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"sellerflow_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    params = conninfo_to_dict(admin)
+    params["dbname"] = name
+    return admin, make_conninfo(**params)
+
+
+def main() -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000, help="orders per day across all cabinets")
+    parser.add_argument("--vendor", default="ozon", choices=sorted(PAGE_MAX))
+    parser.add_argument("--keep", help="directory for the scenario (reused when it already holds one)")
+    args = parser.parse_args()
+    out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="sellerflow-bench-"))
+    if not (out / "world.sqlite").exists():
+        print(f"generating 1 day × {args.orders:,} orders into {out} …", flush=True)
+        scenario = ("--seed", "11", "--days", "1", "--orders-per-day", str(args.orders))
+        generate_world(out, scenario)
+    now = EmulatorState(out / "world.sqlite").now()
+    process, url = serve(args.vendor, out / "world.sqlite")
+    admin, dsn = throwaway_database()
+    try:
+        migrate(dsn)
+        started = time.perf_counter()
+        results = [
+            extract_account(account, dsn, "bench", now, force=True)
+            for account in accounts(out, args.vendor, url)
+        ]
+        seconds = time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{conninfo_to_dict(dsn)["dbname"]}" with (force)')
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n{args.vendor}: {len(results)} accounts, 1 day × {args.orders:,} orders (all marketplaces)")
+    print(f"{'account':<14}{'stream':<16}{'records':>10}{'calls':>8}{'minimum':>9}{'ratio':>8}")
+    made = needed = records = 0
+    for result in results:
+        for stream in result["streams"]:
+            low = minimum_calls(args.vendor, stream)
+            made, needed, records = made + stream["api_calls"], needed + low, records + stream["records"]
+            ratio = stream["api_calls"] / low if low else float("nan")
+            print(
+                f"{result['account_id']:<14}{stream['stream']:<16}{stream['records']:>10,}"
+                f"{stream['api_calls']:>8}{low:>9}{ratio:>8.3f}"
+            )
+    ratio = made / needed
+    print(f"\nAPI calls made / minimum: {made} / {needed} = {ratio:.3f} (target ≤ {TARGET_RATIO})")
+    print(f"records: {records:,} in {seconds:.1f} s = {records / seconds:,.0f} records/s")
+    print(f"peak RSS of the extraction process: {rss_mb:.0f} MB (target < {TARGET_RSS_MB} MB)")
+    return 0 if ratio <= TARGET_RATIO and rss_mb < TARGET_RSS_MB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
