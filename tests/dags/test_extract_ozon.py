@@ -85,7 +85,6 @@ def test_dag_run_lands_good_accounts_and_fails_only_the_broken_one(tmp_path: Pat
             cwd=ROOT,
         )
     output = result.stdout + result.stderr
-    Path("/tmp/pex/dagtest.log").write_text(output)
     assert result.returncode != 0, "the run fails because one account failed"
     assert "ozon_broken (connection mp_ozon_broken)" in output
     assert "Fix:" in output
