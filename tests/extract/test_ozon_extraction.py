@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
 from datetime import timedelta
 
 import psycopg
@@ -14,61 +13,19 @@ from sellerflow.emulators import clock
 from sellerflow.emulators.faults import parse_rule
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import accounts, ozon_expected, ozon_statuses
+from sellerflow.extract.testing import (
+    FAST,
+    accounts,
+    assert_equals_world,
+    cabinets,
+    landed,
+    ozon_expected,
+    ozon_statuses,
+    run_all,
+    total_rows,
+)
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.ratelimit import NullLimiter
-
-FAST = {"backoff_base_s": 0.01, "backoff_cap_s": 0.05, "timeout_s": 1.5, "connect_timeout_s": 1.0}
-TABLES = (
-    "postings_fbs",
-    "postings_fbo",
-    "posting_statuses",
-    "products",
-    "stocks",
-    "prices",
-    "warehouses",
-    "realization_rows",
-    "realization_reports",
-)
-
-
-def cabinets(ozon) -> list[MarketplaceAccount]:
-    return accounts(ozon.world.parent, "ozon", ozon.url, horizon_days=40)
-
-
-def run_all(ozon, dsn: str, run_id: str, only: str | None = None, **kwargs) -> list[dict]:
-    now = ozon.state.now()
-    return [
-        extract_account(a, dsn, run_id, now, force=True, client_options=FAST, **kwargs)
-        for a in cabinets(ozon)
-        if only in (None, a.account_id)
-    ]
-
-
-def landed(dsn: str) -> dict[str, dict[str, tuple[int, int]]]:
-    """entity → account → (distinct keys, versions)."""
-    out: dict[str, dict[str, tuple[int, int]]] = {}
-    with psycopg.connect(dsn) as conn:
-        for entity in TABLES:
-            rows = conn.execute(
-                f"select account_id, count(distinct natural_key), count(*) from raw.ozon_{entity} group by 1"
-            ).fetchall()
-            out[entity] = {a: (keys, versions) for a, keys, versions in rows}
-    return out
-
-
-def assert_equals_world(dsn: str, ozon, only: str | None = None) -> None:
-    expected = ozon_expected(ozon.world)
-    got = landed(dsn)
-    for entity in TABLES:
-        keys = Counter({a: k for a, (k, _) in got[entity].items()})
-        want = Counter({a: n for a, n in expected[entity].items() if only in (None, a)})
-        assert keys == want, entity
-
-
-def total_rows(dsn: str) -> int:
-    with psycopg.connect(dsn) as conn:
-        return sum(conn.execute(f"select count(*) from raw.ozon_{e}").fetchone()[0] for e in TABLES)
 
 
 def test_backfill_lands_every_record_of_two_cabinets_of_two_legal_entities(ozon, dsn: str) -> None:
@@ -167,39 +124,6 @@ def test_expired_key_fails_the_account_naming_it_and_the_fix(ozon, dsn: str) -> 
     assert "API key" in message
     extract_account(second, dsn, "r", ozon.state.now(), force=True, client_options=FAST)
     assert set(landed(dsn)["postings_fbs"]) == {"ozon_second"}
-
-
-FAULTS = {
-    "server_error_500": [{"kind": "server_error", "count": 3}],
-    "server_error_503": [{"kind": "server_error", "status": 503, "rate": 0.3, "count": 6}],
-    "slow": [{"kind": "slow", "delay_s": 0.3, "count": 3}],
-    "timeout": [{"kind": "timeout", "delay_s": 3, "count": 2}],
-    "duplicate_page": [{"kind": "duplicate_page", "rate": 0.5, "count": 6}],
-    "shifted_page_repeats_tail": [{"kind": "shifted_page", "shift": -3, "rate": 0.5, "count": 6}],
-    "shifted_page_skips_rows_of_a_snapshot": [
-        {
-            "kind": "shifted_page",
-            "shift": 2,
-            "count": 2,
-            "paths": ["/v3/product/list", "/v4/product/info/stocks"],
-        }
-    ],
-    "schema_extra_field": [{"kind": "schema_extra_field", "count": 4}],
-    "report_late": [{"kind": "report_late", "count": 2}],
-}
-
-
-@pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_each_fault_is_survived_with_nothing_lost_or_duplicated(ozon, dsn: str, fault: str) -> None:
-    ozon.state.faults.configure("ozon", [parse_rule(rule) for rule in FAULTS[fault]])
-    run_all(ozon, dsn, "faulty", only="ozon_main")
-    if fault == "report_late":
-        run_all(ozon, dsn, "next-day", only="ozon_main")  # the late month stayed open and is read now
-    assert_equals_world(dsn, ozon, only="ozon_main")
-    for entity, per_account in landed(dsn).items():
-        for account, (keys, versions) in per_account.items():
-            if fault != "schema_extra_field":
-                assert keys == versions, f"{entity}/{account}: duplicated versions"
 
 
 def test_a_listing_that_stays_short_fails_its_stream_loudly(ozon, dsn: str) -> None:

@@ -12,7 +12,11 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import psycopg
+
+from sellerflow.extract.account import extract_account
 from sellerflow.orchestration.marketplaces import account_from_fields
 from sellerflow.sources.account import MarketplaceAccount
 
@@ -104,3 +108,58 @@ def ozon_statuses(world: Path) -> dict[tuple[str, str], str]:
     finally:
         conn.close()
     return {(a, p): s for a, p, s in rows if s is not None}
+
+
+# -- helpers of the Ozon extraction tests (``ozon`` is the tests' served emulator: world, state, url) --------
+
+FAST = {"backoff_base_s": 0.01, "backoff_cap_s": 0.05, "timeout_s": 1.5, "connect_timeout_s": 1.0}
+TABLES = (
+    "postings_fbs",
+    "postings_fbo",
+    "posting_statuses",
+    "products",
+    "stocks",
+    "prices",
+    "warehouses",
+    "realization_rows",
+    "realization_reports",
+)
+
+
+def cabinets(ozon: Any) -> list[MarketplaceAccount]:
+    return accounts(ozon.world.parent, "ozon", ozon.url, horizon_days=40)
+
+
+def run_all(ozon: Any, dsn: str, run_id: str, only: str | None = None, **kwargs) -> list[dict]:
+    now = ozon.state.now()
+    return [
+        extract_account(a, dsn, run_id, now, force=True, client_options=FAST, **kwargs)
+        for a in cabinets(ozon)
+        if only in (None, a.account_id)
+    ]
+
+
+def landed(dsn: str) -> dict[str, dict[str, tuple[int, int]]]:
+    """entity → account → (distinct keys, versions)."""
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    with psycopg.connect(dsn) as conn:
+        for entity in TABLES:
+            rows = conn.execute(
+                f"select account_id, count(distinct natural_key), count(*) from raw.ozon_{entity} group by 1"
+            ).fetchall()
+            out[entity] = {a: (keys, versions) for a, keys, versions in rows}
+    return out
+
+
+def assert_equals_world(dsn: str, ozon: Any, only: str | None = None) -> None:
+    expected = ozon_expected(ozon.world)
+    got = landed(dsn)
+    for entity in TABLES:
+        keys = Counter({a: k for a, (k, _) in got[entity].items()})
+        want = Counter({a: n for a, n in expected[entity].items() if only in (None, a)})
+        assert keys == want, entity
+
+
+def total_rows(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        return sum(conn.execute(f"select count(*) from raw.ozon_{e}").fetchone()[0] for e in TABLES)
