@@ -368,3 +368,132 @@ def test_latest_loads_view_shows_the_last_successful_run(dsn: str, entity: str) 
         dsn, "select run_id, received, inserted, unchanged from ops.latest_loads where entity = %s", entity
     )
     assert got == [("r2", 2, 1, 1)]
+
+
+# -- context: stored beside the payload, never part of it or of its hash -------------------------------
+
+
+def test_a_dict_context_is_stored_beside_every_payload(dsn: str, entity: str) -> None:
+    context = {"base": "ut_main", "organization_key": "org-1", "legal_entity_id": None}
+    result = load_records(
+        dsn, "ozon", entity, "acc", [posting(1), posting(2)], "posting_number", "r1", context=context
+    )
+    assert result.inserted == 2
+    got = rows(dsn, f"select payload, context from raw.ozon_{entity} order by id")
+    assert got == [(posting(1), context), (posting(2), context)], "payload as received, context beside it"
+
+
+def test_without_context_the_column_is_null(dsn: str, entity: str) -> None:
+    load_records(dsn, "ozon", entity, "acc", [posting(1)], "posting_number", "r1")
+    assert rows(dsn, f"select context from raw.ozon_{entity}") == [(None,)]
+
+
+def test_context_is_not_part_of_the_version(dsn: str, entity: str) -> None:
+    first = {"observed_at": "2026-11-20T10:00:00+00:00"}
+    load_records(dsn, "ozon", entity, "acc", [posting(1)], "posting_number", "r1", context=first)
+    again = load_records(
+        dsn,
+        "ozon",
+        entity,
+        "acc",
+        [posting(1)],
+        "posting_number",
+        "r2",
+        context={"observed_at": "2026-11-20T10:05:00+00:00"},
+    )
+    assert again == LoadResult(received=1, inserted=0, unchanged=1, quarantined=0)
+    canonical = json.dumps(posting(1), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert rows(dsn, f"select encode(payload_hash, 'hex'), context from raw.ozon_{entity}") == [
+        (hashlib.sha256(canonical.encode("utf-8")).hexdigest(), first)
+    ], "the hash is of the payload alone; the version keeps the context it landed with"
+
+
+def test_a_callable_context_is_computed_per_record(dsn: str, entity: str) -> None:
+    def organization(record: dict[str, Any]) -> dict[str, Any] | None:
+        return None if record["order_id"] % 2 else {"organization_key": f"org-{record['order_id']}"}
+
+    records = [posting(i) for i in range(4)]
+    result = load_records(dsn, "ozon", entity, "acc", records, "posting_number", "r1", context=organization)
+    assert result.inserted == 4
+    got = rows(dsn, f"select payload ->> 'order_id', context from raw.ozon_{entity} order by id")
+    assert got == [
+        ("500000000", {"organization_key": "org-500000000"}),
+        ("500000001", None),
+        ("500000002", {"organization_key": "org-500000002"}),
+        ("500000003", None),
+    ]
+
+
+def test_a_context_that_fails_quarantines_the_record(dsn: str, entity: str) -> None:
+    def context(record: dict[str, Any]) -> Any:
+        if record["status"] == "boom":
+            raise KeyError("organization")
+        return "not a dict" if record["status"] == "text" else {"ok": True}
+
+    records = [posting(1, "boom"), posting(2, "text"), posting(3)]
+    result = load_records(dsn, "ozon", entity, "acc", records, "posting_number", "r1", context=context)
+    assert result == LoadResult(received=3, inserted=1, unchanged=0, quarantined=2)
+    assert [(r[0], r[1]) for r in quarantine(dsn, entity)] == [
+        ("context raised KeyError: 'organization'", posting(1)["posting_number"]),
+        ("context is str, not a JSON object", posting(2)["posting_number"]),
+    ]
+
+
+def test_a_quarantined_record_keeps_its_context(dsn: str, entity: str) -> None:
+    keyless = posting(1)
+    del keyless["posting_number"]
+    load_records(dsn, "ozon", entity, "acc", [keyless], "posting_number", "r1", context={"base": "b1"})
+    assert rows(dsn, f"select payload, context from quarantine.ozon_{entity}") == [(keyless, {"base": "b1"})]
+
+
+def test_an_unusable_context_dict_is_refused_before_loading(dsn: str, entity: str) -> None:
+    with pytest.raises(ValueError, match="context is not JSON-serialisable"):
+        load_records(
+            dsn, "ozon", entity, "acc", [posting(1)], "posting_number", "r1", context={"x": object()}
+        )
+    assert rows(dsn, "select to_regclass(%s)", f"raw.ozon_{entity}") == [(None,)]
+
+
+_OLD_TABLES = """
+create table raw.{name} (
+    id bigserial primary key, account_id text not null, natural_key text not null, payload jsonb not null,
+    payload_hash bytea not null, extracted_at timestamptz not null default now(), run_id text not null
+);
+create index on raw.{name} (account_id, natural_key, extracted_at desc, id desc) include (payload_hash);
+create table quarantine.{name} (
+    id bigserial primary key, account_id text not null, run_id text not null, reason text not null,
+    natural_key text, payload jsonb, payload_text text, quarantined_at timestamptz not null default now()
+);
+"""
+
+
+def test_a_table_from_before_context_gets_the_column_once(dsn: str, entity: str) -> None:
+    """Tables created by the earlier loader get ``context``; later loads only read the catalog."""
+    name = f"ozon_{entity}"
+    with psycopg.connect(dsn) as conn:
+        conn.execute(_OLD_TABLES.format(name=name))
+        conn.execute(
+            f"insert into raw.{name} (account_id, natural_key, payload, payload_hash, run_id)"
+            " values ('acc', %s, %s, %s, 'old')",
+            (posting(1)["posting_number"], json.dumps(posting(1)), b"old"),
+        )
+    load_records(dsn, "ozon", entity, "acc", [posting(2)], "posting_number", "r1", context={"base": "b1"})
+    assert rows(dsn, f"select run_id, context from raw.{name} order by id") == [
+        ("old", None),
+        ("r1", {"base": "b1"}),
+    ]
+    columns = rows(
+        dsn,
+        "select table_schema from information_schema.columns where table_name = %s and column_name = 'context'"
+        " order by 1",
+        name,
+    )
+    assert columns == [("quarantine",), ("raw",)]
+
+    # A reader holds the tables; a loader that altered them again would have to wait for it.
+    with psycopg.connect(dsn) as reader, psycopg.connect(dsn, autocommit=True) as loader:
+        reader.execute(f"select count(*) from raw.{name}")
+        reader.execute(f"select count(*) from quarantine.{name}")
+        loader.execute("set lock_timeout = '2s'")
+        result = load_records(loader, "ozon", entity, "acc", [posting(3)], "posting_number", "r2")
+        assert result.inserted == 1

@@ -16,6 +16,13 @@ lazily, so generators of any size are fine. Records that cannot be stored (not a
 ``validate``, not representable as jsonb) go to ``quarantine.<source>_<entity>`` with the reason; the rest of
 the batch still lands (see ``records``). Payloads are never logged: they can carry buyer data and tokens.
 
+``context jsonb`` (nullable) holds what the pipeline knows about a record that the vendor did not send (for
+1C: the base, the seller's organization and legal entity, the snapshot time), so that ``payload`` stays
+exactly what the vendor sent. It is not part of ``payload_hash``: a version is a change of the vendor's
+object, so a record whose context alone differs from the latest version is unchanged, and a version keeps
+the context it landed with. Quarantined records keep their context too. Tables created before the column
+existed get it on their next load (a catalog check first, so the ``alter table`` runs once per table).
+
 ``payload_hash`` is the sha256 of the canonical JSON (``records.canonical_json``), stored as ``bytea``: 32 bytes
 instead of 64 hex characters keeps the latest-version index that every insert probes narrower; read it as text with
 ``encode(payload_hash, 'hex')``. ``payload`` uses lz4 TOAST compression where the server has it (faster to
@@ -38,7 +45,7 @@ from psycopg.rows import tuple_row
 
 from sellerflow.warehouse.connection import ConnOrDsn, connection
 from sellerflow.warehouse.identifiers import table_name
-from sellerflow.warehouse.records import Batch, KeySpec, Validator, key_getter
+from sellerflow.warehouse.records import Batch, ContextSpec, KeySpec, Validator, context_getter, key_getter
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +79,8 @@ create table if not exists {raw} (
     payload       jsonb       {compression} not null,
     payload_hash  bytea       not null,
     extracted_at  timestamptz not null default now(),
-    run_id        text        not null
+    run_id        text        not null,
+    context       jsonb
 );
 create index if not exists {latest_idx} on {raw} (account_id, natural_key, extracted_at desc, id desc)
     include (payload_hash);
@@ -84,8 +92,15 @@ create table if not exists {quarantine} (
     natural_key     text,
     payload         jsonb,
     payload_text    text,
-    quarantined_at  timestamptz not null default now()
+    quarantined_at  timestamptz not null default now(),
+    context         jsonb
 );
+"""
+
+# Tables created before ``context`` existed get it (nullable without default: a catalog-only change).
+_ADD_CONTEXT = """
+alter table {raw} add column if not exists context jsonb;
+alter table {quarantine} add column if not exists context jsonb;
 """
 
 # The stage keeps payloads as text stored out of line without compression: it lives for one batch, so
@@ -93,7 +108,7 @@ create table if not exists {quarantine} (
 _STAGE_DDL = """
 create temp table {stage} (
     seq bigint generated always as identity, natural_key text not null, payload text not null,
-    payload_hash bytea not null
+    payload_hash bytea not null, context text
 );
 alter table {stage} alter column payload set storage external;
 """
@@ -103,12 +118,12 @@ alter table {stage} alter column payload set storage external;
 # before the jsonb cast, so reruns parse and write nothing. Rows are inserted in arrival order.
 _INSERT = """
 with last_in_batch as (
-    select distinct on (natural_key) seq, natural_key, payload, payload_hash
+    select distinct on (natural_key) seq, natural_key, payload, payload_hash, context
     from {stage}
     order by natural_key, seq desc
 )
-insert into {raw} (account_id, natural_key, payload, payload_hash, run_id)
-select %(account_id)s, s.natural_key, s.payload::jsonb, s.payload_hash, %(run_id)s
+insert into {raw} (account_id, natural_key, payload, payload_hash, run_id, context)
+select %(account_id)s, s.natural_key, s.payload::jsonb, s.payload_hash, %(run_id)s, s.context::jsonb
 from last_in_batch as s
 where s.payload_hash is distinct from (
     select r.payload_hash from {raw} as r
@@ -130,32 +145,39 @@ class _Target:
         self.quarantine = sql.Identifier("quarantine", self.name)
 
     def ensure(self, conn: psycopg.Connection) -> None:
-        """Create the stage, raw and quarantine tables when missing (serialised per table name)."""
+        """Create the stage, raw and quarantine tables when missing, or add ``context`` to older ones
+        (serialised per table name)."""
         with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(
                 """
+                with t(rel) as (select to_regclass(%s) union all select to_regclass(%s))
                 select to_regnamespace('raw') is not null and to_regnamespace('quarantine') is not null,
                        to_regclass('pg_temp.sellerflow_raw_stage') is not null,
-                       to_regclass(%s) is not null and to_regclass(%s) is not null,
+                       (select count(rel) from t) = 2,
+                       (select count(*) from pg_attribute a join t on a.attrelid = t.rel
+                        where a.attname = 'context' and not a.attisdropped) = 2,
                        'lz4' = any(enumvals) from pg_settings where name = 'default_toast_compression'
                 """,
                 (f'raw."{self.name}"', f'quarantine."{self.name}"'),
             )
             row = cur.fetchone()
             assert row is not None
-            schemas, stage, tables, lz4 = row
+            schemas, stage, tables, has_context, lz4 = row
             if not schemas:
                 raise RuntimeError(
                     "schemas raw/quarantine are missing: run `python -m sellerflow.warehouse migrate`"
                 )
             if not stage:
                 cur.execute(sql.SQL(_STAGE_DDL).format(stage=_STAGE))
-            if tables:
+            if tables and has_context:
                 return
             # Two loaders creating the same table at once would collide on the catalog's unique index.
             cur.execute(
                 "select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"sellerflow.raw.{self.name}",)
             )
+            if tables:
+                cur.execute(sql.SQL(_ADD_CONTEXT).format(raw=self.raw, quarantine=self.quarantine))
+                return
             cur.execute(
                 sql.SQL(_RAW_DDL).format(
                     raw=self.raw,
@@ -176,7 +198,7 @@ class _Target:
                 )
                 cur.execute(sql.SQL("truncate {}").format(_STAGE))
                 with cur.copy(
-                    sql.SQL("copy {} (natural_key, payload, payload_hash) from stdin").format(_STAGE)
+                    sql.SQL("copy {} (natural_key, payload, payload_hash, context) from stdin").format(_STAGE)
                 ) as copy:
                     copy.write(b"".join(batch.lines))
                 cur.execute(
@@ -187,12 +209,21 @@ class _Target:
             if batch.rejected:
                 with cur.copy(
                     sql.SQL(
-                        "copy {} (account_id, run_id, reason, natural_key, payload, payload_text) from stdin"
+                        "copy {} (account_id, run_id, reason, natural_key, payload, payload_text, context)"
+                        " from stdin"
                     ).format(self.quarantine)
                 ) as copy:
                     for r in batch.rejected:
                         copy.write_row(
-                            (account_id, run_id, r.reason, r.natural_key, r.payload_json, r.payload_text)
+                            (
+                                account_id,
+                                run_id,
+                                r.reason,
+                                r.natural_key,
+                                r.payload_json,
+                                r.payload_text,
+                                r.context,
+                            )
                         )
         return LoadResult(
             received=batch.received,
@@ -246,11 +277,14 @@ def load_records(
     run_id: str,
     validate: Validator | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    context: ContextSpec = None,
 ) -> LoadResult:
     """Land ``records`` in ``raw.<source>_<entity>`` and return the counts.
 
     ``key`` is a field path (``"posting_number"``, ``"result.id"``) or a callable returning the natural key
-    (str or int). ``validate(record)`` returns a reason to quarantine the record, or ``None``. Each batch
+    (str or int). ``validate(record)`` returns a reason to quarantine the record, or ``None``. ``context`` is
+    stored beside each payload (not hashed): one dict for every record, or ``context(record)`` returning a
+    dict or ``None`` per record (an exception or a non-dict quarantines the record). Each batch
     commits on its own (a rerun after a crash is safe: landed batches count as unchanged) unless the call runs
     inside the caller's ``with conn.transaction():`` block, where batches are savepoints and the caller's block
     commits or rolls back everything. One row per call goes to ``ops.load_runs``.
@@ -259,18 +293,19 @@ def load_records(
         raise ValueError("batch_size must be positive")
     target = _Target(source, entity)
     getter, label = key_getter(key)
+    get_context = context_getter(context)
     with connection(conn_or_dsn) as conn:
         target.ensure(conn)
         run_pk = _start_run(conn, target, account_id, run_id)
         total = LoadResult()
-        batch, number = Batch(getter, label, validate), 0
+        batch, number = Batch(getter, label, validate, get_context), 0
         try:
             for record in records:
                 batch.add(record)
                 if batch.received >= batch_size:
                     number += 1
                     total += _flush(conn, target, batch, number, account_id, run_id, run_pk, total)
-                    batch = Batch(getter, label, validate)
+                    batch = Batch(getter, label, validate, get_context)
             if batch.received or number == 0:
                 number += 1
                 total += _flush(conn, target, batch, number, account_id, run_id, run_pk, total)
