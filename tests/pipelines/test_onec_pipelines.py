@@ -26,6 +26,7 @@ from sellerflow.emulators.onec import create_app
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
+from sellerflow.pipelines.onec_streams import CATALOG_STREAMS, PRODUCTS
 from sellerflow.sources.onec import OneCBase, OneCBusinessError
 from sellerflow.warehouse import migrate
 
@@ -169,15 +170,35 @@ def test_full_load_equals_the_emulators_content_for_every_base(onec: OneC) -> No
         assert onec.raw("select count(*) from raw.onec_prices where account_id = %s", base_id)[0][0] == prices
 
 
-def test_every_record_carries_its_base_and_organization(onec: OneC) -> None:
+def test_every_record_carries_its_base_and_organization_beside_the_payload(onec: OneC) -> None:
     extract_all(onec)
     organizations = dict(onec.world_sql("select base_id, ref_key from onec_organizations"))
     for table in ("onec_products", "onec_stock", "onec_customer_orders", "onec_shipments", "onec_barcodes"):
         pairs = set(onec.raw(
-            f"select account_id, payload->'_sellerflow'->>'base', payload->'_sellerflow'->>'organization_key'"
-            f" from raw.{table}"
+            f"select account_id, context->>'base', context->>'organization_key' from raw.{table}"
         ))  # fmt: skip
         assert pairs == {(b, b, org) for b, org in organizations.items()}, table
+        assert onec.raw(f"select count(*) from raw.{table} where payload ? '_sellerflow'") == [(0,)], table
+
+
+def test_payloads_are_the_objects_1c_served(onec: OneC) -> None:
+    extract_catalogs(onec.base(), onec.dsn, "run1", AS_OF)
+    ref = onec.world_sql("select ref_key from products where base_id = 'ut_main' order by ref_key limit 1")[
+        0
+    ][0]
+    with onec.http() as http:
+        listing = http.get(
+            "Catalog_Номенклатура",
+            params={"$format": "application/json;odata=nometadata", "$filter": f"Ref_Key eq guid'{ref}'"},
+        ).json()
+    assert latest(onec, "onec_products", ref) == listing["value"][0]
+
+
+def test_register_rows_carry_the_snapshot_time_in_their_context(onec: OneC) -> None:
+    extract_stock(onec.base(), onec.dsn, "r1", AS_OF)
+    extract_stock(onec.base(), onec.dsn, "r2", datetime(2026, 9, 18, 12, 5, tzinfo=UTC))
+    observed = onec.raw("select distinct context->>'observed_at' from raw.onec_stock")
+    assert observed == [(AS_OF.isoformat(),)], "unchanged rows do not land again with a later time"
 
 
 def test_a_rerun_adds_nothing_and_asks_little(onec: OneC) -> None:
@@ -331,6 +352,50 @@ def test_a_catalog_change_lands_one_version(onec: OneC) -> None:
     landed = {s["entity"]: s["landed"] for s in result["streams"]}
     assert landed["products"] == 1
     assert latest(onec, "onec_products", ref)["Description"] == "Новое имя"
+
+
+def test_a_vanished_catalog_item_is_recorded_once_as_removed(onec: OneC) -> None:
+    base = onec.base()
+    extract_catalogs(base, onec.dsn, "r1", AS_OF, streams=(PRODUCTS,))
+    ref = onec.world_sql("select ref_key from products where base_id = 'ut_main' order by ref_key limit 1")[
+        0
+    ][0]
+    onec.world_sql("delete from products where ref_key = ?", ref)
+    result = extract_catalogs(base, onec.dsn, "r2", AS_OF, streams=(PRODUCTS,))
+    assert result["streams"][0]["removed"] == 1
+    removed = onec.raw(
+        "select payload, context->>'base' from raw.onec_removals where natural_key = %s", f"products:{ref}"
+    )
+    assert [(r[0]["removed"], r[0]["key"], r[1]) for r in removed] == [(True, ref, "ut_main")]
+    again = extract_catalogs(base, onec.dsn, "r3", AS_OF, streams=(PRODUCTS,))
+    assert again["streams"][0]["removed"] == 0
+    assert onec.raw("select count(*) from raw.onec_removals") == [(1,)], "recorded once"
+
+
+def test_a_register_row_that_comes_back_unchanged_is_recorded_as_back(onec: OneC) -> None:
+    """Barcode X moves to Y and back: X's row is identical, so only raw.onec_removals can say it is back."""
+    base = onec.base()
+    barcodes = (next(s for s in CATALOG_STREAMS if s.entity == "barcodes"),)
+    ref, old = onec.world_sql(
+        "select ref_key, barcode from products where base_id = 'ut_main' order by ref_key limit 1"
+    )[0]
+    new = "2999999999999"
+    for run, barcode in (("r1", old), ("r2", new), ("r3", old), ("r4", old)):
+        onec.world_sql("update products set barcode = ? where ref_key = ?", barcode, ref)
+        extract_catalogs(base, onec.dsn, run, AS_OF, streams=barcodes)
+    history = onec.raw(
+        "select natural_key, (payload->>'removed')::boolean, run_id from raw.onec_removals order by id"
+    )
+    assert sorted(history, key=lambda h: (h[2], h[0])) == sorted(
+        [(f"barcodes:{old}", True, "r2"), (f"barcodes:{old}", False, "r3"), (f"barcodes:{new}", True, "r3")],
+        key=lambda h: (h[2], h[0]),
+    )
+    assert onec.raw("select count(*) from raw.onec_barcodes where natural_key = %s", old) == [(1,)]
+
+
+def test_the_pipelines_keep_no_state_table_of_their_own(onec: OneC) -> None:
+    extract_all(onec)
+    assert onec.raw("select to_regclass('ops.onec_object_state')") == [(None,)]
 
 
 # -- errors and faults -----------------------------------------------------------------------------

@@ -6,12 +6,14 @@
    per request, ``$orderby=Date,Ref_Key`` so new documents append at the end) and checks the listing against
    ``$count``. The window starts at ``min(watermark − overlap, as_of − horizon)``; once every
    ``full_sweep_hours`` it has no start, so edits to old documents are caught too;
-2. compares each ``DataVersion`` with ``ops.onec_object_state`` and fetches only the changed documents, whole
-   (with their ``Товары`` rows), by ``Ref_Key`` in batches — or pages the window whole when that takes fewer
-   requests (the first load of a base);
+2. compares each ``DataVersion`` with the latest landed version of the document (read from the raw table,
+   :mod:`sellerflow.pipelines.onec_state`) and fetches only the changed documents, whole (with their
+   ``Товары`` rows), by ``Ref_Key`` in batches — or pages the window whole when that takes fewer requests
+   (the first load of a base);
 3. records documents that vanished from a complete listing, after asking for them by key once more (a
    document re-dated before the window is changed, not deleted), in ``raw.onec_removals``;
-4. moves the watermark to the latest ``Date`` seen, in the same transaction as the last rows.
+4. moves the watermark to the latest ``Date`` seen, once the rows have landed (a crash before that only
+   widens the next cycle's window).
 
 Edits, re-posting, unposting (``Posted`` false) and deletion marks all change ``DataVersion``, so each lands as
 a new version. Requests per cycle grow with the changes (and the window's size / 5,000), not with the history.
@@ -23,15 +25,16 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
-from sellerflow.pipelines.onec_state import SOURCE, Lander, ObjectState, StateRow, read_state
-from sellerflow.pipelines.onec_streams import DocumentStream, removal, with_context
+from sellerflow.pipelines.onec_state import REMOVALS, SOURCE, Landed, read_landed
+from sellerflow.pipelines.onec_streams import DocumentStream, removal
 from sellerflow.sources.onec import OneCClient, odata
+from sellerflow.warehouse.loader import load_records
 from sellerflow.warehouse.sync_state import get_sync_state, set_sync_state
 
 logger = logging.getLogger(__name__)
@@ -56,28 +59,56 @@ def _ref(record: dict[str, Any]) -> str:
     return str(record["Ref_Key"])
 
 
+def doc_date(value: object, client: OneCClient) -> datetime | None:
+    """A document's ``Date`` (1C server-local time) as an aware datetime; None for an empty date."""
+    if not value or str(value).startswith("0001-"):
+        return None
+    return datetime.fromisoformat(str(value)).replace(tzinfo=client.base.tz)
+
+
 @dataclass
 class _Cycle:
     client: OneCClient
+    conn: psycopg.Connection
     stream: DocumentStream
-    lander: Lander
+    run_id: str
     context: dict[str, Any]
-    state: dict[str, ObjectState]
-
-    def doc_date(self, record: dict[str, Any]) -> datetime | None:
-        raw = record.get("Date")
-        if not raw or str(raw).startswith("0001-"):
-            return None
-        return datetime.fromisoformat(str(raw)).replace(tzinfo=self.client.base.tz)
+    landed: dict[str, Landed]  # documents dated in the window (or undated)
+    inserted: int = 0
+    removals: list[dict[str, Any]] = field(default_factory=list)  # for raw.onec_removals: gone, or back
 
     def changed(self, record: dict[str, Any]) -> bool:
-        known = self.state.get(_ref(record))
+        known = self.landed.get(_ref(record))
         return known is None or not known.present or known.version != record.get("DataVersion")
 
-    def land(self, record: dict[str, Any]) -> None:
-        context = {**self.context, "organization_key": record.get("Организация_Key")}
-        state = StateRow(_ref(record), str(record.get("DataVersion", "")), self.doc_date(record))
-        self.lander.add(with_context(record, context), state)
+    def record_context(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {**self.context, "organization_key": record.get("Организация_Key")}
+
+    def land(self, records: Iterable[dict[str, Any]]) -> None:
+        """Land the changed ones of ``records`` (the loader skips any that equal their latest version)."""
+
+        def changed() -> Iterator[dict[str, Any]]:
+            for record in records:
+                if not self.changed(record):
+                    continue
+                known = self.landed.get(_ref(record))
+                if known is not None and not known.present:
+                    self.removals.append(
+                        removal(self.stream.entity, _ref(record), known.version, removed=False)
+                    )
+                yield record
+
+        result = load_records(
+            self.conn,
+            SOURCE,
+            self.stream.entity,
+            self.client.base.base_id,
+            changed(),
+            "Ref_Key",
+            self.run_id,
+            context=self.record_context,
+        )
+        self.inserted += result.inserted
 
     def full_pages(self, where: odata.Filter | None) -> Iterator[list[dict[str, Any]]]:
         base = self.client.base
@@ -85,26 +116,34 @@ class _Cycle:
             self.stream.resource, _ref, order=ORDER, where=where, page_size=base.document_page_size
         )
 
-    def fetch(self, refs: Iterable[str]) -> set[str]:
+    def fetch(self, refs: list[str]) -> set[str]:
         """Land the given documents whole; return the refs 1C still has."""
         found: set[str] = set()
-        for page in self.client.by_refs(self.stream.resource, refs):
-            for record in page:
-                found.add(_ref(record))
-                if self.changed(record):
-                    self.land(record)
+
+        def fetched() -> Iterator[dict[str, Any]]:
+            for page in self.client.by_refs(self.stream.resource, refs):
+                for record in page:
+                    found.add(_ref(record))
+                    yield record
+
+        if refs:
+            self.land(fetched())
         return found
 
     def first_load(self, where: odata.Filter | None) -> tuple[dict[str, datetime | None], int, bool]:
         """Nothing known in the window: page the documents whole (the fewest requests for a first load)."""
         dates: dict[str, datetime | None] = {}
         changed = 0
-        for page in self.full_pages(where):
-            for record in page:
-                dates[_ref(record)] = self.doc_date(record)
-                if self.changed(record):
-                    changed += 1
-                    self.land(record)
+
+        def listed() -> Iterator[dict[str, Any]]:
+            nonlocal changed
+            for page in self.full_pages(where):
+                for record in page:
+                    dates[_ref(record)] = doc_date(record.get("Date"), self.client)
+                    changed += self.changed(record)
+                    yield record
+
+        self.land(listed())
         return dates, changed, self.client.count(self.stream.resource, where) == len(dates)
 
     def incremental(self, where: odata.Filter | None) -> tuple[dict[str, datetime | None], int, bool]:
@@ -124,29 +163,31 @@ class _Cycle:
         ):
             self.fetch(stale)
         else:
-            for page in self.full_pages(where):
-                for record in page:
-                    if self.changed(record):
-                        self.land(record)
-        return {ref: self.doc_date(record) for ref, record in index.items()}, len(stale), complete
+            self.land(record for page in self.full_pages(where) for record in page)
+        dates = {ref: doc_date(record.get("Date"), self.client) for ref, record in index.items()}
+        return dates, len(stale), complete
 
     def remove_gone(self, listed: dict[str, datetime | None]) -> int:
-        """Record documents a complete listing no longer has (asking for them by key once more first)."""
-        gone = [ref for ref, known in self.state.items() if known.present and ref not in listed]
-        if not gone:
-            return 0
+        """Queue documents a complete listing no longer has (asking for them by key once more first)."""
+        gone = [ref for ref, known in self.landed.items() if known.present and ref not in listed]
         still_there = self.fetch(gone)
-        removed = 0
-        for ref in gone:
-            if ref in still_there:
-                continue
-            known = self.state[ref]
-            payload = removal(
-                self.stream.entity, ref, known.version, {**self.context, "organization_key": None}
+        removed = [ref for ref in gone if ref not in still_there]
+        self.removals += [removal(self.stream.entity, ref, self.landed[ref].version) for ref in removed]
+        return len(removed)
+
+    def land_removals(self) -> None:
+        """Land the queued ``raw.onec_removals`` records (the document's organization is not known)."""
+        if self.removals:
+            load_records(
+                self.conn,
+                SOURCE,
+                REMOVALS,
+                self.client.base.base_id,
+                self.removals,
+                "natural_key",
+                self.run_id,
+                context={**self.context, "organization_key": None},
             )
-            self.lander.remove(payload, StateRow(ref, known.version, known.doc_date, present=False))
-            removed += 1
-        return removed
 
 
 def _window(
@@ -180,16 +221,18 @@ def land_documents(
     cursor = dict(sync.cursor or {}) if sync else {}
     start, sweep = _window(as_of, sync.watermark if sync else None, cursor, client)
     where = odata.ge("Date", start, base.tz) if start is not None else None
-    state = read_state(conn, base.base_id, stream.entity, since=start)
-    cycle = _Cycle(
-        client, stream, Lander(conn, base.base_id, stream.entity, "Ref_Key", run_id), context, state
-    )
-    if any(known.present for known in state.values()):
+    landed = {
+        ref: known
+        for ref, known in read_landed(conn, base.base_id, stream.entity, dated=True).items()
+        if start is None or (date := doc_date(known.date, client)) is None or date >= start
+    }
+    cycle = _Cycle(client, conn, stream, run_id, context, landed)
+    if any(known.present for known in landed.values()):
         dates, changed, complete = cycle.incremental(where)
     else:
         dates, changed, complete = cycle.first_load(where)
     removed = cycle.remove_gone(dates) if complete else 0
-    cycle.lander.flush()
+    cycle.land_removals()
     seen_dates = [d for d in dates.values() if d is not None]
     if sync is not None and sync.watermark is not None:
         seen_dates.append(sync.watermark)
@@ -202,7 +245,7 @@ def land_documents(
         start.isoformat() if start else None,
         len(dates),
         changed,
-        cycle.lander.result.inserted,
+        cycle.inserted,
         removed,
         complete,
     )

@@ -1,27 +1,32 @@
 """Snapshot streams of one 1C base: catalogs, registers, prices (SliceLast) and stock (Balance).
 
 Each is read whole (that is the only way 1C's OData offers: catalogs and registers have no change feed) and
-compared with ``ops.onec_object_state``; only new or changed objects are written, so an unchanged catalog
-costs its reading requests and no rows. Comparing with the *last landed version* (not with every version ever
-landed) keeps a balance that goes 10 → 9 → 10 as three versions. When a listing was complete (``$count``
-matched; for a virtual table, its pages stitched and its first record did not move), objects that vanished
-are recorded: a stock row that left the balance lands once more with zero resources, anything else as a
-``raw.onec_removals`` row. Raw tables are described in :mod:`sellerflow.pipelines.onec_streams`.
+handed to the raw loader as it is read; the loader lands only the rows that differ from their latest
+version, so an unchanged catalog costs its reading requests and no rows, and a balance that goes 10 → 9 → 10
+lands three versions. When a listing was complete (``$count`` matched; for a virtual table, its pages
+stitched and its first record did not move), objects that were landed and are not in it any more are
+recorded: a stock row that left the balance lands once more with zero resources, anything else as a
+``raw.onec_removals`` row (and an object recorded as removed that is listed again, as one with ``removed``
+false). What was landed comes from the raw tables (:mod:`sellerflow.pipelines.onec_state`). Raw tables are
+described in :mod:`sellerflow.pipelines.onec_streams`.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
-from sellerflow.pipelines.onec_state import Lander, StateRow, read_state
-from sellerflow.pipelines.onec_streams import SnapshotStream, removal, with_context
+from sellerflow.pipelines.onec_state import REMOVALS, SOURCE, Landed, read_landed
+from sellerflow.pipelines.onec_streams import SnapshotStream, removal
 from sellerflow.sources.onec import OneCClient, OneCNotPublishedError, odata
+from sellerflow.warehouse.loader import load_records
+from sellerflow.warehouse.records import payload_hash
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +65,16 @@ def _complete(client: OneCClient, stream: SnapshotStream, listings: list[Any], s
     return all(getattr(listing, "verified", False) for listing in listings)
 
 
+def _landed(conn: psycopg.Connection, base_id: str, stream: SnapshotStream) -> dict[str, Landed]:
+    if not stream.zero_fields:
+        return read_landed(conn, base_id, stream.entity, versioned=stream.versioned)
+
+    def is_zero_row(key: str, digest: str) -> bool:
+        return payload_hash(stream.zero_row(key)).hex() == digest
+
+    return read_landed(conn, base_id, stream.entity, versioned=stream.versioned, gone=is_zero_row)
+
+
 def land_snapshot(
     client: OneCClient,
     conn: psycopg.Connection,
@@ -68,45 +83,66 @@ def land_snapshot(
     observed_at: datetime,
     context: dict[str, Any],
 ) -> StreamResult:
-    """Read one snapshot stream and land what changed since the last landing."""
+    """Read one snapshot stream, land what changed since the last landing and record what vanished."""
     base_id = client.base.base_id
-    state = read_state(conn, base_id, stream.entity)
+    landed = _landed(conn, base_id, stream)
     row_context = context if stream.versioned else {**context, "observed_at": observed_at.isoformat()}
-    lander = Lander(conn, base_id, stream.entity, stream.natural_key, run_id, stream.validate)
-    seen: set[str] = set()
     listings = _read(client, stream)
+    pages: Iterator[list[dict[str, Any]]] = (page for listing in listings for page in listing)
     try:
-        for page in (page for listing in listings for page in listing):
-            for record in page:
-                key, version = stream.natural_key(record), stream.version(record)
-                if key in seen:
-                    continue
-                seen.add(key)
-                known = state.get(key)
-                if known is None or not known.present or known.version != version:
-                    lander.add(with_context(record, row_context), StateRow(key, version))
+        first = next(pages, [])
     except OneCNotPublishedError as exc:
         if not stream.optional:
             raise
         logger.info("1C %s: %s is not published, skipped (%s)", base_id, stream.resource, exc.detail)
         return StreamResult(stream.entity, skipped="not published in this base")
+    seen: set[str] = set()
+    returned: list[dict[str, Any]] = []
+
+    def listed() -> Iterator[dict[str, Any]]:
+        for record in itertools.chain.from_iterable(itertools.chain([first], pages)):
+            key = stream.natural_key(record)
+            if key in seen:  # a page repeated while paging: its first reading stands
+                continue
+            seen.add(key)
+            known = landed.get(key)
+            if known is not None and not known.present and not stream.zero_fields:
+                returned.append(removal(stream.entity, key, known.version, removed=False))
+            yield record
+
+    def land(records: Iterable[dict[str, Any]]) -> int:
+        loaded = load_records(
+            conn,
+            SOURCE,
+            stream.entity,
+            base_id,
+            records,
+            stream.natural_key,
+            run_id,
+            stream.validate,
+            context=row_context,
+        )
+        return loaded.inserted
+
+    inserted = land(listed())
     complete = _complete(client, stream, listings, len(seen))
-    if complete:
-        for key, known in state.items():
-            if known.present and key not in seen:
-                _vanish(lander, stream, key, known.version, row_context)
-    lander.flush()
-    result = StreamResult(stream.entity, len(seen), lander.result.inserted, lander.removed, complete)
-    logger.info("1C %s %s: %s", base_id, stream.entity, result)
-    return result
-
-
-def _vanish(lander: Lander, stream: SnapshotStream, key: str, version: str, context: dict[str, Any]) -> None:
+    gone = [key for key, known in landed.items() if known.present and key not in seen] if complete else []
+    removals = [removal(stream.entity, key, landed[key].version) for key in gone]
     if stream.zero_fields:
         # A balance row that is gone is a zero balance: land it as such, in the same shape.
-        row: dict[str, Any] = dict(zip(stream.key, key.split("|"), strict=True))
-        row |= {name: 0 for name in stream.zero_fields}
-        zero_version = stream.version(row)
-        lander.add(with_context(row, context), StateRow(key, zero_version, present=False))
-        return
-    lander.remove(removal(stream.entity, key, version, context), StateRow(key, version, present=False))
+        inserted += land(stream.zero_row(key) for key in gone) if gone else 0
+        removals = []
+    if removals or returned:
+        load_records(
+            conn,
+            SOURCE,
+            REMOVALS,
+            base_id,
+            [*removals, *returned],
+            "natural_key",
+            run_id,
+            context=row_context,
+        )
+    result = StreamResult(stream.entity, len(seen), inserted, len(removals), complete)
+    logger.info("1C %s %s: %s", base_id, stream.entity, result)
+    return result

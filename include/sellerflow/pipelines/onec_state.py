@@ -1,139 +1,113 @@
-"""``ops.onec_object_state``: the last landed version of every 1C object, and the batch writer that keeps it
-in step with the raw tables (records and their state commit in one transaction)."""
+"""What the warehouse already holds of each 1C object, read from the raw tables themselves.
+
+The raw loader lands a record only when it differs from the latest version of its key, so the 1C pipelines
+hand it whole listings and need no memory of their own for that. What they still need to know is which
+objects were landed and are not recorded as gone: to find the objects a complete listing no longer has, and
+(for documents) which ``DataVersion`` to compare a key-only listing with before fetching documents whole.
+Both come from the latest version of each key in ``raw.onec_<entity>`` plus the latest record of the key in
+``raw.onec_removals`` (``removed`` false when an object came back after it was recorded as gone). A stock row
+that left the balance is the exception: it lands once more with zero resources, so its own latest version
+tells that it is gone.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import tuple_row
 
-from sellerflow.warehouse.loader import LoadResult, load_records
-from sellerflow.warehouse.records import Validator
-
-logger = logging.getLogger(__name__)
+from sellerflow.warehouse.identifiers import table_name
 
 SOURCE = "onec"
-FLUSH_EVERY = 5000
+REMOVALS = "removals"
 
 
 @dataclass(frozen=True)
-class ObjectState:
-    """What was landed last for one object."""
+class Landed:
+    """The latest landed version of one object."""
 
-    version: str
-    doc_date: datetime | None
-    present: bool
+    version: str  # DataVersion, or the payload's sha256 (hex) for register rows without one
+    date: str | None  # a document's Date as 1C wrote it (server-local time), else None
+    present: bool  # False once recorded as gone and not seen since
 
 
-def read_state(
-    conn: psycopg.Connection, base_id: str, entity: str, since: datetime | None = None
-) -> dict[str, ObjectState]:
-    """State of every object of ``entity`` in a base (documents dated before ``since`` left out)."""
-    query = "select natural_key, version, doc_date, present from ops.onec_object_state where base_id = %s and entity = %s"
-    params: list[Any] = [base_id, entity]
-    if since is not None:
-        query += " and (doc_date is null or doc_date >= %s)"
-        params.append(since)
+# Latest version per key: an index-only scan of the latest-version index, then the payload of that version
+# only when a payload field is needed.
+_LATEST = """
+with latest as (
+    select distinct on (natural_key) natural_key, id, payload_hash
+    from {raw}
+    where account_id = %(account_id)s
+    order by natural_key, extracted_at desc, id desc
+)
+select l.natural_key, encode(l.payload_hash, 'hex'), {fields}
+from latest as l {join}
+"""
+
+_REMOVED = """
+select distinct on (natural_key) substr(natural_key, length(%(prefix)s) + 1),
+       coalesce((payload ->> 'removed')::boolean, true)
+from {removals}
+where account_id = %(account_id)s and starts_with(natural_key, %(prefix)s)
+order by natural_key, extracted_at desc, id desc
+"""
+
+
+def _exists(cur: psycopg.Cursor[Any], entity: str) -> bool:
+    cur.execute("select to_regclass(%s) is not null", (f'raw."{table_name(SOURCE, entity)}"',))
+    row = cur.fetchone()
+    return bool(row and row[0])
+
+
+def read_landed(
+    conn: psycopg.Connection,
+    base_id: str,
+    entity: str,
+    *,
+    versioned: bool = True,
+    dated: bool = False,
+    gone: Callable[[str, str], bool] | None = None,
+) -> dict[str, Landed]:
+    """The latest landed version of every object of ``raw.onec_<entity>`` in a base.
+
+    ``versioned`` reads ``DataVersion`` from the payload, ``dated`` reads ``Date``. ``gone(key, payload
+    sha256 hex)`` tells from the latest version itself whether the object is gone (stock zero rows);
+    without it, ``raw.onec_removals`` does.
+    """
+    raw = sql.Identifier("raw", table_name(SOURCE, entity))
+    fields = [
+        sql.SQL("r.payload ->> 'DataVersion'" if versioned else "null"),
+        sql.SQL("r.payload ->> 'Date'" if dated else "null"),
+    ]
+    join = sql.SQL("join {} as r on r.id = l.id").format(raw) if versioned or dated else sql.SQL("")
     with conn.cursor(row_factory=tuple_row) as cur:
-        cur.execute(query, params)
-        return {key: ObjectState(version, doc_date, present) for key, version, doc_date, present in cur}
+        if not _exists(cur, entity):
+            return {}
+        cur.execute(
+            sql.SQL(_LATEST).format(raw=raw, fields=sql.SQL(", ").join(fields), join=join),
+            {"account_id": base_id},
+        )
+        latest = cur.fetchall()
+        removed: dict[str, bool] = {}
+        if gone is None and _exists(cur, REMOVALS):
+            cur.execute(
+                sql.SQL(_REMOVED).format(removals=sql.Identifier("raw", table_name(SOURCE, REMOVALS))),
+                {"account_id": base_id, "prefix": f"{entity}:"},
+            )
+            removed = dict(cur.fetchall())
+    landed: dict[str, Landed] = {}
+    for key, digest, data_version, date in latest:
+        is_gone = gone(key, digest) if gone is not None else removed.get(key, False)
+        landed[key] = Landed(data_version or digest, date, not is_gone)
+    return landed
 
 
 def single_organization(conn: psycopg.Connection, base_id: str) -> str | None:
     """The base's organization when it has exactly one (from the landed Catalog_Организации)."""
-    with conn.cursor(row_factory=tuple_row) as cur:
-        cur.execute(
-            "select natural_key from ops.onec_object_state"
-            " where base_id = %s and entity = 'organizations' and present limit 2",
-            (base_id,),
-        )
-        rows = cur.fetchall()
-    return rows[0][0] if len(rows) == 1 else None
-
-
-@dataclass
-class StateRow:
-    """One object's new state."""
-
-    natural_key: str
-    version: str
-    doc_date: datetime | None = None
-    present: bool = True
-
-
-@dataclass
-class Lander:
-    """Accumulates records for one raw table plus their state rows; each flush is one transaction.
-
-    ``key`` is the loader's key spec for the raw table. ``extra`` holds records for other raw tables landed
-    in the same transaction (``raw.onec_removals``).
-    """
-
-    conn: psycopg.Connection
-    base_id: str
-    entity: str
-    key: Any
-    run_id: str
-    validate: Validator | None = None
-    records: list[dict[str, Any]] = field(default_factory=list)
-    states: list[StateRow] = field(default_factory=list)
-    removals: list[dict[str, Any]] = field(default_factory=list)
-    result: LoadResult = field(default_factory=LoadResult)
-    removed: int = 0
-
-    def add(self, record: dict[str, Any] | None, state: StateRow) -> None:
-        """Queue a record (None = state only) and the state it leaves behind."""
-        if record is not None:
-            self.records.append(record)
-        self.states.append(state)
-        if len(self.states) >= FLUSH_EVERY:
-            self.flush()
-
-    def remove(self, removal: dict[str, Any], state: StateRow) -> None:
-        """Queue a removal record for ``raw.onec_removals`` and mark the object absent."""
-        self.removals.append(removal)
-        self.states.append(state)
-
-    def flush(self) -> None:
-        """Land what is queued and write its state, atomically."""
-        if not self.states:
-            return
-        with self.conn.transaction():
-            if self.records:
-                self.result += load_records(
-                    self.conn,
-                    SOURCE,
-                    self.entity,
-                    self.base_id,
-                    self.records,
-                    self.key,
-                    self.run_id,
-                    validate=self.validate,
-                )
-            if self.removals:
-                load_records(
-                    self.conn, SOURCE, "removals", self.base_id, self.removals, "natural_key", self.run_id
-                )
-                self.removed += len(self.removals)
-            write_state(self.conn, self.base_id, self.entity, self.states)
-        self.records, self.states, self.removals = [], [], []
-
-
-def write_state(conn: psycopg.Connection, base_id: str, entity: str, rows: Iterable[StateRow]) -> None:
-    """Upsert state rows (inside the caller's transaction)."""
-    with conn.cursor() as cur:
-        cur.executemany(
-            """
-            insert into ops.onec_object_state (base_id, entity, natural_key, version, doc_date, present)
-            values (%s, %s, %s, %s, %s, %s)
-            on conflict (base_id, entity, natural_key) do update
-                set version = excluded.version, doc_date = coalesce(excluded.doc_date, ops.onec_object_state.doc_date),
-                    present = excluded.present, updated_at = now()
-            """,
-            [(base_id, entity, r.natural_key, r.version, r.doc_date, r.present) for r in rows],
-        )
+    landed = read_landed(conn, base_id, "organizations", versioned=False)
+    present = [key for key, known in landed.items() if known.present]
+    return present[0] if len(present) == 1 else None

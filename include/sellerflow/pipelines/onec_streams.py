@@ -1,46 +1,47 @@
 """The 1C streams: which OData object lands in which ``raw.onec_<entity>`` table under which key.
 
-Every payload is 1C's JSON object exactly as received plus one reserved key, ``_sellerflow``: the base, the
-seller's organization (``organization_key``: a document's own ``Организация_Key``, otherwise the connection's
-organization or the base's only one) and legal entity, and for register rows (which have no ``DataVersion``)
-``observed_at``, the snapshot time at which the row changed. Composite natural keys join the key fields with
-``|`` in the order listed.
+Every payload is 1C's JSON object exactly as received. What the pipeline knows about it besides lands in the
+raw table's ``context`` column (see :mod:`sellerflow.warehouse.loader`), listed in the last column below:
+*org* is ``base``, the seller's organization (``organization_key``: a document's own ``Организация_Key``,
+otherwise the connection's organization or the base's only one) and ``legal_entity_id``; register rows (which
+have no ``DataVersion``) add ``observed_at``, the time of the snapshot that landed the version (when the row
+changed). The context is not part of a version: a row whose payload did not change does not land again.
+Composite natural keys join the key fields with ``|`` in the order listed.
 
 Raw tables (account_id = the 1C base id, e.g. ``ut_main``):
 
-| table | OData object | natural key | payload |
-|---|---|---|---|
-| raw.onec_products | Catalog_Номенклатура | Ref_Key | catalog item (Артикул, ВидНоменклатуры, СтавкаНДС, …) |
-| raw.onec_characteristics | Catalog_ХарактеристикиНоменклатуры (when published) | Ref_Key | item characteristic (size, colour) |
-| raw.onec_barcodes | InformationRegister_ШтрихкодыНоменклатуры | Штрихкод | barcode → Номенклатура/Характеристика/Упаковка |
-| raw.onec_storage_cells | Catalog_СкладскиеЯчейки | Ref_Key | storage cell (Owner_Key = warehouse) |
-| raw.onec_cell_placements | InformationRegister_РазмещениеНоменклатурыПоСкладскимЯчейкам | Номенклатура_Key\\|Склад_Key\\|Помещение_Key\\|Ячейка_Key | an item's cell |
-| raw.onec_warehouses | Catalog_Склады | Ref_Key | warehouse |
-| raw.onec_partners | Catalog_Партнеры | Ref_Key | partner (a marketplace as a client) |
-| raw.onec_counterparties | Catalog_Контрагенты | Ref_Key | counterparty (legal entity, ИНН) |
-| raw.onec_organizations | Catalog_Организации | Ref_Key | the seller's own organizations (ИНН, КПП) |
-| raw.onec_price_types | Catalog_ВидыЦен | Ref_Key | price type |
-| raw.onec_prices | InformationRegister_ЦеныНоменклатуры/SliceLast | Номенклатура_Key\\|Характеристика_Key\\|ВидЦены_Key | current price per price type |
-| raw.onec_stock | AccumulationRegister_ТоварыНаСкладах/Balance | Номенклатура_Key\\|Характеристика_Key\\|Склад_Key\\|Назначение_Key\\|Помещение_Key\\|Серия_Key | ВНаличииBalance (in stock), КОтгрузкеBalance (reserved to ship); a row that leaves the balance lands once more with zeros |
-| raw.onec_customer_orders | Document_ЗаказКлиента | Ref_Key | order with Товары rows inline; НомерПоДаннымКлиента = marketplace order |
-| raw.onec_shipments | Document_РеализацияТоваровУслуг | Ref_Key | shipment with Товары and its ЗаказКлиента link |
-| raw.onec_customer_returns | Document_ВозвратТоваровОтКлиента | Ref_Key | customer return with Товары (ДокументРеализации link) |
-| raw.onec_removals | (derived) | ``<entity>:<natural key>`` | an object that vanished from a complete listing: {entity, key, last_version, _sellerflow} |
+| table | OData object | natural key | payload | context |
+|---|---|---|---|---|
+| raw.onec_products | Catalog_Номенклатура | Ref_Key | catalog item (Артикул, ВидНоменклатуры, СтавкаНДС, …) | org |
+| raw.onec_characteristics | Catalog_ХарактеристикиНоменклатуры (when published) | Ref_Key | item characteristic (size, colour) | org |
+| raw.onec_barcodes | InformationRegister_ШтрихкодыНоменклатуры | Штрихкод | barcode → Номенклатура/Характеристика/Упаковка | org, observed_at |
+| raw.onec_storage_cells | Catalog_СкладскиеЯчейки | Ref_Key | storage cell (Owner_Key = warehouse) | org |
+| raw.onec_cell_placements | InformationRegister_РазмещениеНоменклатурыПоСкладскимЯчейкам | Номенклатура_Key\\|Склад_Key\\|Помещение_Key\\|Ячейка_Key | an item's cell | org, observed_at |
+| raw.onec_warehouses | Catalog_Склады | Ref_Key | warehouse | org |
+| raw.onec_partners | Catalog_Партнеры | Ref_Key | partner (a marketplace as a client) | org |
+| raw.onec_counterparties | Catalog_Контрагенты | Ref_Key | counterparty (legal entity, ИНН) | org |
+| raw.onec_organizations | Catalog_Организации | Ref_Key | the seller's own organizations (ИНН, КПП) | org |
+| raw.onec_price_types | Catalog_ВидыЦен | Ref_Key | price type | org |
+| raw.onec_prices | InformationRegister_ЦеныНоменклатуры/SliceLast | Номенклатура_Key\\|Характеристика_Key\\|ВидЦены_Key | current price per price type | org, observed_at |
+| raw.onec_stock | AccumulationRegister_ТоварыНаСкладах/Balance | Номенклатура_Key\\|Характеристика_Key\\|Склад_Key\\|Назначение_Key\\|Помещение_Key\\|Серия_Key | ВНаличииBalance (in stock), КОтгрузкеBalance (reserved to ship); a row that leaves the balance lands once more with zeros | org, observed_at |
+| raw.onec_customer_orders | Document_ЗаказКлиента | Ref_Key | order with Товары rows inline; НомерПоДаннымКлиента = marketplace order | org (the document's own) |
+| raw.onec_shipments | Document_РеализацияТоваровУслуг | Ref_Key | shipment with Товары and its ЗаказКлиента link | org (the document's own) |
+| raw.onec_customer_returns | Document_ВозвратТоваровОтКлиента | Ref_Key | customer return with Товары (ДокументРеализации link) | org (the document's own) |
+| raw.onec_removals | (derived) | ``<entity>:<natural key>`` | an object that vanished from a complete listing: {natural_key, entity, key, last_version, removed: true}; a new version with ``removed`` false when it is listed again | as its stream's (documents: organization_key null) |
 
 A new document version lands whenever 1C's ``DataVersion`` changed: edits, re-posting, ``Posted`` false
 (unposting) and ``DeletionMark`` true (marked for deletion) all change it. A physically deleted document
-(or a catalog item) lands in ``raw.onec_removals``.
+(or a catalog item) lands in ``raw.onec_removals``; an object is gone while the latest version of its key
+there says ``removed``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sellerflow.warehouse.records import Validator, canonical_json
+from sellerflow.warehouse.records import Validator
 
-ENVELOPE = "_sellerflow"
 STOCK_DIMENSIONS = (
     "Номенклатура_Key",
     "Характеристика_Key",
@@ -68,11 +69,10 @@ class SnapshotStream:
         """The key fields joined with ``|``."""
         return "|".join(str(record.get(name, "")) for name in self.key)
 
-    def version(self, record: dict[str, Any]) -> str:
-        """DataVersion, or the payload's sha256 for register rows."""
-        if self.versioned and record.get("DataVersion"):
-            return str(record["DataVersion"])
-        return hashlib.sha256(canonical_json(record)).hexdigest()
+    def zero_row(self, natural_key: str) -> dict[str, Any]:
+        """A balance row that left the balance, in the shape it lands in: its key fields, resources at 0."""
+        row: dict[str, Any] = dict(zip(self.key, natural_key.split("|"), strict=True))
+        return row | {name: 0 for name in self.zero_fields}
 
 
 @dataclass(frozen=True)
@@ -142,17 +142,15 @@ RAW_ENTITIES: tuple[str, ...] = (
 )
 
 
-def with_context(record: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    """The record with the ``_sellerflow`` envelope added."""
-    return {**record, ENVELOPE: context}
+def removal(entity: str, natural_key: str, last_version: str, removed: bool = True) -> dict[str, Any]:
+    """A ``raw.onec_removals`` payload: the object left 1C (``removed`` false: it is listed again).
 
-
-def removal(entity: str, natural_key: str, last_version: str, context: dict[str, Any]) -> dict[str, Any]:
-    """A ``raw.onec_removals`` payload: the object left 1C (or the balance) after ``last_version``."""
+    ``last_version`` is its latest landed version: ``DataVersion``, or the payload's sha256 for register rows.
+    """
     return {
         "natural_key": f"{entity}:{natural_key}",
         "entity": entity,
         "key": natural_key,
         "last_version": last_version,
-        ENVELOPE: context,
+        "removed": removed,
     }
