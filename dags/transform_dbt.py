@@ -15,7 +15,7 @@ from cosmos import DbtDag
 from sellerflow.orchestration.assets import RAW_ONEC_PRODUCTS
 from sellerflow.orchestration.dbt import execution_config, profile_config, project_config, render_config
 from sellerflow.orchestration.defaults import DEFAULT_ARGS, START_DATE
-from sellerflow.orchestration.marketplace_assets import raw_assets
+from sellerflow.orchestration.marketplace_assets import all_raw_assets
 
 transform_dbt = DbtDag(
     dag_id="transform_dbt",
@@ -23,7 +23,7 @@ transform_dbt = DbtDag(
     profile_config=profile_config(),
     execution_config=execution_config(),
     render_config=render_config(),
-    schedule=AssetAny(RAW_ONEC_PRODUCTS, *raw_assets("ozon")),
+    schedule=AssetAny(RAW_ONEC_PRODUCTS, *all_raw_assets()),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

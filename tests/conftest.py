@@ -9,15 +9,18 @@ it afterwards, so tests never touch the demo warehouse and run with the rights p
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+ROOT = Path(__file__).resolve().parents[1]
 APP_ROLE, APP_PASSWORD = "sellerflow", "sellerflow"  # created by scripts/ensure_postgres.sh
 
 
@@ -60,3 +63,39 @@ def airflow_metadata_url() -> Iterator[str]:
     """SQLAlchemy URL of a fresh, empty database for an Airflow metadata schema of the test session."""
     with throwaway_database() as url:
         yield url.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+@pytest.fixture(scope="session")
+def airflow_metadata_env(
+    tmp_path_factory: pytest.TempPathFactory, airflow_metadata_url: str
+) -> dict[str, str]:
+    """A private Airflow metadata database and home for the test session.
+
+    A running `make demo` scheduler must not see (and pick up) the tasks of `airflow dags test`, so the
+    e2e runs never share its metadata database.
+    """
+    env = {
+        "AIRFLOW_HOME": str(tmp_path_factory.mktemp("airflow_home")),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_metadata_url,
+    }
+    subprocess.run(
+        ["airflow", "db", "migrate"], env={**os.environ, **env}, check=True, capture_output=True, cwd=ROOT
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def run_dag(airflow_metadata_env: dict[str, str]):
+    """`airflow dags test <dag_id>` in a subprocess with extra environment; output kept for assertion messages."""
+
+    def run(dag_id: str, env: dict[str, str], timeout_s: int = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["airflow", "dags", "test", dag_id],
+            env={**os.environ, **airflow_metadata_env, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            cwd=ROOT,
+        )
+
+    return run

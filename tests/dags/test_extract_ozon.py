@@ -4,9 +4,7 @@ one broken account fails only its own mapped task."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import psycopg
@@ -58,7 +56,9 @@ def test_transform_dbt_is_scheduled_by_the_ozon_assets() -> None:
 
 
 @pytest.mark.e2e
-def test_dag_run_lands_good_accounts_and_fails_only_the_broken_one(tmp_path: Path, fresh_dsn: str) -> None:
+def test_dag_run_lands_good_accounts_and_fails_only_the_broken_one(
+    tmp_path: Path, fresh_dsn: str, run_dag
+) -> None:
     world = generate_world(tmp_path)
     shutil.copy(world, tmp_path / "served.sqlite")
     state = EmulatorState(tmp_path / "served.sqlite")
@@ -76,14 +76,7 @@ def test_dag_run_lands_good_accounts_and_fails_only_the_broken_one(tmp_path: Pat
         broken = {"conn_type": "http", "host": url, "login": "424242", "password": "not-a-valid-key-000"}
         env["AIRFLOW_CONN_MP_OZON_BROKEN"] = json.dumps({**broken, "extra": {"account_id": "ozon_broken"}})
         env["AIRFLOW_VAR_SELLERFLOW_ACCOUNTS"] = json.dumps({"ozon": [*conn_ids, "mp_ozon_broken"]})
-        result = subprocess.run(
-            ["airflow", "dags", "test", "extract_ozon"],
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=ROOT,
-        )
+        result = run_dag("extract_ozon", env)
     output = result.stdout + result.stderr
     assert result.returncode != 0, "the run fails because one account failed"
     assert "ozon_broken (connection mp_ozon_broken)" in output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,39 +34,3 @@ def onec_url(scenario_dir: Path) -> Iterator[str]:
 
     with serve_in_thread(create_app(EmulatorState(scenario_dir / "world.sqlite"))) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def airflow_metadata_env(
-    tmp_path_factory: pytest.TempPathFactory, airflow_metadata_url: str
-) -> dict[str, str]:
-    """A private Airflow metadata database and home for the test session.
-
-    A running `make demo` scheduler must not see (and pick up) the tasks of `airflow dags test`, so the
-    e2e runs never share its metadata database.
-    """
-    env = {
-        "AIRFLOW_HOME": str(tmp_path_factory.mktemp("airflow_home")),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_metadata_url,
-    }
-    subprocess.run(
-        ["airflow", "db", "migrate"], env={**os.environ, **env}, check=True, capture_output=True, cwd=ROOT
-    )
-    return env
-
-
-@pytest.fixture(scope="session")
-def run_dag(airflow_metadata_env: dict[str, str]):
-    """`airflow dags test <dag_id>` in a subprocess with extra environment; output kept for assertion messages."""
-
-    def run(dag_id: str, env: dict[str, str], timeout_s: int = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["airflow", "dags", "test", dag_id],
-            env={**os.environ, **airflow_metadata_env, **env},
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            cwd=ROOT,
-        )
-
-    return run

@@ -25,7 +25,8 @@ from sellerflow.orchestration.accounts import source_of
 ROOT = Path(os.environ.get("SELLERFLOW_ROOT", Path(__file__).resolve().parents[3]))
 SERVICE = str(ROOT / "scripts" / "service.sh")
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-EXTRACT_DAGS = ("extract_onec", "extract_ozon")
+# Every dags/extract_<source>.py is an extract DAG of the same id (tests/dags checks the naming rule).
+EXTRACT_DAGS = tuple(sorted(path.stem for path in (ROOT / "dags").glob("extract_*.py")))
 TRANSFORM_DAG = "transform_dbt"
 DEMO_SCENARIO = ("--seed", "42", "--days", "30", "--orders-per-day", "200")
 POOLS = {

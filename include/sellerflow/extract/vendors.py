@@ -13,7 +13,12 @@ from sellerflow.extract.stream import Stream
 from sellerflow.sources._http import ApiClient
 
 # source → module holding ``<Vendor>Client`` and ``STREAMS``
-VENDOR_MODULES = {"ozon": ("sellerflow.sources.ozon", "OzonClient")}
+VENDOR_MODULES = {
+    "ozon": ("sellerflow.sources.ozon", "OzonClient"),
+    "wildberries": ("sellerflow.sources.wildberries", "WildberriesClient"),
+    "yandex_market": ("sellerflow.sources.yandex_market", "YandexMarketClient"),
+    "megamarket": ("sellerflow.sources.megamarket", "MegamarketClient"),
+}
 
 
 @dataclass(frozen=True)

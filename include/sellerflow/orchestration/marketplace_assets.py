@@ -18,7 +18,15 @@ RAW_ENTITIES: dict[str, tuple[str, ...]] = {
         "realization_rows",
         "realization_reports",
     ),
+    "wildberries": (),
+    "yandex_market": (),
+    "megamarket": (),
 }
+
+
+def all_raw_assets() -> list[Asset]:
+    """Assets of every marketplace raw table (what the dbt DAG is scheduled on)."""
+    return [asset for source in RAW_ENTITIES for asset in raw_assets(source)]
 
 
 def raw_assets(source: str) -> list[Asset]:
