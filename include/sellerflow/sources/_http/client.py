@@ -139,8 +139,12 @@ class ApiClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         allow_empty: bool = False,
+        raw: bool = False,
     ) -> Any:
-        """Send one call with limiter, retries and error mapping; return the decoded JSON (None on 204)."""
+        """Send one call with limiter, retries and error mapping; return the decoded JSON (None on 204).
+
+        ``raw`` returns the answer's bytes undecoded (file downloads such as report workbooks).
+        """
         retrying = Retrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self.wait,
@@ -148,7 +152,7 @@ class ApiClient:
             reraise=True,
             before_sleep=self._log_retry,
         )
-        return retrying(self._attempt, method, path, json, params, allow_empty)
+        return retrying(self._attempt, method, path, json, params, allow_empty, raw)
 
     def _log_retry(self, state: Any) -> None:
         self.stats.retries += 1
@@ -164,7 +168,13 @@ class ApiClient:
         )
 
     def _attempt(
-        self, method: str, path: str, json: Any, params: dict[str, Any] | None, allow_empty: bool
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        allow_empty: bool,
+        raw: bool = False,
     ) -> Any:
         groups = self.groups_for(method, path)
         account_id = self.account.account_id
@@ -197,10 +207,10 @@ class ApiClient:
         if response.status_code >= 400:
             error = self.error_for(response, self._message(method, path, response))
             if isinstance(error, RateLimitError):
-                pause = error.retry_after_s if error.retry_after_s is not None else 1.0
-                for group in groups:
-                    self.limiter.penalize(self.vendor, group, account_id, pause)
+                self._penalize(groups, error)
             raise error
+        if raw:
+            return response.content
         if response.status_code == 204 or not response.content:
             if allow_empty:
                 return None
@@ -220,8 +230,17 @@ class ApiClient:
                 account_id=account_id,
                 status=response.status_code,
             ) from None
-        self.check_body(response, data)
+        try:
+            self.check_body(response, data)
+        except RateLimitError as error:  # a refusal inside HTTP 200 (Megamarket) pauses the bucket too
+            self._penalize(groups, error)
+            raise
         return data
+
+    def _penalize(self, groups: tuple[str, ...], error: RateLimitError) -> None:
+        pause = error.retry_after_s if error.retry_after_s is not None else 1.0
+        for group in groups:
+            self.limiter.penalize(self.vendor, group, self.account.account_id, pause)
 
     def _message(self, method: str, path: str, response: httpx.Response) -> str:
         body = response.text[:BODY_SNIPPET].replace("\n", " ")
