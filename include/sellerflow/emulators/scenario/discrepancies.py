@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sellerflow.emulators.scenario.orders import Order
+from sellerflow.emulators.scenario.orders import DELIVERY_WINDOW, Order
 from sellerflow.emulators.scenario.params import Rates
 
 LINE_KINDS = ("missing", "amount", "quantity", "duplicate")
@@ -101,7 +101,12 @@ def choose(
         if o.id not in inj.no_onec
         for offer_id, (offer, _, _) in o.per_offer().items()
     ]
-    yes, no = _split(line_pool, lambda item: visible(item[0].account.id, item[0].delivered_at))  # type: ignore[index]
+    # "Published" for a line is what the reconciliation can know: the report of the period holding the
+    # shipment plus the delivery window is out (truth rule 6), which implies the delivery's report is out.
+    yes, no = _split(
+        line_pool,
+        lambda item: visible(item[0].account.id, item[0].shipped_at + DELIVERY_WINDOW),  # type: ignore[index,operator]
+    )
     rate_of = {
         "missing": rates.missing_in_report,
         "amount": rates.amount_mismatch,

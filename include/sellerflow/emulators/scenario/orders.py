@@ -33,6 +33,13 @@ MSK_HOUR_WEIGHTS = (2, 1, 1, 1, 1, 1, 2, 3, 5, 6, 7, 7, 7, 7, 7, 7, 7, 8, 8, 9, 
 UTC_HOUR_WEIGHTS = tuple(MSK_HOUR_WEIGHTS[(h + 3) % 24] for h in range(24))
 _MEAN_HOUR_WEIGHT = sum(MSK_HOUR_WEIGHTS) / 24
 
+# Hours from hand-over to delivery per scheme (low, high); see ``_milestones``.
+DELIVERY_HOURS = {"fbo": (24, 72), "dbs": (4, 48), "fbs": (24, 96)}
+# The longest a shipped order can take to be delivered: once the report of the period holding
+# shipment + this window is out, a sale that is not in it is missing (a fact every reader has, unlike
+# the delivery moment, which the vendors' order lists do not carry).
+DELIVERY_WINDOW = timedelta(hours=max(high for _, high in DELIVERY_HOURS.values()))
+
 # vendor_status per marketplace for each milestone.
 VENDOR_STATUS = {
     "ozon": {
@@ -320,11 +327,12 @@ def _milestones(
 ) -> list[tuple[datetime, str, str]]:
     """The order's whole life as (moment, milestone, actor), before any cut at the clock."""
     mp, scheme, t0 = order.account.marketplace, order.scheme, order.created_at
-    low_pack, high_pack, low_ship, high_ship, low_deliv, high_deliv = {
-        "fbo": (0.5, 4, 3, 14, 24, 72),
-        "dbs": (1, 10, 2, 12, 4, 48),
-        "fbs": (1, 20, 4, 28, 24, 96),
+    low_pack, high_pack, low_ship, high_ship = {
+        "fbo": (0.5, 4, 3, 14),
+        "dbs": (1, 10, 2, 12),
+        "fbs": (1, 20, 4, 28),
     }[scheme]
+    low_deliv, high_deliv = DELIVERY_HOURS[scheme]
     t_pack = t0 + _hours(rng, low_pack, high_pack)
     t_ship = t_pack + _hours(rng, low_ship, high_ship)
     t_deliv = t_ship + _hours(rng, low_deliv, high_deliv)

@@ -9,11 +9,13 @@ Status of one (account, order_number, offer_id) at the clock, first rule that ap
 4. visible return line: with a 1C return document      → returned, else → return_not_received
 5. one visible sale line: quantity differs             → quantity_mismatch;
    amount differs by more than the tolerance           → amount_mismatch; else → matched
-6. shipped in 1C, no visible sale line: the report of the delivery date's period is
-   published → missing_in_report, otherwise (period open, report not yet out, or not
-   delivered yet) → awaiting_report
+6. shipped in 1C, no visible sale line: the report of the period holding the shipment
+   moment plus the delivery window (the longest delivery) is published → missing_in_report,
+   otherwise (that period open or its report not yet out) → awaiting_report
 
-"Visible" means the report's published_at is at or before the clock.
+"Visible" means the report's published_at is at or before the clock. Rule 6 reads the shipment
+moment, not the delivery one: the vendors' order lists do not carry the delivery moment, so a
+reconciliation cannot know it, while every sale delivered by then is in the reports up to that period.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import datetime
 from sellerflow.emulators.runtime import format_ts
 from sellerflow.emulators.scenario.catalog import Catalog
 from sellerflow.emulators.scenario.discrepancies import Injections
-from sellerflow.emulators.scenario.orders import Order
+from sellerflow.emulators.scenario.orders import DELIVERY_WINDOW, Order
 from sellerflow.emulators.scenario.params import DEFAULT_BASE_PORT, VENDOR_PORT_OFFSETS, ScenarioParams
 
 STATUS_RULES = __doc__.split("Status of one", 1)[1].strip() if __doc__ else ""
@@ -137,8 +139,8 @@ def build_ground_truth(
     for key, f in facts.items():
         order = f.order
         period_published = False
-        if order.delivered_at is not None and order.delivered_at <= clock:
-            report = report_for(order.account.id, order.delivered_at)
+        if f.shipped and order.shipped_at is not None:
+            report = report_for(order.account.id, order.shipped_at + DELIVERY_WINDOW)
             period_published = report is not None and report[1] <= clock
         status = line_status(f, period_published, params.amount_tolerance_kop)
         if status is None:
