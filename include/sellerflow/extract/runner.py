@@ -14,6 +14,7 @@ run, and the account then fails listing what broke.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -65,11 +66,18 @@ class StreamResult:
 class _Buffer:
     """Records waiting to be loaded, per entity."""
 
-    rows: dict[tuple[str, KeySpec | None], list[dict[str, Any]]] = field(default_factory=dict)
+    rows: dict[tuple[str, KeySpec | None, str | None], list[dict[str, Any]]] = field(default_factory=dict)
     size: int = 0
 
-    def add(self, entity: str, records: Iterable[dict[str, Any]], key: KeySpec | None = None) -> None:
-        bucket = self.rows.setdefault((entity, key), [])
+    def add(
+        self,
+        entity: str,
+        records: Iterable[dict[str, Any]],
+        key: KeySpec | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        frozen = None if context is None else json.dumps(context, sort_keys=True, default=str)
+        bucket = self.rows.setdefault((entity, key, frozen), [])
         before = len(bucket)
         bucket.extend(records)
         self.size += len(bucket) - before
@@ -170,7 +178,7 @@ class StreamRunner:
 
     @staticmethod
     def _collect(stream: Stream, page: Page, buffer: _Buffer) -> None:
-        buffer.add(stream.entity, page.records, page.key)
+        buffer.add(stream.entity, page.records, page.key, page.context)
         for derived in stream.derived:
             buffer.add(derived.entity, (d for r in page.records if (d := derived.transform(r)) is not None))
         for entity, records in page.related.items():
@@ -185,7 +193,7 @@ class StreamRunner:
         return stream.related_keys[entity]
 
     def _flush(self, stream: Stream, buffer: _Buffer, progress: Progress, result: StreamResult) -> None:
-        for (entity, key), records in buffer.rows.items():
+        for (entity, key, context), records in buffer.rows.items():
             if not records:
                 continue
             landed: LoadResult = load_records(
@@ -197,6 +205,7 @@ class StreamRunner:
                 key if key is not None else self._key_of(stream, entity),
                 self.ctx.run_id,
                 validate=stream.validate if entity == stream.entity else None,
+                context=None if context is None else json.loads(context),
             )
             result.quarantined += landed.quarantined
             if entity == stream.entity:

@@ -55,6 +55,7 @@ class Page:
     records: list[dict[str, Any]]
     related: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     key: KeySpec | None = None  # overrides the stream's key for these records (e.g. one report's rows)
+    context: dict[str, Any] | None = None  # stored beside the records (not hashed): where they came from
 
 
 @dataclass(frozen=True)
