@@ -20,7 +20,14 @@ RAW_ENTITIES: dict[str, tuple[str, ...]] = {
     ),
     "wildberries": (),
     "yandex_market": (),
-    "megamarket": (),
+    "megamarket": (
+        "shipments",
+        "shipment_statuses",
+        "offers",
+        "prices",
+        "report_rows",
+        "reports",
+    ),
 }
 
 

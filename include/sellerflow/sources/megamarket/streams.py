@@ -1,0 +1,360 @@
+"""Megamarket entity streams into ``raw.megamarket_<entity>``.
+
+What the merchant API lets a seller read (yandex-market-megamarket-1c.md part B) and how:
+
+- ``shipments`` (+ derived ``shipment_statuses``, related ``offers`` and ``prices``): shipments created in
+  a period by the search-then-get walk of ``walk`` (``order/search`` ids, oldest first, → ``order/get`` in
+  batches). The first run backfills the horizon in slices that cut one walk, so a slice boundary costs no
+  call; later runs walk from the watermark minus the overlap, checked against the ids already read at
+  that second. The API has no "changed since" filter, so every shipment whose latest version in raw is
+  not final (``DELIVERED``, ``*_CANCELED``) is re-read by id each run (``order/get``, ``GET_BATCH`` ids
+  per call) — that is how status changes arrive, one version per change. Shipments quarantined for a
+  missing field are re-read by id on the next run until they land.
+- Stock and prices: Megamarket has only write methods (``stock/update``, ``manualPrice/save``, B4), no
+  read. What is readable lands: ``offers`` (offerId, goodsId, name, VAT rate, category as shipments show
+  them; no barcodes — the API never sends them) and ``prices`` (the list price, before discounts, on the
+  newest shipment of each offer). Stock on Megamarket is what the seller pushes; the reverse-ETL outbox
+  keeps the acknowledged values.
+- ``report_rows`` (+ ``reports``): the monthly commission report, a cabinet XLSX download (B5; the
+  emulator-only listing and file of ``client``), parsed with openpyxl (``report``). A month is read again
+  every day until its report has been out ``REPORT_SETTLE`` days; a month whose report is not published
+  yet simply stays open.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+
+import psycopg
+
+from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, required_fields
+from sellerflow.extract.windows import later, parse_time, rfc3339, split
+from sellerflow.sources.megamarket.client import MegamarketClient, MegamarketError
+from sellerflow.sources.megamarket.report import Workbook, read_rows
+from sellerflow.sources.megamarket.walk import GET_BATCH, Position, Walk, created, msk
+from sellerflow.warehouse.identifiers import table_name
+
+logger = logging.getLogger(__name__)
+
+FINAL_STATUSES = ("DELIVERED", "MERCHANT_CANCELED", "CUSTOMER_CANCELED")
+CLOCK_SKEW = timedelta(days=1)  # the walk reaches past "now" so a vendor clock ahead of ours loses nothing
+REPORT_SETTLE = timedelta(days=10)
+REPORT_PAGE = 1000
+DELIVERY_OFFER = "delivery"  # the delivery fee line of merchant-delivered orders (B2), not a product
+NOT_FOUND = "SHIPMENT_NOT_FOUND"
+
+
+def _status_version(shipment: dict[str, Any]) -> dict[str, Any] | None:
+    """One version per status a shipment (and its lots) was seen in."""
+    if not shipment.get("shipmentId") or not shipment.get("status"):
+        return None
+    return {
+        "shipmentId": shipment["shipmentId"],
+        "status": shipment["status"],
+        "subStatus": shipment.get("subStatus"),
+        "items": [
+            {"itemIndex": i.get("itemIndex"), "status": i.get("status"), "subStatus": i.get("subStatus")}
+            for i in shipment.get("items") or []
+            if isinstance(i, dict)
+        ],
+    }
+
+
+def _catalog(shipments: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Offers and list prices as the page's shipments show them (the newest shipment last)."""
+    offers: list[dict[str, Any]] = []
+    prices: list[dict[str, Any]] = []
+    ordered = sorted(shipments, key=lambda s: s.get("creationDate") or "")
+    for shipment in ordered:
+        for item in shipment.get("items") or []:
+            offer = item.get("offerId") if isinstance(item, dict) else None
+            if not offer or offer == DELIVERY_OFFER:
+                continue
+            offers.append(
+                {
+                    "offerId": offer,
+                    "goodsId": item.get("goodsId"),
+                    "itemName": item.get("itemName"),
+                    "taxRate": item.get("taxRate"),
+                    "categoryName": (item.get("goodsData") or {}).get("categoryName"),
+                }
+            )
+            if item.get("price") is not None:
+                prices.append({"offerId": offer, "price": item["price"]})
+    return {"offers": offers, "prices": prices}
+
+
+class MegamarketShipments(Stream):
+    """FBS/DBS shipments with their lots, status history, and the offers and prices they show."""
+
+    name = "shipments"
+    entity = "shipments"
+    key = "shipmentId"
+    cadence = timedelta(minutes=10)
+    derived = (Derived("shipment_statuses", "shipmentId", _status_version),)
+    related_keys: ClassVar[dict[str, Any]] = {"offers": "offerId", "prices": "offerId"}
+
+    def validate(self, record: dict[str, Any]) -> str | None:
+        """A shipment needs its id, status, creation time and lots."""
+        return required_fields(record, ("shipmentId", "status", "creationDate", "items"))
+
+    def watermark(self, state: dict[str, Any]) -> datetime | None:
+        """The newest creation time read."""
+        return parse_time(state.get("created_wm"))
+
+    # -- slices ---------------------------------------------------------------------------------------
+
+    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+        """Created-at slices of one walk; after the first run, the open (and quarantined) shipments by id."""
+        state.pop("_walk", None)
+        state.pop("_tail", None)
+        anchor = state.get("anchor") or {}
+        if anchor.get("at"):  # the re-read overlap starts here; the next anchor is chosen among its seconds
+            state["_tail"] = [[anchor["at"], list(anchor.get("ids") or [])]]
+        end = ctx.now + CLOCK_SKEW
+        watermark = parse_time(state.get("created_wm"))
+        if watermark is None:
+            start = ctx.now - ctx.horizon
+            pieces = [
+                Slice(f"created {w.label()}", "created", w.start, w.end)
+                for w in split(start, end, ctx.backfill_slice)
+            ]
+        else:
+            anchor_at = parse_time(anchor.get("at"))
+            start = anchor_at if anchor_at is not None else watermark - ctx.overlap
+            pieces = [Slice(f"created since {rfc3339(start)}", "created", start, end)]
+            pieces[0].params["known"] = list(anchor.get("ids") or []) if anchor_at is not None else []
+            ids = sorted(set(_open_shipments(ctx)) | set(state.get("retry_ids") or []))
+            pieces += [
+                Slice(f"open shipments {n + 1}-{n + len(part)} of {len(ids)}", "open", params={"ids": part})
+                for n in range(0, len(ids), GET_BATCH)
+                if (part := ids[n : n + GET_BATCH])
+            ]
+        return pieces
+
+    # -- pages ----------------------------------------------------------------------------------------
+
+    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+        """One slice of the creation walk, or a batch of shipments re-read by id."""
+        client = ctx.client
+        assert isinstance(client, MegamarketClient)
+        if piece.kind == "open":
+            yield from self._reread(ctx, client, list(piece.params["ids"]), state)
+            return
+        assert piece.since is not None
+        assert piece.until is not None
+        stored = state.get("_walk")
+        position = (
+            Position.from_state(stored)
+            if stored
+            else Position(piece.since, list(piece.params.get("known") or []))
+        )
+        if position.done or (stored and position.date_from >= piece.until):
+            return  # an earlier slice's last page already read past this one
+        walk = Walk(client, position, ctx.now + CLOCK_SKEW)
+        for asked, shipments in walk.pages(stop_at=piece.until):
+            self._observe(ctx, asked, shipments, state)
+            state["_walk"] = position.to_state()
+            yield Page(shipments, related=_catalog([s for s in shipments if self.validate(s) is None]))
+        state["_walk"] = position.to_state()
+
+    def _reread(
+        self, ctx: RunContext, client: MegamarketClient, ids: list[str], state: dict[str, Any]
+    ) -> Iterator[Page]:
+        """``order/get`` for known ids; ids the vendor no longer knows are logged and dropped."""
+        while ids:
+            try:
+                shipments = client.get_shipments(ids)
+            except MegamarketError as exc:
+                gone = exc.shipment_ids(NOT_FOUND)
+                if not gone:
+                    raise
+                logger.warning(
+                    "megamarket %s: %d shipments are unknown to order/get now: %s",
+                    ctx.account.account_id,
+                    len(gone),
+                    ", ".join(sorted(gone)[:10]),
+                )
+                retry = set(state.get("retry_ids") or []) - gone
+                state["retry_ids"] = sorted(retry)
+                ids = [i for i in ids if i not in gone]
+                continue
+            self._observe(ctx, ids, shipments, state, walking=False)
+            yield Page(shipments)
+            return
+
+    def _observe(
+        self,
+        ctx: RunContext,
+        asked: list[str],
+        shipments: list[dict[str, Any]],
+        state: dict[str, Any],
+        walking: bool = True,
+    ) -> None:
+        """Note the newest creation time, the recent ids (the next run's anchor) and quarantined ids."""
+        retry = set(state.get("retry_ids") or [])
+        by_position = len(shipments) == len(asked)
+        for n, shipment in enumerate(shipments):
+            sid = shipment.get("shipmentId") or (asked[n] if by_position else None)
+            if self.validate(shipment) is None:
+                retry.discard(str(sid))
+            elif sid:
+                retry.add(str(sid))
+            moment = created(shipment)
+            if walking and moment is not None and sid:
+                state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), moment))  # type: ignore[arg-type]
+                _remember(state, moment, str(sid), ctx.overlap)
+        state["retry_ids"] = sorted(retry)
+
+    # -- state ----------------------------------------------------------------------------------------
+
+    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+        """A landed created-at slice moves the watermark to the newest shipment read so far."""
+        if piece.kind == "created" and state.get("_seen"):
+            moved = later(parse_time(state.get("created_wm")), parse_time(state["_seen"]))
+            state["created_wm"] = rfc3339(moved)  # type: ignore[arg-type]
+
+    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
+        """Keep the anchor of the next run's walk; a cabinet without shipments starts from now next time."""
+        tail = state.pop("_tail", None) or []
+        if tail:
+            state["anchor"] = {"at": tail[0][0], "ids": tail[0][1]}
+        state.setdefault("created_wm", rfc3339(ctx.now))
+        state.pop("_walk", None)
+        state.pop("_seen", None)
+        if not state.get("retry_ids"):
+            state.pop("retry_ids", None)
+
+
+def _remember(state: dict[str, Any], moment: datetime, shipment_id: str, overlap: timedelta) -> None:
+    """Keep the ids read per creation second over the last ``overlap``, plus the one second before it.
+
+    The next run starts its walk at the oldest of these seconds (at or before its watermark minus the
+    overlap) and checks that the first page starts with exactly these ids.
+    """
+    tail: deque[list[Any]] = deque(state.get("_tail") or [])
+    second = rfc3339(moment)
+    if tail and tail[-1][0] == second:
+        if shipment_id not in tail[-1][1]:
+            tail[-1][1].append(shipment_id)
+    elif not tail or tail[-1][0] < second:
+        tail.append([second, [shipment_id]])
+    else:
+        return  # older than the tail's newest second: a re-read, not the walk's front
+    cutoff = rfc3339(moment - overlap)
+    while len(tail) >= 2 and tail[1][0] <= cutoff:
+        tail.popleft()
+    state["_tail"] = list(tail)
+
+
+def _open_shipments(ctx: RunContext) -> list[str]:
+    """Ids of the shipments whose latest version in raw is not in a final status."""
+    table = table_name("megamarket", "shipments")
+    with psycopg.connect(ctx.dsn) as conn:
+        exists = conn.execute("select to_regclass(%s) is not null", (f"raw.{table}",)).fetchone()
+        if not exists or not exists[0]:
+            return []
+        rows = conn.execute(
+            f"select natural_key from (select distinct on (natural_key) natural_key, "
+            f"payload->>'status' as status from raw.{table} where account_id = %s "
+            "order by natural_key, extracted_at desc, id desc) latest "
+            "where status is null or status <> all(%s) order by natural_key",
+            (ctx.account.account_id, list(FINAL_STATUSES)),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+# -- the commission report ----------------------------------------------------------------------------
+
+
+def _months(first: date, last: date) -> list[str]:
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _row_key(report_id: str):
+    """Rows are keyed ``<report id>:<row number>``: row numbers repeat across reports."""
+
+    def key(row: dict[str, Any]) -> str:
+        return f"{report_id}:{row['№ п/п']}"
+
+    return key
+
+
+class MegamarketCommissionReport(Stream):
+    """Rows of the monthly commission report (XLSX download), re-read while the month is open."""
+
+    name = "commission_report"
+    entity = "report_rows"
+    key = "№ п/п"  # replaced per report by ``_row_key``
+    cadence = timedelta(days=1)
+    related_keys: ClassVar[dict[str, Any]] = {"reports": "id"}
+
+    def validate(self, record: dict[str, Any]) -> str | None:
+        """A row must name its order, offer and operation."""
+        return required_fields(record, ("№ п/п", "Номер заказа", "Артикул продавца", "Тип операции"))
+
+    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+        """Every month from the horizon to now that is not closed yet."""
+        state.pop("_listing", None)
+        closed = set(state.get("closed_months", []))
+        first = (ctx.now - ctx.horizon).date()
+        return [
+            Slice(month, "month", params={"month": month})
+            for month in _months(first, ctx.now.date())
+            if month not in closed
+        ]
+
+    def _listing(self, client: MegamarketClient, state: dict[str, Any]) -> list[dict[str, Any]]:
+        if "_listing" not in state:  # one listing call per run, whatever the number of open months
+            state["_listing"] = client.report_list()
+        return list(state["_listing"])
+
+    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+        """The month's published reports, downloaded and parsed, ``REPORT_PAGE`` rows per page."""
+        client = ctx.client
+        assert isinstance(client, MegamarketClient)
+        month = piece.params["month"]
+        for report in self._listing(client, state):
+            if not str(report.get("periodStart") or "").startswith(month) or not report.get("id"):
+                continue
+            report_id = str(report["id"])
+            state.setdefault("_published", {})[month] = report.get("publishedAt")
+            meta = Workbook()
+            rows: list[dict[str, Any]] = []
+            for row in read_rows(client.report_file(report_id), meta):
+                rows.append(row)
+                if len(rows) >= REPORT_PAGE:
+                    yield Page(rows, key=_row_key(report_id))
+                    rows = []
+            header = {**report, "title": meta.title, "totals": meta.totals}
+            yield Page(rows, related={"reports": [header]}, key=_row_key(report_id))
+
+    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+        """Close a month once its report has been out long enough to be final."""
+        published = parse_time((state.get("_published") or {}).get(piece.label))
+        if published is not None and ctx.now - published >= REPORT_SETTLE:
+            state["closed_months"] = sorted({*state.get("closed_months", []), piece.label})
+
+    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
+        """Drop the per-run observations."""
+        state.pop("_listing", None)
+        state.pop("_published", None)
+
+
+STREAMS: tuple[Stream, ...] = (MegamarketShipments(), MegamarketCommissionReport())
+
+
+def stream_names() -> list[str]:
+    """Names of the Megamarket streams, in run order."""
+    return [s.name for s in STREAMS]
+
+
+__all__ = ["STREAMS", "MegamarketCommissionReport", "MegamarketShipments", "msk", "stream_names"]
