@@ -116,9 +116,14 @@ def external_order_id(row: sqlite3.Row, vendor: dict[str, Any]) -> str | None:
 
 
 def item_id(line: sqlite3.Row, vendor: dict[str, Any]) -> int:
-    """Market item id: ``vendor.itemIds[line_no]`` or derived from the canonical keys."""
+    """Market item id: ``vendor.itemIds`` (a list in line order, as the scenario writes it, or a map by
+    ``line_no``), else derived from the canonical keys."""
     ids = vendor.get("itemIds") or {}
-    return int(ids.get(str(line["line_no"]), int(line["order_id"]) * 100 + int(line["line_no"])))
+    derived = int(line["order_id"]) * 100 + int(line["line_no"])
+    if isinstance(ids, list):
+        index = int(line["line_no"]) - 1
+        return int(ids[index]) if 0 <= index < len(ids) else derived
+    return int(ids.get(str(line["line_no"]), derived))
 
 
 def _dates(row: sqlite3.Row) -> tuple[date, date]:
