@@ -1,0 +1,157 @@
+"""The Yandex Market Partner API client: ``Api-Key`` auth, 420 as the rate-limit answer, per-resource groups.
+
+Facts (yandex-market-megamarket-1c.md A1; official spec yandex-market/yandex-market-partner-api @ 1318e9b8,
+``securitySchemes``, ``x-auth-scopes``, ``x-resource-limit-config``; docs concepts/api-key, limits, error-codes):
+
+- base URL ``https://api.partner.market.yandex.ru``; the header ``Api-Key: <token>`` authenticates (no
+  ``Bearer`` prefix). The deprecated OAuth form ``Authorization: Bearer <token>`` is sent instead when the
+  connection's extra says ``"auth": "oauth"``.
+- errors are ``{"status": "ERROR", "errors": [{"code", "message"}]}``; 401 (missing, invalid or revoked
+  Api-Key) and 403 (bad OAuth token, a scope the key lacks, someone else's campaign) are authentication
+  failures a person must fix.
+- the rate-limit answer is **420 Enhance Your Calm**, either "Hit rate limit of N requests per 'period' for
+  resource 'R'" with ``X-RateLimit-Resource-Until`` (when the quota refills; honoured by the base client's
+  retry wait) or "Hit rate limit of N parallel requests" without a hint.
+- quotas are per resource (method), counted per campaign or business, and on top of them a cap of parallel
+  requests per campaign/business. Every call therefore takes a token from its resource's group and a slot
+  of the shared ``parallel`` group (sellerflow.sources.ratelimit). A 420 pauses only the resource's group:
+  one exhausted hourly quota must not stop the other methods of the cabinet.
+- report files (``getReportInfo`` → ``file``) are pre-signed links, downloaded **without** the token, so
+  it never reaches a storage host.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+from sellerflow.sources._http import ApiClient, MarketplaceAPIError, RateLimitError, TransportError
+from sellerflow.sources._http.errors import is_retryable
+from sellerflow.sources._http.redact import redact
+from sellerflow.sources.ratelimit import DEFAULT_GROUP
+
+PARALLEL_GROUP = "parallel"
+RATE_LIMIT_STATUSES = frozenset({420, 429})
+
+# path → limiter group (one per spec resource quota the streams use)
+_GROUPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), group)
+    for pattern, group in (
+        (r"^/v2/campaigns/?$", "campaigns"),
+        (r"^/v2/auth/token$", "auth_token"),
+        (r"^/v2/businesses/\d+/warehouses$", "warehouses"),
+        (r"^/v2/businesses/\d+/offer-mappings$", "offer_mappings"),
+        (r"^/v1/businesses/\d+/orders$", "orders"),
+        (r"^/v2/campaigns/\d+/orders", "orders"),
+        (r"^/v2/campaigns/\d+/offers/stocks$", "stocks"),
+        (r"^/v2/businesses/\d+/offer-prices$", "prices"),
+        (r"^/v2/reports/[^/]+/generate$", "reports_generate"),
+        (r"^/v2/reports/info/", "report_info"),
+    )
+)
+
+
+class YandexMarketClient(ApiClient):
+    """Yandex Market Partner API over httpx."""
+
+    vendor = "yandex_market"
+    rate_limit_statuses = RATE_LIMIT_STATUSES
+    auth_fix = (
+        "create an API key in the Yandex Market partner cabinet (Settings → API and modules → API keys) "
+        "with the access groups the streams need — 'all-methods:read-only', or 'inventory-and-order-"
+        "processing:read-only', 'offers-and-cards-management:read-only', 'pricing:read-only' and "
+        "'finance-and-accounting' — and put it into the connection's password (extra.business_id = the "
+        "cabinet id)"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._files = httpx.Client(timeout=self._http.timeout, follow_redirects=True)
+        self._business_id: int | None = None
+
+    def auth_headers(self) -> dict[str, str]:
+        """``Api-Key`` (or the deprecated OAuth ``Authorization: Bearer``)."""
+        if str(self.account.settings.get("auth", "")).lower() == "oauth":
+            return {"Authorization": f"Bearer {self.account.token}"}
+        return {"Api-Key": self.account.token}
+
+    @property
+    def uses_api_key(self) -> bool:
+        """Whether the token is an Api-Key (``POST /v2/auth/token`` answers only for those)."""
+        return "Api-Key" in self.auth_headers()
+
+    def groups_for(self, method: str, path: str) -> tuple[str, ...]:
+        """The resource's quota group and the shared parallel-request cap."""
+        for pattern, group in _GROUPS:
+            if pattern.match(path):
+                return (group, PARALLEL_GROUP)
+        return (DEFAULT_GROUP, PARALLEL_GROUP)
+
+    def _penalize(self, groups: tuple[str, ...], error: RateLimitError) -> None:
+        """Pause the resource's quota only; the parallel cap frees itself when calls end."""
+        super()._penalize(tuple(g for g in groups if g != PARALLEL_GROUP), error)
+
+    def close(self) -> None:
+        """Close both connection pools."""
+        super().close()
+        self._files.close()
+
+    # -- calls the streams use ---------------------------------------------------------------------
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """``GET path``; returns the decoded answer."""
+        return self.request("GET", path, params=params)
+
+    def post(
+        self, path: str, body: dict[str, Any] | None = None, params: dict[str, Any] | None = None
+    ) -> Any:
+        """``POST path`` with a JSON body (``{}`` when none: most list methods require one)."""
+        return self.request("POST", path, json=body or {}, params=params)
+
+    def business_id(self) -> int:
+        """The cabinet id: the connection's ``extra.business_id``, else the first campaign's business."""
+        if self._business_id is None:
+            configured = self.account.settings.get("business_id")
+            if configured:
+                self._business_id = int(configured)
+            else:
+                campaigns = self.get("/v2/campaigns", {"limit": 100}).get("campaigns") or []
+                if not campaigns:
+                    raise MarketplaceAPIError(
+                        f"yandex_market account {self.account.account_id}: the token opens no campaign; "
+                        "set extra.business_id",
+                        vendor=self.vendor,
+                        account_id=self.account.account_id,
+                    )
+                self._business_id = int(campaigns[0]["business"]["id"])
+        return self._business_id
+
+    def download(self, url: str) -> bytes:
+        """A report file by its pre-signed link: no token sent, retried like any call."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self.wait,
+            retry=retry_if_exception(is_retryable),
+            reraise=True,
+            before_sleep=self._log_retry,
+        )
+        return retrying(self._download_once, url)
+
+    def _download_once(self, url: str) -> bytes:
+        self.stats.calls += 1
+        shown = url.split("?", 1)[0]  # the query of a pre-signed link is its signature
+        try:
+            response = self._files.get(url)
+        except httpx.HTTPError as exc:
+            raise TransportError(
+                redact(f"{self.vendor} GET {shown}: download failed ({type(exc).__name__})"),
+                vendor=self.vendor,
+                account_id=self.account.account_id,
+            ) from None
+        self.stats.statuses[response.status_code] += 1
+        if response.status_code >= 400:
+            raise self.error_for(response, self._message("GET", shown, response))
+        return response.content
