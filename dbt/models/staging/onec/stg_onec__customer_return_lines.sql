@@ -1,0 +1,36 @@
+{#- The Товары tabular section of ВозвратТоваровОтКлиента (same raw table as stg_onec__customer_returns). -#}
+with
+
+source as (
+
+    {{ latest_version('onec', 'onec_customer_returns') }}
+
+),
+
+lines as (
+
+    select source.account_id, source.payload, line.value as line
+    from source
+    cross join lateral jsonb_array_elements(coalesce(source.payload -> 'Товары', '[]'::jsonb)) as line
+
+),
+
+renamed as (
+
+    select
+        account_id as onec_base_id,
+        (payload ->> 'Ref_Key')::uuid as customer_return_ref,
+        (line ->> 'LineNumber')::int as line_number,
+        coalesce({{ onec_ref("line ->> 'ДокументРеализации'") }}, {{ onec_ref("payload ->> 'ДокументРеализации'") }})
+            as shipment_ref,
+        {{ onec_ref("line ->> 'Номенклатура_Key'") }} as product_ref,
+        {{ onec_ref("line ->> 'Характеристика_Key'") }} as characteristic_ref,
+        (line ->> 'Количество')::numeric as quantity,
+        {{ money("line ->> 'Цена'") }} as price,
+        {{ money("line ->> 'Сумма'") }} as amount
+
+    from lines
+
+)
+
+select * from renamed
