@@ -86,7 +86,12 @@ KNOWN_LIMITS: dict[str, dict[str, Limit]] = {
         "prices": _wb(10, 6.0, 5, "Prices 10 per 6 s, burst 5"),
         "statistics_orders": _wb(1, 60.0, 10, "supplier/orders 1/min, burst 10"),
         "statistics_sales": _wb(1, 60.0, 1, "supplier/sales 1/min, burst 1"),
-        "finance_reports": _wb(1, 60.0, 1, "finance sales-reports 1/min, burst 1"),
+        "finance_reports": _wb(1, 60.0, 1, "finance sales-reports 1/min, burst 1 (whole family)"),
+        "stocks": _wb(300, 60.0, 20, "seller stocks 300/min, burst 20"),
+        "warehouses": _wb(300, 60.0, 20, "seller warehouses 300/min, burst 20"),
+        "orders_cancel": _wb(100, 60.0, 20, "FBS order cancel 100/min, burst 20"),
+        "reports_legacy": _wb(1, 60.0, 1, "v5 reportDetailByPeriod 1/min"),
+        "common": _wb(3, 30.0, 3, "/ping 3 per 30 s"),
     },
     "yandex_market": {
         DEFAULT_GROUP: _ym(10_000, 3600.0, "default hourly quota"),
