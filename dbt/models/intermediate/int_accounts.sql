@@ -1,0 +1,99 @@
+{#- Every marketplace cabinet seen in raw, with its legal entity and 1C base.
+
+    The legal entity is the report's receiver (its ИНН, from the latest report); a cabinet without a report
+    yet takes the 1C organization that shipped most of its orders. The 1C base and organization are the ones
+    holding that ИНН (preferring the base that shipped the cabinet's orders). -#}
+with
+
+seen as (
+
+    select marketplace, account_id from {{ ref('int_marketplace__offers') }}
+    union
+    select marketplace, account_id from {{ ref('int_marketplace__order_lines') }}
+    union
+    select marketplace, account_id from {{ ref('int_marketplace__reports') }}
+
+),
+
+reported_entity as (
+
+    select distinct on (account_id)
+        account_id, seller_inn, seller_name
+    from {{ ref('int_marketplace__reports') }}
+    where seller_inn is not null
+    order by account_id, period_end desc
+
+),
+
+orders as (
+
+    select distinct marketplace, account_id, order_number
+    from {{ ref('int_marketplace__order_lines') }}
+
+),
+
+shipped_by as (
+
+    select
+        orders.account_id,
+        shipments.onec_base_id,
+        shipments.organization_ref,
+        shipments.organization_inn,
+        count(*) as lines
+    from {{ ref('int_onec__shipment_lines_linked') }} as shipments
+    inner join orders
+        on orders.marketplace = shipments.marketplace and orders.order_number = shipments.order_number
+    group by 1, 2, 3, 4
+
+),
+
+main_shipper as (
+
+    select distinct on (account_id) *
+    from shipped_by
+    order by account_id, lines desc, onec_base_id
+
+),
+
+organizations as (
+
+    select * from {{ ref('stg_onec__organizations') }}
+    where not is_deleted
+
+),
+
+resolved as (
+
+    select
+        seen.marketplace,
+        seen.account_id,
+        coalesce(reported_entity.seller_inn, main_shipper.organization_inn) as legal_entity_inn,
+        reported_entity.seller_name,
+        main_shipper.onec_base_id as shipping_base_id
+    from seen
+    left join reported_entity on reported_entity.account_id = seen.account_id
+    left join main_shipper on main_shipper.account_id = seen.account_id
+
+),
+
+final as (
+
+    select distinct on (resolved.account_id)
+        resolved.account_id,
+        resolved.marketplace,
+        resolved.legal_entity_inn,
+        coalesce(organizations.organization_name, resolved.seller_name) as legal_entity_name,
+        organizations.legal_entity_id,
+        organizations.onec_base_id,
+        organizations.organization_ref
+
+    from resolved
+    left join organizations on organizations.inn = resolved.legal_entity_inn
+    order by
+        resolved.account_id,
+        (organizations.onec_base_id = resolved.shipping_base_id) desc nulls last,
+        organizations.onec_base_id
+
+)
+
+select * from final

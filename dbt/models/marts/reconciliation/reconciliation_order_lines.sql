@@ -1,0 +1,251 @@
+{#- One row per (cabinet, marketplace order number, product): what 1C shipped and received back, what the
+    marketplace reported, and the status (docs/architecture.md "Reconciliation"), first rule that applies:
+
+    1. two or more identical sale lines in the reports              → duplicate_in_report
+    2. the marketplace cancelled the order, a sale line exists      → cancelled_but_reported
+    3. a sale line, no 1C shipment                                  → reported_not_shipped
+    4. a return line: a 1C customer return exists                   → returned, else return_not_received
+    5. one sale line: quantity differs                              → quantity_mismatch;
+       |reported - shipped| > var amount_tolerance_kop              → amount_mismatch; else matched
+    6. shipped, no sale line: the report of the period holding the shipment + var delivery_window_days is
+       out                                                          → missing_in_report, else awaiting_report -#}
+with
+
+onec as (
+
+    select
+        account_id,
+        order_number,
+        product_key,
+        min(marketplace) as marketplace,
+        min(onec_base_id) as onec_base_id,
+        min(product_ref::text)::uuid as product_ref,
+        coalesce(sum(quantity) filter (where document_kind = 'shipment'), 0) as shipped_quantity,
+        coalesce(sum(amount) filter (where document_kind = 'shipment'), 0) as shipped_amount,
+        min(document_at) filter (where document_kind = 'shipment') as shipped_at,
+        string_agg(distinct document_number, ', ') filter (where document_kind = 'shipment') as shipment_numbers,
+        coalesce(sum(quantity) filter (where document_kind = 'return'), 0) as received_back_quantity,
+        coalesce(sum(amount) filter (where document_kind = 'return'), 0) as received_back_amount,
+        count(*) filter (where document_kind = 'shipment') > 0 as is_shipped,
+        count(*) filter (where document_kind = 'return') > 0 as has_return_document
+    from {{ ref('int_onec_lines_keyed') }}
+    group by account_id, order_number, product_key
+
+),
+
+reported as (
+
+    select
+        account_id,
+        order_number,
+        product_key,
+        min(marketplace) as marketplace,
+        min(product_ref::text)::uuid as product_ref,
+        min(offer_id) as offer_id,
+        count(*) filter (where operation_type = 'sale') as sale_lines,
+        count(distinct (quantity, sales_amount)) filter (where operation_type = 'sale') as distinct_sale_lines,
+        count(*) filter (where operation_type = 'return') as return_lines,
+        coalesce(sum(quantity) filter (where operation_type = 'sale'), 0) as reported_quantity,
+        coalesce(sum(quantity) filter (where operation_type = 'return'), 0) as reported_return_quantity,
+        sum(sales_amount) as reported_sales,
+        sum(returns_amount) as reported_returns,
+        sum(commission_amount) as reported_commission,
+        sum(logistics_amount) as reported_logistics,
+        sum(penalty_amount) as reported_penalties,
+        sum(storage_amount + acquiring_amount + other_amount) as reported_other,
+        sum(payout_amount) as reported_payout,
+        min(report_id) filter (where operation_type = 'sale') as sale_report_id,
+        min(report_id) filter (where operation_type = 'return') as return_report_id
+    from {{ ref('int_report_lines_keyed') }}
+    where order_number is not null
+    group by account_id, order_number, product_key
+    having count(*) filter (where operation_type in ('sale', 'return')) > 0
+
+),
+
+mapping as (
+
+    select account_id, product_ref, min(offer_id) as offer_id
+    from {{ ref('int_product_mapping') }}
+    where is_mapped
+    group by account_id, product_ref
+
+),
+
+order_state as (
+
+    select
+        lines.account_id,
+        lines.order_number,
+        coalesce(mapping.product_ref::text, 'offer:' || lines.offer_id) as product_key,
+        bool_and(lines.order_status = 'cancelled') as is_cancelled,
+        min(lines.created_at) as ordered_at
+    from {{ ref('int_marketplace__order_lines') }} as lines
+    left join {{ ref('int_product_mapping') }} as mapping
+        on mapping.account_id = lines.account_id and mapping.offer_id = lines.offer_id and mapping.is_mapped
+    group by 1, 2, 3
+
+),
+
+keys as (
+
+    select account_id, order_number, product_key from onec
+    union
+    select account_id, order_number, product_key from reported
+
+),
+
+reports as (
+
+    select * from {{ ref('int_marketplace__reports') }}
+
+),
+
+joined as (
+
+    select
+        keys.account_id,
+        keys.order_number,
+        keys.product_key,
+        coalesce(reported.marketplace, onec.marketplace) as marketplace,
+        onec.onec_base_id,
+        coalesce(onec.product_ref, reported.product_ref) as product_ref,
+        coalesce(reported.offer_id, mapping.offer_id) as offer_id,
+        coalesce(onec.is_shipped, false) as is_shipped,
+        coalesce(onec.shipped_quantity, 0) as shipped_quantity,
+        coalesce(onec.shipped_amount, 0) as shipped_amount,
+        onec.shipped_at,
+        onec.shipment_numbers,
+        coalesce(onec.has_return_document, false) as has_return_document,
+        coalesce(onec.received_back_quantity, 0) as received_back_quantity,
+        coalesce(onec.received_back_amount, 0) as received_back_amount,
+        coalesce(reported.sale_lines, 0) as sale_lines,
+        coalesce(reported.distinct_sale_lines, 0) as distinct_sale_lines,
+        coalesce(reported.return_lines, 0) as return_lines,
+        coalesce(reported.reported_quantity, 0) as reported_quantity,
+        coalesce(reported.reported_return_quantity, 0) as reported_return_quantity,
+        coalesce(reported.reported_sales, 0) as reported_sales,
+        coalesce(reported.reported_returns, 0) as reported_returns,
+        coalesce(reported.reported_commission, 0) as reported_commission,
+        coalesce(reported.reported_logistics, 0) as reported_logistics,
+        coalesce(reported.reported_penalties, 0) as reported_penalties,
+        coalesce(reported.reported_other, 0) as reported_other,
+        coalesce(reported.reported_payout, 0) as reported_payout,
+        reported.sale_report_id,
+        reported.return_report_id,
+        coalesce(order_state.is_cancelled, false) as is_order_cancelled,
+        order_state.ordered_at,
+        ((onec.shipped_at + make_interval(days => {{ per_marketplace('delivery_window_days', 'coalesce(reported.marketplace, onec.marketplace)') }})) at time zone 'UTC')::date
+            as report_due_for_date
+
+    from keys
+    left join onec using (account_id, order_number, product_key)
+    left join reported using (account_id, order_number, product_key)
+    left join order_state using (account_id, order_number, product_key)
+    left join mapping
+        on mapping.account_id = keys.account_id and mapping.product_ref::text = keys.product_key
+
+),
+
+with_due_report as (
+
+    select
+        joined.*,
+        due.report_id as due_report_id
+    from joined
+    left join reports as due
+        on due.account_id = joined.account_id
+        and joined.report_due_for_date between due.period_start and due.period_end
+
+),
+
+classified as (
+
+    select
+        *,
+        case
+            when sale_lines >= 2 and distinct_sale_lines < sale_lines then 'duplicate_in_report'
+            when sale_lines >= 1 and is_order_cancelled then 'cancelled_but_reported'
+            when sale_lines >= 1 and not is_shipped then 'reported_not_shipped'
+            when return_lines >= 1 and has_return_document then 'returned'
+            when return_lines >= 1 then 'return_not_received'
+            when sale_lines >= 1 and reported_quantity <> shipped_quantity then 'quantity_mismatch'
+            when sale_lines >= 1 and abs(reported_sales - shipped_amount) * 100 > {{ var('amount_tolerance_kop') }}
+                then 'amount_mismatch'
+            when sale_lines >= 1 then 'matched'
+            when due_report_id is not null then 'missing_in_report'
+            else 'awaiting_report'
+        end as status
+    from with_due_report
+
+),
+
+products as (
+
+    select * from {{ ref('stg_onec__products') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('int_accounts') }}
+
+),
+
+final as (
+
+    select
+        md5(coalesce(classified.account_id, '?' || classified.marketplace) || '|' || classified.order_number
+            || '|' || classified.product_key) as reconciliation_line_id,
+        classified.marketplace,
+        classified.account_id,
+        accounts.legal_entity_inn,
+        accounts.legal_entity_name,
+        classified.order_number,
+        classified.product_key,
+        classified.product_ref,
+        products.article,
+        products.product_name,
+        classified.offer_id,
+        classified.product_ref is not null and classified.offer_id is not null as is_mapped,
+        classified.status,
+        classified.is_order_cancelled,
+        classified.ordered_at,
+        classified.is_shipped,
+        classified.shipped_at,
+        classified.shipment_numbers,
+        classified.shipped_quantity,
+        classified.shipped_amount,
+        classified.has_return_document,
+        classified.received_back_quantity,
+        classified.received_back_amount,
+        classified.sale_lines,
+        classified.return_lines,
+        classified.reported_quantity,
+        classified.reported_return_quantity,
+        classified.reported_sales,
+        classified.reported_returns,
+        classified.reported_commission,
+        classified.reported_logistics,
+        classified.reported_penalties,
+        classified.reported_other,
+        classified.reported_payout,
+        classified.reported_quantity - classified.shipped_quantity as quantity_difference,
+        classified.reported_sales - classified.shipped_amount as amount_difference,
+        coalesce(classified.sale_report_id, classified.return_report_id, classified.due_report_id) as report_id,
+        report.period_start as report_period_start,
+        report.period_end as report_period_end,
+        report.published_on as report_published_on,
+        classified.report_due_for_date
+
+    from classified
+    left join products
+        on products.onec_base_id = classified.onec_base_id and products.product_ref = classified.product_ref
+    left join accounts on accounts.account_id = classified.account_id
+    left join reports as report
+        on report.account_id = classified.account_id
+        and report.report_id = coalesce(classified.sale_report_id, classified.return_report_id, classified.due_report_id)
+
+)
+
+select * from final
