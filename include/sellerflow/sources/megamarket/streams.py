@@ -35,7 +35,7 @@ from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, 
 from sellerflow.extract.windows import later, parse_time, rfc3339, split
 from sellerflow.sources.megamarket.client import MegamarketClient, MegamarketError
 from sellerflow.sources.megamarket.report import Workbook, read_rows
-from sellerflow.sources.megamarket.walk import GET_BATCH, Position, Walk, created, msk
+from sellerflow.sources.megamarket.walk import GET_BATCH, SEARCH_PAGE, Position, Walk, created, msk
 from sellerflow.warehouse.identifiers import table_name
 
 logger = logging.getLogger(__name__)
@@ -129,10 +129,11 @@ class MegamarketShipments(Stream):
             pieces = [Slice(f"created since {rfc3339(start)}", "created", start, end)]
             pieces[0].params["known"] = list(anchor.get("ids") or []) if anchor_at is not None else []
             ids = sorted(set(_open_shipments(ctx)) | set(state.get("retry_ids") or []))
+            batch = _sizes(ctx)[1]
             pieces += [
                 Slice(f"open shipments {n + 1}-{n + len(part)} of {len(ids)}", "open", params={"ids": part})
-                for n in range(0, len(ids), GET_BATCH)
-                if (part := ids[n : n + GET_BATCH])
+                for n in range(0, len(ids), batch)
+                if (part := ids[n : n + batch])
             ]
         return pieces
 
@@ -155,7 +156,8 @@ class MegamarketShipments(Stream):
         )
         if position.done or (stored and position.date_from >= piece.until):
             return  # an earlier slice's last page already read past this one
-        walk = Walk(client, position, ctx.now + CLOCK_SKEW)
+        page_size, batch_size = _sizes(ctx)
+        walk = Walk(client, position, ctx.now + CLOCK_SKEW, page_size, batch_size)
         for asked, shipments in walk.pages(stop_at=piece.until):
             self._observe(ctx, asked, shipments, state)
             state["_walk"] = position.to_state()
@@ -183,8 +185,14 @@ class MegamarketShipments(Stream):
                 state["retry_ids"] = sorted(retry)
                 ids = [i for i in ids if i not in gone]
                 continue
+            retried = set(state.get("retry_ids") or [])
             self._observe(ctx, ids, shipments, state, walking=False)
-            yield Page(shipments)
+            # Offers and prices come from the walk (newest shipment last); a shipment quarantined there
+            # contributes them now. Open shipments re-read by id were counted when first walked.
+            landing = [
+                s for s in shipments if str(s.get("shipmentId")) in retried and self.validate(s) is None
+            ]
+            yield Page(shipments, related=_catalog(landing))
             return
 
     def _observe(
@@ -228,6 +236,16 @@ class MegamarketShipments(Stream):
         state.pop("_seen", None)
         if not state.get("retry_ids"):
             state.pop("retry_ids", None)
+
+
+def _sizes(ctx: RunContext) -> tuple[int, int]:
+    """``order/search`` page and ``order/get`` batch: the defaults, or the connection's extras
+    ``search_page_size`` / ``get_batch_size`` (the vendor's maxima are unpublished)."""
+    settings = ctx.account.settings
+    return (
+        int(settings.get("search_page_size") or SEARCH_PAGE),
+        int(settings.get("get_batch_size") or GET_BATCH),
+    )
 
 
 def _remember(state: dict[str, Any], moment: datetime, shipment_id: str, overlap: timedelta) -> None:

@@ -68,23 +68,34 @@ class InconsistentSearch(ServerError):
     """``order/search`` kept answering pages that do not continue the previous one."""
 
 
-def fetch(client: MegamarketClient, ids: list[str]) -> Iterator[tuple[list[str], list[dict[str, Any]]]]:
+def fetch(
+    client: MegamarketClient, ids: list[str], batch_size: int = GET_BATCH
+) -> Iterator[tuple[list[str], list[dict[str, Any]]]]:
     """``order/get`` for ``ids`` in batches: ``(asked ids, shipments)`` per call."""
-    for start in range(0, len(ids), GET_BATCH):
-        batch = ids[start : start + GET_BATCH]
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
         yield batch, client.get_shipments(batch)
 
 
 class Walk:
     """One walk through creation time up to ``date_to``, page by page (see the module docstring)."""
 
-    def __init__(self, client: MegamarketClient, position: Position, date_to: datetime) -> None:
+    def __init__(
+        self,
+        client: MegamarketClient,
+        position: Position,
+        date_to: datetime,
+        page_size: int = SEARCH_PAGE,
+        batch_size: int = GET_BATCH,
+    ) -> None:
         self.client = client
         self.position = position
         self.date_to = date_to
+        self.page_size = page_size
+        self.batch_size = batch_size
 
     def _search(self, date_from: datetime, date_to: datetime) -> list[str]:
-        ids = self.client.search_shipments(msk(date_from), msk(date_to), SEARCH_PAGE)
+        ids = self.client.search_shipments(msk(date_from), msk(date_to), self.page_size)
         return list(dict.fromkeys(ids))  # a page served twice over repeats ids
 
     def _continuing_page(self) -> tuple[list[str], bool]:
@@ -93,7 +104,7 @@ class Walk:
         for _attempt in range(MAX_REPEATS):
             ids = self._search(self.position.date_from, self.date_to)
             if not known or set(ids[: len(known)]) == known:
-                return ids, len(ids) >= SEARCH_PAGE
+                return ids, len(ids) >= self.page_size
             logger.warning(
                 "megamarket %s: order/search from %s did not start with the %d shipments already read there; "
                 "asking again",
@@ -121,19 +132,19 @@ class Walk:
             fresh = [i for i in ids if i not in known]
             if full and not fresh:
                 raise InconsistentSearch(
-                    f"more than {SEARCH_PAGE} shipments created at {msk(self.position.date_from)}: "
+                    f"more than {self.page_size} shipments created at {msk(self.position.date_from)}: "
                     "order/search cannot page past them",
                     vendor="megamarket",
                     account_id=self.client.account.account_id,
                 )
             shipments: list[dict[str, Any]] = []
-            for asked, batch in fetch(self.client, fresh):
+            for asked, batch in fetch(self.client, fresh, self.batch_size):
                 shipments.extend(batch)
                 yield asked, batch
             if confirm:
                 confirm = False
                 missed = self._confirm_first_page(ids, shipments)
-                for asked, batch in fetch(self.client, missed):
+                for asked, batch in fetch(self.client, missed, self.batch_size):
                     shipments.extend(batch)
                     yield asked, batch
             self._advance(shipments, full)
