@@ -9,10 +9,12 @@ the replacement of the campaign method ``GET /v2/campaigns/{campaignId}/orders``
 
 - First run: the backfill horizon by creation date in windows of at most 30 days (``backfill_slice_days``).
 - Later runs: one request window — created in the last 30 days *and* updated since the watermark minus the
-  overlap: new orders and every status change. Orders created earlier whose latest version in raw is still
-  open (not delivered, cancelled or returned) are re-read by ``orderIds`` in batches of 50, since the
-  creation window no longer reaches them. A return after delivery of an order older than 30 days is not
-  seen here; it is in the realization report's ``returned`` sheet.
+  overlap: new orders and status changes. Then every order whose latest version in raw is still open (not
+  delivered, cancelled or returned) is re-read by ``orderIds`` in batches of 50: the creation window does
+  not reach orders older than 30 days, and Market stamps some changes with the time of the event (a
+  hand-over or delivery scan), earlier than when the change became visible, so an update filter alone
+  misses them. A return after delivery of an order older than 30 days is not seen here; it is in the
+  realization report's ``returned`` sheet.
 - The watermark is the largest ``updateDate`` seen (a vendor time, so a skewed local clock opens no gap). It
   stops just before the oldest order that was quarantined, so the next run reads that order again.
 - ``order_statuses`` (derived): one version per (status, substatus) an order was seen in.
@@ -97,30 +99,23 @@ class YandexMarketOrders(Stream):
                 params={"from": first.isoformat(), "to": last.isoformat()},
             )
         ]
-        older = self._open_before(ctx, first)
+        still_open = self._open_ids(ctx)
         pieces += [
             Slice(f"open orders {n + 1}-{n + len(part)}", "open", params={"ids": part})
-            for n in range(0, len(older), IDS_BATCH)
-            if (part := older[n : n + IDS_BATCH])
+            for n in range(0, len(still_open), IDS_BATCH)
+            if (part := still_open[n : n + IDS_BATCH])
         ]
         return pieces
 
     @staticmethod
-    def _open_before(ctx: RunContext, first: date) -> list[int]:
-        """Ids of orders created before ``first`` (Moscow) whose latest version in raw is not final."""
-        rows = latest_values(
-            ctx,
-            "orders",
-            "payload->>'orderId', payload->>'creationDate', payload->>'status'",
+    def _open_ids(ctx: RunContext) -> list[int]:
+        """Ids of the orders whose latest version in raw is not in a final status."""
+        rows = latest_values(ctx, "orders", "payload->>'orderId', payload->>'status'")
+        return sorted(
+            int(order_id)
+            for order_id, status in rows
+            if status not in FINAL_STATUSES and order_id and order_id.isdigit()
         )
-        ids = []
-        for order_id, created, status in rows:
-            moment = parse_time(created)
-            if status in FINAL_STATUSES or moment is None or msk_date(moment) >= first:
-                continue
-            if order_id and order_id.isdigit():
-                ids.append(int(order_id))
-        return sorted(ids)
 
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """One filtered listing of the business orders."""
