@@ -31,7 +31,17 @@ RAW_ENTITIES: dict[str, tuple[str, ...]] = {
         "realization_rows",
         "realization_reports",
     ),
-    "yandex_market": (),
+    "yandex_market": (
+        "api_keys",
+        "campaigns",
+        "warehouses",
+        "offer_mappings",
+        "stocks",
+        "prices",
+        "orders",
+        "order_statuses",
+        "realization_rows",
+    ),
     "megamarket": (
         "shipments",
         "shipment_statuses",
