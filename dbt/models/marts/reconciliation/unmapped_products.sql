@@ -1,0 +1,87 @@
+{#- Marketplace SKUs that map to no 1C item (or to several), per cabinet, with how many reconciliation lines they
+    leave unmatched and a barcode candidate for a person to confirm (added to seed product_mapping_overrides).
+    The candidate is a hint only: the reconciliation never uses it. -#}
+with
+
+unmapped as (
+
+    select * from {{ ref('int_product_mapping') }}
+    where not is_mapped
+
+),
+
+offers as (
+
+    select * from {{ ref('int_marketplace__offers') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('int_accounts') }}
+
+),
+
+barcodes as (
+
+    select * from {{ ref('stg_onec__barcodes') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_onec__products') }}
+
+),
+
+candidates as (
+
+    select
+        unmapped.account_id,
+        unmapped.offer_id,
+        min(products.article) as candidate_article,
+        min(products.product_name) as candidate_product_name,
+        count(distinct products.product_ref) as candidates
+    from unmapped
+    inner join offers on offers.account_id = unmapped.account_id and offers.offer_id = unmapped.offer_id
+    inner join barcodes
+        on barcodes.onec_base_id = unmapped.onec_base_id and barcodes.barcode = any(offers.barcodes)
+    inner join products
+        on products.onec_base_id = barcodes.onec_base_id and products.product_ref = barcodes.product_ref
+    group by 1, 2
+
+),
+
+lines as (
+
+    select account_id, offer_id, count(*) as order_lines, min(ordered_at) as first_ordered_at
+    from {{ ref('reconciliation_order_lines') }}
+    where not is_mapped and offer_id is not null
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        unmapped.marketplace,
+        unmapped.account_id,
+        accounts.legal_entity_inn,
+        unmapped.offer_id,
+        offers.product_name as marketplace_product_name,
+        offers.barcodes,
+        unmapped.onec_base_id,
+        unmapped.unmapped_reason,
+        case when candidates.candidates = 1 then candidates.candidate_article end as candidate_article,
+        case when candidates.candidates = 1 then candidates.candidate_product_name end as candidate_product_name,
+        coalesce(lines.order_lines, 0) as order_lines
+
+    from unmapped
+    left join offers on offers.account_id = unmapped.account_id and offers.offer_id = unmapped.offer_id
+    left join accounts on accounts.account_id = unmapped.account_id
+    left join candidates on candidates.account_id = unmapped.account_id and candidates.offer_id = unmapped.offer_id
+    left join lines on lines.account_id = unmapped.account_id and lines.offer_id = unmapped.offer_id
+
+)
+
+select * from final

@@ -1,0 +1,215 @@
+"""Acceptance: generated scenario → emulators over HTTP → real extraction → real `dbt build` → the reconciliation
+agrees with the scenario's ground truth.
+
+The expectations come only from ``ground_truth.json`` (what the generator did and injected), never from the
+SQL under test. Marketplaces are covered as their extraction lands; 1C is always extracted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from sellerflow.emulators.runtime import EmulatorState
+from sellerflow.emulators.testing import serve_in_thread
+from sellerflow.extract.account import extract_account
+from sellerflow.extract.testing import FAST, accounts
+from sellerflow.orchestration.connections import onec_settings
+from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
+from sellerflow.sources.onec import OneCBase
+from sellerflow.warehouse.migrations import migrate
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+# Marketplaces whose extraction exists (extend as Wildberries, Yandex Market and Megamarket land).
+MARKETPLACES = ["ozon"]
+# 30 days straddling a month end: the September reports are out at the clock, October is still open.
+SCENARIO = ("--seed", "3", "--days", "30", "--orders-per-day", "150", "--start", "2026-09-15")
+STATUSES = (
+    "matched",
+    "amount_mismatch",
+    "quantity_mismatch",
+    "awaiting_report",
+    "missing_in_report",
+    "reported_not_shipped",
+    "returned",
+    "return_not_received",
+    "duplicate_in_report",
+    "cancelled_but_reported",
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The scenario's ground truth and what the warehouse concluded."""
+
+    truth: dict
+    dsn: str
+    dbt_output: str
+
+
+def _extract(world_dir: Path, state: EmulatorState, dsn: str) -> None:
+    """Run the extraction the DAGs run: every 1C base, then every covered marketplace's cabinets."""
+    document = json.loads((world_dir / "accounts.json").read_text())
+    now = state.now()
+    with ExitStack() as stack:
+        onec_url = stack.enter_context(
+            serve_in_thread(importlib.import_module("sellerflow.emulators.onec").create_app(state))
+        )
+        for conn in document["connections"]:
+            if not conn["conn_id"].startswith("onec_"):
+                continue
+            path = conn["host"].split("/", 3)[3]  # <base>/odata/standard.odata
+            base = OneCBase(
+                conn["conn_id"].removeprefix("onec_"),
+                f"{onec_url}/{path}",
+                conn["login"],
+                conn["password"],
+                **onec_settings(conn["extra"]),
+            )
+            for step in (extract_catalogs, extract_documents, extract_stock):
+                step(base, dsn, "acceptance", now)
+        for marketplace in MARKETPLACES:
+            app = importlib.import_module(f"sellerflow.emulators.{marketplace}").create_app(state)
+            url = stack.enter_context(serve_in_thread(app))
+            for account in accounts(world_dir, marketplace, url, horizon_days=45):
+                extract_account(account, dsn, "acceptance", now, force=True, client_options=FAST)
+
+
+def _dbt_build(dsn: str, target: Path) -> subprocess.CompletedProcess[str]:
+    """`dbt build` of the project on the test's warehouse (its own target and log paths)."""
+    params = conninfo_to_dict(dsn)
+    env = {
+        **os.environ,
+        "SELLERFLOW_WAREHOUSE_HOST": str(params.get("host", "127.0.0.1")),
+        "SELLERFLOW_WAREHOUSE_PORT": str(params.get("port", 5432)),
+        "SELLERFLOW_WAREHOUSE_USER": str(params["user"]),
+        "SELLERFLOW_WAREHOUSE_PASSWORD": str(params["password"]),
+        "SELLERFLOW_WAREHOUSE_DB": str(params["dbname"]),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    dbt = Path(sys.executable).with_name("dbt")
+    return subprocess.run(
+        [str(dbt), "build", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(ROOT / "dbt"),
+         "--target-path", str(target / "target"), "--log-path", str(target / "logs")],
+        env=env, capture_output=True, text=True, timeout=900, cwd=ROOT,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def own_warehouse() -> Iterator[str]:
+    """A warehouse database of this module alone (the session one also holds other tests' worlds)."""
+    admin = os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"sellerflow_test_recon_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}" owner sellerflow')
+    params = conninfo_to_dict(admin)
+    try:
+        yield f"postgresql://sellerflow:sellerflow@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory: pytest.TempPathFactory, own_warehouse: str) -> Outcome:
+    warehouse_dsn = own_warehouse
+    world_dir = tmp_path_factory.mktemp("reconciliation_world")
+    subprocess.run(
+        [sys.executable, "-m", "sellerflow.emulators", "scenario", *SCENARIO, "--out", str(world_dir)],
+        check=True,
+        capture_output=True,
+    )
+    migrate(warehouse_dsn)
+    _extract(world_dir, EmulatorState(world_dir / "world.sqlite"), warehouse_dsn)
+    built = _dbt_build(warehouse_dsn, tmp_path_factory.mktemp("dbt"))
+    assert built.returncode == 0, built.stdout[-5000:]
+    return Outcome(json.loads((world_dir / "ground_truth.json").read_text()), warehouse_dsn, built.stdout)
+
+
+def _ours(outcome: Outcome, marketplace: str) -> list[tuple]:
+    with psycopg.connect(outcome.dsn) as conn:
+        return conn.execute(
+            "select account_id, order_number, offer_id, status, is_mapped, article "
+            "from marts.reconciliation_order_lines where marketplace = %s",
+            (marketplace,),
+        ).fetchall()
+
+
+def _expected(outcome: Outcome, marketplace: str) -> dict[tuple[str, str, str], str]:
+    return {
+        (r["account"], r["order_number"], r["offer_id"]): r["status"]
+        for r in outcome.truth["expected"]
+        if r["marketplace"] == marketplace
+    }
+
+
+@pytest.mark.parametrize("marketplace", MARKETPLACES)
+def test_the_scenario_exercises_every_status(outcome: Outcome, marketplace: str) -> None:
+    counts = Counter(_expected(outcome, marketplace).values())
+    assert set(counts) == set(STATUSES), f"the scenario must show every status for {marketplace}: {counts}"
+
+
+@pytest.mark.parametrize("marketplace", MARKETPLACES)
+def test_precision_and_recall_are_one_for_every_status(outcome: Outcome, marketplace: str) -> None:
+    expected = _expected(outcome, marketplace)
+    ours = {(a, o, f): s for a, o, f, s, mapped, _ in _ours(outcome, marketplace) if mapped}
+    report = []
+    for status in STATUSES:
+        truth_keys = {k for k, s in expected.items() if s == status}
+        our_keys = {k for k, s in ours.items() if s == status}
+        hits = len(truth_keys & our_keys)
+        precision = hits / len(our_keys) if our_keys else 1.0
+        recall = hits / len(truth_keys) if truth_keys else 1.0
+        if precision < 1 or recall < 1:
+            wrong = sorted((k, expected.get(k), ours.get(k)) for k in truth_keys ^ our_keys)[:5]
+            report.append(f"{status}: precision {precision:.3f} recall {recall:.3f}, e.g. {wrong}")
+    assert not report, "\n".join(report)
+
+
+@pytest.mark.parametrize("marketplace", MARKETPLACES)
+def test_every_non_injected_reported_shipment_is_matched(outcome: Outcome, marketplace: str) -> None:
+    injected = {
+        (d["account"], d["order_number"], d["offer_id"])
+        for d in outcome.truth["discrepancies"]
+        if d["marketplace"] == marketplace
+    }
+    settled = {
+        key
+        for key, status in _expected(outcome, marketplace).items()
+        if key not in injected and status != "awaiting_report"
+    }
+    ours = {(a, o, f): s for a, o, f, s, mapped, _ in _ours(outcome, marketplace) if mapped}
+    assert len(settled) > 100
+    assert {key: ours.get(key) for key in settled if ours.get(key) != "matched"} == {}
+
+
+@pytest.mark.parametrize("marketplace", MARKETPLACES)
+def test_unmapped_offers_are_listed_and_their_lines_flagged(outcome: Outcome, marketplace: str) -> None:
+    unmapped = [u for u in outcome.truth["unmapped_offers"] if u["marketplace"] == marketplace]
+    with psycopg.connect(outcome.dsn) as conn:
+        listed = set(
+            conn.execute(
+                "select account_id, offer_id from marts.unmapped_products where marketplace = %s",
+                (marketplace,),
+            ).fetchall()
+        )
+    assert listed == {(u["account"], u["offer_id"]) for u in unmapped}
+    flagged = {(a, o) for a, o, _, _, mapped, _ in _ours(outcome, marketplace) if not mapped}
+    lines = {(u["account"], line["order_number"]) for u in unmapped for line in u["lines"]}
+    assert lines, "the scenario has orders of unmapped offers"
+    assert lines <= flagged
