@@ -48,8 +48,12 @@ PAGE_MAX: dict[str, dict[str, tuple[int, ...] | None]] = {
         "postings_fbo": (100,),
         "realization": None,
     },
+    "megamarket": {
+        "shipments": (1000, 1000),  # order/search ids, then order/get per 1,000 ids
+        "commission_report": None,
+    },
 }
-EMULATORS = {"ozon": "sellerflow.emulators.ozon"}
+EMULATORS = {"ozon": "sellerflow.emulators.ozon", "megamarket": "sellerflow.emulators.megamarket"}
 TARGET_RATIO = 1.05
 TARGET_RSS_MB = 500
 
