@@ -1,0 +1,154 @@
+{#- Per legal entity × cabinet × report: reconciliation lines by status, and the report's money as the
+    reconciliation saw it (its lines attributed to order lines, plus lines without an order) beside the
+    report's own totals (summed straight from the report rows). ``ties_out`` must be true on every row
+    (singular test assert_summary_ties_out_to_report_totals). Lines not reported yet (awaiting_report) sit
+    in a row with a null report. -#}
+with
+
+lines as (
+
+    select * from {{ ref('reconciliation_order_lines') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('int_accounts') }}
+
+),
+
+reports as (
+
+    select * from {{ ref('int_marketplace__reports') }}
+
+),
+
+statuses as (
+
+    select
+        account_id,
+        report_id,
+        count(*) as order_lines,
+        {%- for status in ['matched', 'amount_mismatch', 'quantity_mismatch', 'awaiting_report', 'missing_in_report',
+            'reported_not_shipped', 'returned', 'return_not_received', 'duplicate_in_report',
+            'cancelled_but_reported'] %}
+        count(*) filter (where status = '{{ status }}') as {{ status }}_lines,
+        {%- endfor %}
+        count(*) filter (where not is_mapped) as unmapped_lines,
+        sum(shipped_amount) as shipped_amount
+    from lines
+    group by account_id, report_id
+
+),
+
+{#- Every report line, attributed to its reconciliation line when it has one. -#}
+attributed as (
+
+    select
+        report_lines.account_id,
+        report_lines.report_id,
+        count(*) as lines,
+        sum(report_lines.sales_amount) as sales_amount,
+        sum(report_lines.returns_amount) as returns_amount,
+        sum(report_lines.commission_amount) as commission_amount,
+        sum(report_lines.logistics_amount) as logistics_amount,
+        sum(report_lines.penalty_amount) as penalty_amount,
+        sum(report_lines.storage_amount + report_lines.acquiring_amount + report_lines.other_amount)
+            as other_amount,
+        sum(report_lines.payout_amount) as payout_amount,
+        count(*) filter (where recon.reconciliation_line_id is null) as lines_without_order
+    from {{ ref('int_report_lines_keyed') }} as report_lines
+    left join lines as recon
+        on recon.account_id = report_lines.account_id
+        and recon.order_number = report_lines.order_number
+        and recon.product_key = report_lines.product_key
+    group by 1, 2
+
+),
+
+report_totals as (
+
+    select
+        account_id,
+        report_id,
+        count(*) as lines,
+        sum(sales_amount) as sales_amount,
+        sum(returns_amount) as returns_amount,
+        sum(commission_amount) as commission_amount,
+        sum(logistics_amount) as logistics_amount,
+        sum(penalty_amount) as penalty_amount,
+        sum(storage_amount + acquiring_amount + other_amount) as other_amount,
+        sum(payout_amount) as payout_amount
+    from {{ ref('int_marketplace__report_lines') }}
+    group by 1, 2
+
+),
+
+grain as (
+
+    select account_id, report_id from statuses
+    union
+    select account_id, report_id from report_totals
+
+),
+
+final as (
+
+    select
+        md5(coalesce(grain.account_id, '?') || '|' || coalesce(grain.report_id, '-')) as summary_id,
+        accounts.legal_entity_inn,
+        accounts.legal_entity_name,
+        accounts.marketplace,
+        grain.account_id,
+        grain.report_id,
+        reports.period_start as report_period_start,
+        reports.period_end as report_period_end,
+        reports.published_on as report_published_on,
+        coalesce(statuses.order_lines, 0) as order_lines,
+        {%- for status in ['matched', 'amount_mismatch', 'quantity_mismatch', 'awaiting_report', 'missing_in_report',
+            'reported_not_shipped', 'returned', 'return_not_received', 'duplicate_in_report',
+            'cancelled_but_reported'] %}
+        coalesce(statuses.{{ status }}_lines, 0) as {{ status }}_lines,
+        {%- endfor %}
+        coalesce(statuses.unmapped_lines, 0) as unmapped_lines,
+        coalesce(statuses.shipped_amount, 0) as shipped_amount,
+        coalesce(attributed.sales_amount, 0) as reported_sales,
+        coalesce(attributed.returns_amount, 0) as reported_returns,
+        coalesce(attributed.commission_amount, 0) as reported_commission,
+        coalesce(attributed.logistics_amount, 0) as reported_logistics,
+        coalesce(attributed.penalty_amount, 0) as reported_penalties,
+        coalesce(attributed.other_amount, 0) as reported_other,
+        coalesce(attributed.payout_amount, 0) as reported_payout,
+        coalesce(attributed.lines_without_order, 0) as report_lines_without_order,
+        report_totals.lines as report_total_lines,
+        report_totals.sales_amount as report_total_sales,
+        report_totals.returns_amount as report_total_returns,
+        report_totals.commission_amount as report_total_commission,
+        report_totals.logistics_amount as report_total_logistics,
+        report_totals.penalty_amount as report_total_penalties,
+        report_totals.other_amount as report_total_other,
+        report_totals.payout_amount as report_total_payout,
+        grain.report_id is null or (
+            attributed.lines = report_totals.lines
+            and attributed.sales_amount = report_totals.sales_amount
+            and attributed.returns_amount = report_totals.returns_amount
+            and attributed.commission_amount = report_totals.commission_amount
+            and attributed.logistics_amount = report_totals.logistics_amount
+            and attributed.penalty_amount = report_totals.penalty_amount
+            and attributed.other_amount = report_totals.other_amount
+            and attributed.payout_amount = report_totals.payout_amount
+        ) as ties_out
+
+    from grain
+    left join statuses
+        on statuses.account_id is not distinct from grain.account_id
+        and statuses.report_id is not distinct from grain.report_id
+    left join accounts on accounts.account_id = grain.account_id
+    left join reports on reports.account_id = grain.account_id and reports.report_id = grain.report_id
+    left join attributed on attributed.account_id = grain.account_id and attributed.report_id = grain.report_id
+    left join report_totals
+        on report_totals.account_id = grain.account_id and report_totals.report_id = grain.report_id
+
+)
+
+select * from final
