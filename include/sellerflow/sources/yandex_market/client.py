@@ -13,8 +13,9 @@ Facts (yandex-market-megamarket-1c.md A1; official spec yandex-market/yandex-mar
   resource 'R'" with ``X-RateLimit-Resource-Until`` (when the quota refills; honoured by the base client's
   retry wait) or "Hit rate limit of N parallel requests" without a hint.
 - quotas are per resource (method), counted per campaign or business, and on top of them a cap of parallel
-  requests per campaign/business. Every call therefore takes a token from its resource's group and a slot
-  of the shared ``parallel`` group (sellerflow.sources.ratelimit). A 420 pauses only the resource's group:
+  requests per campaign/business. Every call therefore takes a token from its resource's group and then
+  a slot of the shared ``parallel`` group (``ParallelCapped`` around the shared limiter; the slot is taken
+  after the token, so no slot is held while waiting for a quota). A 420 pauses only the resource's group:
   one exhausted hourly quota must not stop the other methods of the cabinet.
 - report files (``getReportInfo`` → ``file``) are pre-signed links, downloaded **without** the token, so
   it never reaches a storage host.
@@ -28,10 +29,10 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from sellerflow.sources._http import ApiClient, MarketplaceAPIError, RateLimitError, TransportError
+from sellerflow.sources._http import ApiClient, MarketplaceAPIError, TransportError
 from sellerflow.sources._http.errors import is_retryable
 from sellerflow.sources._http.redact import redact
-from sellerflow.sources.ratelimit import DEFAULT_GROUP
+from sellerflow.sources.ratelimit import DEFAULT_GROUP, Grant, Limiter
 
 PARALLEL_GROUP = "parallel"
 RATE_LIMIT_STATUSES = frozenset({420, 429})
@@ -54,6 +55,28 @@ _GROUPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+class ParallelCapped:
+    """A limiter whose every grant of a resource group also holds a slot of the cabinet's parallel cap."""
+
+    def __init__(self, inner: Limiter) -> None:
+        self.inner = inner
+
+    def acquire(self, vendor: str, group: str, account: str, cost: float = 1.0) -> Grant:
+        """The resource's token, then a parallel slot; the grant reports the resource's bucket."""
+        grant = self.inner.acquire(vendor, group, account, cost)
+        slot = self.inner.acquire(vendor, PARALLEL_GROUP, account)
+        return Grant(grant.waited_s + slot.waited_s, grant.tokens_left, grant.capacity)
+
+    def release(self, vendor: str, group: str, account: str) -> None:
+        """Free the parallel slot (and whatever the resource group holds)."""
+        self.inner.release(vendor, PARALLEL_GROUP, account)
+        self.inner.release(vendor, group, account)
+
+    def penalize(self, vendor: str, group: str, account: str, seconds: float) -> None:
+        """Pause the resource's group only."""
+        self.inner.penalize(vendor, group, account, seconds)
+
+
 class YandexMarketClient(ApiClient):
     """Yandex Market Partner API over httpx."""
 
@@ -69,6 +92,7 @@ class YandexMarketClient(ApiClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.limiter = ParallelCapped(self.limiter)
         self._files = httpx.Client(timeout=self._http.timeout, follow_redirects=True)
         self._business_id: int | None = None
 
@@ -84,15 +108,11 @@ class YandexMarketClient(ApiClient):
         return "Api-Key" in self.auth_headers()
 
     def groups_for(self, method: str, path: str) -> tuple[str, ...]:
-        """The resource's quota group and the shared parallel-request cap."""
+        """The resource's quota group (the parallel slot is added by ``ParallelCapped``)."""
         for pattern, group in _GROUPS:
             if pattern.match(path):
-                return (group, PARALLEL_GROUP)
-        return (DEFAULT_GROUP, PARALLEL_GROUP)
-
-    def _penalize(self, groups: tuple[str, ...], error: RateLimitError) -> None:
-        """Pause the resource's quota only; the parallel cap frees itself when calls end."""
-        super()._penalize(tuple(g for g in groups if g != PARALLEL_GROUP), error)
+                return (group,)
+        return (DEFAULT_GROUP,)
 
     def close(self) -> None:
         """Close both connection pools."""
