@@ -128,9 +128,7 @@ class WildberriesClient(ApiClient):
         detail = _detail(response)
         category = CATEGORY_OF_FAMILY.get(route(response.request.url.path)[0], "the method's")
         if "scope" in detail:
-            self.auth_fix = token_fix(
-                f"the token lacks the category {category}: ", f"{category} (and {ALL_CATEGORIES})"
-            )
+            self.auth_fix = token_fix(f"the token lacks the category {category}: ")
         elif "base token" in detail:
             self.auth_fix = token_fix("finance-api refuses Basic tokens: ")
         elif "expired" in detail:

@@ -9,7 +9,7 @@ by ``srid`` (WB's advice), sales and returns by ``saleID`` (``S…``/``R…``). 
 sales 1/min burst 1 — so calls are precious:
 
 - the run starts at the ``lastChangeDate`` watermark minus the overlap (first run: the horizon, at most the
-  90 days kept);
+  90 days kept), and once a day a week back (``lookback_days``) for changes stamped in the past;
 - a page ends the listing unless it is "full": the cap is approximate, so any page of at least
   ``FULL_PAGE`` rows is followed (the ``>=`` overlap repeats a few rows, which the loader dedups), and a
   smaller page is the end without the extra call for ``[]``;
@@ -37,6 +37,8 @@ from sellerflow.sources.wildberries.common import (
 
 FULL_PAGE = 40_000  # half the documented "about 80 000": a page this big may have been cut
 STALE_RETRIES = 3
+LOOKBACK = timedelta(days=7)
+DEEP_EVERY = timedelta(days=1)
 
 
 class _Feed(Stream):
@@ -55,11 +57,20 @@ class _Feed(Stream):
         return parse_time(state.get("changed_wm"))
 
     def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One slice from the watermark minus the overlap (or the horizon, within the 90 days kept)."""
+        """One slice from the watermark minus the overlap (or the horizon, within the 90 days kept).
+
+        Once a day the slice reaches back ``lookback_days`` (default 7) instead: a change stamped with the
+        time of the event (a delivery scanned offline) can turn up after the watermark passed it.
+        """
         watermark = parse_time(state.get("changed_wm"))
         start = watermark - ctx.overlap if watermark else ctx.now - min(ctx.horizon, RETENTION)
+        deep_at = parse_time(state.get("deep_at"))
+        kind = "changed"
+        if watermark is not None and (deep_at is None or ctx.now - deep_at >= DEEP_EVERY):
+            lookback = timedelta(days=float(ctx.account.settings.get("lookback_days", LOOKBACK.days)))
+            start, kind = min(start, ctx.now - lookback), "deep"
         start = start.replace(microsecond=0)  # dateFrom is sent to the second
-        return [Slice(f"changed since {rfc3339(start)}", "changed", since=start)]
+        return [Slice(f"changed since {rfc3339(start)}", kind, since=start)]
 
     def _fetch(self, ctx: RunContext, since: datetime) -> list[dict[str, Any]]:
         """One answer for ``dateFrom = since``; a stale answer is asked again."""
@@ -96,6 +107,8 @@ class _Feed(Stream):
     def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
         """Move the watermark to the newest change seen (held before a quarantined row)."""
         advance(state, "changed_wm", ctx.overlap)
+        if piece.kind == "deep" or "deep_at" not in state:
+            state["deep_at"] = rfc3339(ctx.now)
 
     def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
         """An empty feed starts its next run from now minus the overlap, not from the horizon again."""

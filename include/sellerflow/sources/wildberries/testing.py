@@ -1,0 +1,291 @@
+"""What the Wildberries emulator's world holds, for tests and the benchmark to compare the extraction with.
+
+Expectations are read from the canonical SQLite world (through the emulator's own WB reading of it, e.g.
+``fold_status`` for WB's two status fields), never from what the extraction wrote, so a comparison can fail.
+``scaled_limits`` gives matching emulator and client limits at a faster pace, so tests keep WB's bucket
+shapes (1/min with burst 1 on sales and finance) without waiting minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from sellerflow.emulators.limits import DEFAULT_LIMITS, LimitConfig
+from sellerflow.emulators.runtime import EmulatorState
+from sellerflow.emulators.testing import serve_in_thread
+from sellerflow.emulators.wildberries import create_app
+from sellerflow.emulators.wildberries.world import fold_status, histories, wb_order_id
+from sellerflow.extract.account import extract_account
+from sellerflow.extract.testing import FAST, accounts
+from sellerflow.sources.account import MarketplaceAccount
+from sellerflow.sources.ratelimit import KNOWN_LIMITS
+from sellerflow.sources.wildberries.streams import raw_entities
+from sellerflow.warehouse.migrations import migrate
+
+RETENTION_DAYS = 90
+
+
+def _connect(world: Path) -> tuple[sqlite3.Connection, str]:
+    conn = sqlite3.connect(world)
+    conn.row_factory = sqlite3.Row
+    (clock,) = conn.execute("select value from meta where key = 'clock'").fetchone()
+    return conn, clock
+
+
+def _orders(conn: sqlite3.Connection, clock: str, schemes: tuple[str, ...]) -> list[sqlite3.Row]:
+    marks = ",".join("?" * len(schemes))
+    return conn.execute(
+        f"""select o.* from orders o join accounts a on a.id = o.account_id
+            where a.marketplace = 'wildberries' and o.created_at <= ?
+              and o.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', ?, '-{RETENTION_DAYS} days')
+              and o.scheme in ({marks})""",
+        (clock, clock, *schemes),
+    ).fetchall()
+
+
+def fbs_statuses(world: Path) -> dict[tuple[str, int], tuple[str, str]]:
+    """(account, assembly task id) → (supplierStatus, wbStatus) at the world's clock."""
+    conn, clock = _connect(world)
+    try:
+        rows = _orders(conn, clock, ("fbs",))
+        folded = histories(conn, [r["id"] for r in rows], clock)
+        return {
+            (r["account_id"], wb_order_id(r)): (
+                fold_status(folded[r["id"]]).supplier,
+                fold_status(folded[r["id"]]).wb,
+            )
+            for r in rows
+        }
+    finally:
+        conn.close()
+
+
+def order_changes(world: Path) -> dict[tuple[str, str], str]:
+    """(account, srid) → the order's last change time (what the statistics feed's ``lastChangeDate`` follows)."""
+    conn, clock = _connect(world)
+    try:
+        rows = conn.execute(
+            f"""select o.account_id, o.order_number, coalesce((select max(h.at) from order_status_history h
+                       where h.order_id = o.id and h.at <= ?), o.created_at)
+                from orders o join accounts a on a.id = o.account_id
+                where a.marketplace = 'wildberries' and o.created_at <= ?
+                  and o.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', ?, '-{RETENTION_DAYS} days')""",
+            (clock, clock, clock),
+        ).fetchall()
+        return {(a, n): at for a, n, at in rows}
+    finally:
+        conn.close()
+
+
+def expected(world: Path) -> dict[str, Counter[str]]:
+    """Distinct records per Wildberries raw entity and account visible at the world's clock."""
+    conn, clock = _connect(world)
+    try:
+        out: dict[str, Counter[str]] = {}
+
+        def count(entity: str, sql: str, *params: object) -> None:
+            out[entity] = Counter({a: n for a, n in conn.execute(sql, params).fetchall()})
+
+        fbs = _orders(conn, clock, ("fbs",))
+        out["orders_fbs"] = Counter(r["account_id"] for r in fbs)
+        out["order_statuses"] = Counter(out["orders_fbs"])
+        folded = histories(conn, [r["id"] for r in fbs], clock)
+        out["orders_fbs_new"] = Counter(
+            r["account_id"] for r in fbs if fold_status(folded[r["id"]]).supplier == "new"
+        )
+        out["orders"] = Counter(r["account_id"] for r in _orders(conn, clock, ("fbs", "fbo", "dbs")))
+        count(
+            "sales",
+            f"""select o.account_id, count(*) from order_status_history h join orders o on o.id = h.order_id
+                join accounts a on a.id = o.account_id
+                where a.marketplace = 'wildberries' and h.status in ('delivered', 'returned') and h.at <= ?
+                  and o.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', ?, '-{RETENTION_DAYS} days')
+                group by 1""",
+            clock,
+            clock,
+        )
+        cards = (
+            "select f.account_id, count(distinct f.mp_sku) from offers f join accounts a on a.id = f.account_id "
+            "where a.marketplace = 'wildberries' group by 1"
+        )
+        count("products", cards)
+        count("prices", cards)
+        count(
+            "warehouses",
+            "select w.owner, count(*) from warehouses w join accounts a on a.id = w.owner "
+            "where a.marketplace = 'wildberries' and w.kind in ('fbs', 'dbs') group by 1",
+        )
+        count(
+            "stocks",
+            "select f.account_id, count(distinct f.mp_product_id) * (select count(*) from warehouses w "
+            "where w.owner = f.account_id and w.kind in ('fbs', 'dbs')) from offers f "
+            "join accounts a on a.id = f.account_id where a.marketplace = 'wildberries' group by 1",
+        )
+        count(
+            "realization_rows",
+            "select r.account_id, count(*) from report_lines l join reports r on r.id = l.report_id "
+            "join accounts a on a.id = r.account_id where a.marketplace = 'wildberries' and r.published_at <= ? "
+            "group by 1",
+            clock,
+        )
+        count(
+            "realization_reports",
+            "select r.account_id, count(*) from reports r join accounts a on a.id = r.account_id "
+            "where a.marketplace = 'wildberries' and r.published_at <= ? group by 1",
+            clock,
+        )
+        return out
+    finally:
+        conn.close()
+
+
+def landed(dsn: str) -> dict[str, dict[str, tuple[int, int]]]:
+    """entity → account → (distinct keys, versions) in ``raw.wildberries_*``."""
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    with psycopg.connect(dsn) as conn:
+        for entity in raw_entities():
+            exists = conn.execute("select to_regclass(%s)", (f"raw.wildberries_{entity}",)).fetchone()
+            if not exists or exists[0] is None:
+                out[entity] = {}
+                continue
+            rows = conn.execute(
+                f"select account_id, count(distinct natural_key), count(*) from raw.wildberries_{entity} group by 1"
+            ).fetchall()
+            out[entity] = {a: (keys, versions) for a, keys, versions in rows}
+    return out
+
+
+def differences(
+    dsn: str, world: Path, only: str | None = None, entities: tuple[str, ...] | None = None
+) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
+    """Entities whose distinct keys per account differ from the world: entity → (landed, expected)."""
+    want = expected(world)
+    got = landed(dsn)
+    out = {}
+    for entity in entities or raw_entities():
+        keys = {a: k for a, (k, _) in got[entity].items() if only in (None, a)}
+        truth = {a: n for a, n in want[entity].items() if only in (None, a) and n}
+        if keys != truth:
+            out[entity] = (keys, truth)
+    return out
+
+
+def scaled_limits(factor: float) -> tuple[dict[str, LimitConfig], dict[str, dict[str, Any]]]:
+    """WB's limits ``factor`` times faster: (emulator overrides per group, client ``rate_limits`` extra)."""
+    emulator = {
+        group: replace(config, window_s=config.window_s / factor)
+        for group, config in DEFAULT_LIMITS["wildberries"].items()
+    }
+    client = {
+        group: {"rate": limit.rate, "window_s": limit.window_s / factor, "burst": limit.burst}
+        for group, limit in KNOWN_LIMITS["wildberries"].items()
+    }
+    return emulator, client
+
+
+def apply_limits(state: EmulatorState, limits: dict[str, LimitConfig]) -> None:
+    """Override the emulator's WB limits."""
+    for group, config in limits.items():
+        state.limits.override("wildberries", group, config)
+
+
+# -- the served emulator of the WB tests and the benchmark ------------------------------------------------
+
+SPEED = 600.0  # tests run WB's limits 600 times faster: 1 request/minute becomes 10 per second
+
+
+@dataclass
+class Served:
+    """The emulator under test: its world file, state (clock, faults, limits) and base URL."""
+
+    world: Path
+    state: EmulatorState
+    url: str
+
+
+@contextmanager
+def serve_copy(pristine: Path, into: Path, speed: float = SPEED) -> Iterator[Served]:
+    """A private copy of a generated world served by the WB emulator, its limits ``speed`` times faster."""
+    for name in ("world.sqlite", "accounts.json"):
+        shutil.copy(pristine / name, into / name)
+    state = EmulatorState(into / "world.sqlite")
+    apply_limits(state, scaled_limits(speed)[0])
+    with serve_in_thread(create_app(state)) as url:
+        yield Served(into / "world.sqlite", state, url)
+
+
+def cabinets(served: Served, speed: float = SPEED, **extra: object) -> list[MarketplaceAccount]:
+    """The WB accounts of the world pointed at the emulator, with client limits matching its pace."""
+    extra = {"horizon_days": 40, "rate_limits": scaled_limits(speed)[1], **extra}
+    return sorted(
+        accounts(served.world.parent, "wildberries", served.url, **extra), key=lambda a: a.account_id
+    )
+
+
+def run_all(served: Served, dsn: str, run_id: str, only: str | None = None, **kwargs: Any) -> list[dict]:
+    """Extract every stream of every WB cabinet (or only one) at the emulator's clock."""
+    now = served.state.now()
+    return [
+        extract_account(a, dsn, run_id, now, force=True, client_options=FAST, **kwargs)
+        for a in cabinets(served)
+        if only in (None, a.account_id)
+    ]
+
+
+def total_rows(dsn: str) -> int:
+    """Every version in ``raw.wildberries_*``."""
+    return sum(v for per in landed(dsn).values() for _, v in per.values())
+
+
+@contextmanager
+def throwaway_warehouse() -> Iterator[str]:
+    """A migrated database owned by the app role on the test cluster (as tests/conftest.py makes them)."""
+    admin = os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"sellerflow_test_wb_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}" owner sellerflow')
+    params = conninfo_to_dict(admin)
+    dsn = make_conninfo(
+        host=params.get("host") or "127.0.0.1",
+        port=params.get("port") or 5432,
+        user="sellerflow",
+        password="sellerflow",
+        dbname=name,
+    )
+    try:
+        migrate(dsn)
+        yield dsn
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def reset_warehouse(dsn: str) -> str:
+    """Empty a migrated warehouse again: raw and quarantine tables dropped, ops state truncated.
+
+    Much cheaper than a new database per test (``drop database`` waits for a checkpoint).
+    """
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'quarantine', 'ops') and table_type = 'BASE TABLE' "
+            "and table_name <> 'schema_migrations'"
+        ).fetchall()
+        for schema, table in tables:
+            if schema == "ops":
+                conn.execute(f'truncate ops."{table}"')
+            else:
+                conn.execute(f'drop table {schema}."{table}"')
+    return dsn
