@@ -6,13 +6,17 @@ writes them): host = API base URL, password = token, login = Ozon Client-Id, ext
 ``legal_entity_inn``, ``token_expires_at``, ``scopes``, and optional tuning: ``horizon_days``,
 ``overlap_minutes``, ``backfill_slice_days``, ``rate_limits`` (``{"<group>": {"rate", "window_s",
 "burst", "parallel"}}``). Where a vendor does not expose a token's expiry or scopes (Ozon), what the
-connection declares is stored with ``scopes_source = 'connection'``.
+connection declares is stored with ``scopes_source = 'connection'``; where the token itself carries them
+(a Wildberries JWT), the vendor module's ``token_details(token)`` reads them and they are stored with
+``scopes_source = 'token'``.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +24,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from sellerflow.extract.runner import AccountExtractionError
+from sellerflow.extract.vendors import VENDOR_MODULES
 from sellerflow.extract.windows import parse_time
 from sellerflow.orchestration.accounts import MARKETPLACES, source_of
 from sellerflow.sources.account import MarketplaceAccount
@@ -38,6 +43,8 @@ _KNOWN_EXTRA = {
 CREDENTIAL_FIX = {
     "ozon": "create a new API key in the Ozon seller cabinet (Settings → Seller API) and put it into the "
     "connection's password",
+    "wildberries": "create a new token in the WB seller cabinet (Profile → Settings → Access to API) and put it "
+    "into the connection's password",
 }
 
 
@@ -98,7 +105,23 @@ def marketplace_account(conn_id: str) -> MarketplaceAccount:
     return account_from_fields(conn_id, conn.host, conn.login, conn.password, conn.extra)
 
 
-def check_credentials(account: MarketplaceAccount, dsn: str, now: datetime) -> str:
+def read_token(account: MarketplaceAccount) -> tuple[MarketplaceAccount, str]:
+    """The account with the expiry and scopes its token declares, where the vendor can read them.
+
+    Returns the account and where its scopes came from (``token`` or ``connection``).
+    """
+    module = VENDOR_MODULES.get(account.source)
+    reader = getattr(importlib.import_module(module[0]), "token_details", None) if module else None
+    details = reader(account.token) if reader is not None else None
+    if details is None:
+        return account, "connection"
+    expires = details.expires_at or account.token_expires_at
+    return replace(account, token_expires_at=expires, scopes=tuple(details.scopes)), "token"
+
+
+def check_credentials(
+    account: MarketplaceAccount, dsn: str, now: datetime, scopes_source: str = "connection"
+) -> str:
     """Record the token's expiry and scopes in ``ops.account_credentials``; fail early when it has expired."""
     expires = account.token_expires_at
     status, message = "ok", None
@@ -111,24 +134,26 @@ def check_credentials(account: MarketplaceAccount, dsn: str, now: datetime) -> s
         )
     elif expires is not None and expires - now <= EXPIRY_WARNING:
         status, message = "expiring", f"the token expires at {expires:%Y-%m-%d %H:%M}Z"
-    record_credentials(dsn, account, status, message)
+    record_credentials(dsn, account, status, message, scopes_source)
     if status == "expired":
         raise AccountExtractionError(message, permanent=True)
     return status
 
 
-def record_credentials(dsn: str, account: MarketplaceAccount, status: str, message: str | None) -> None:
+def record_credentials(
+    dsn: str, account: MarketplaceAccount, status: str, message: str | None, scopes_source: str = "connection"
+) -> None:
     """Upsert what is known about the account's token (never the token itself)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
             """
             insert into ops.account_credentials
                 (source, account_id, conn_id, token_expires_at, scopes, scopes_source, status, message, checked_at)
-            values (%s, %s, %s, %s, %s, 'connection', %s, %s, now())
+            values (%s, %s, %s, %s, %s, %s, %s, %s, now())
             on conflict (source, account_id) do update set
                 conn_id = excluded.conn_id, token_expires_at = excluded.token_expires_at,
-                scopes = excluded.scopes, status = excluded.status, message = excluded.message,
-                checked_at = excluded.checked_at
+                scopes = excluded.scopes, scopes_source = excluded.scopes_source, status = excluded.status,
+                message = excluded.message, checked_at = excluded.checked_at
             """,
             (
                 account.source,
@@ -136,6 +161,7 @@ def record_credentials(dsn: str, account: MarketplaceAccount, status: str, messa
                 account.conn_id,
                 account.token_expires_at,
                 Jsonb(list(account.scopes)),
+                scopes_source,
                 status,
                 message,
             ),
@@ -148,13 +174,13 @@ def extract_marketplace_account(
     """The body of a DAG's mapped task: connection → checks → streams; failures name the account and fix."""
     from sellerflow.extract.account import extract_account
 
-    account = marketplace_account(conn_id)
-    check_credentials(account, dsn, now)
+    account, scopes_source = read_token(marketplace_account(conn_id))
+    check_credentials(account, dsn, now, scopes_source)
     try:
         return extract_account(account, dsn, run_id, now, force=force)
     except AccountExtractionError as exc:
         if exc.permanent:
-            record_credentials(dsn, account, "failed", str(exc)[:500])
+            record_credentials(dsn, account, "failed", str(exc)[:500], scopes_source)
         raise
 
 

@@ -3,6 +3,14 @@ sales of every scheme, cards, prices, warehouses, seller stocks, weekly realizat
 
 from sellerflow.sources.wildberries.client import WildberriesClient
 from sellerflow.sources.wildberries.streams import STREAMS, raw_entities, stream_names
-from sellerflow.sources.wildberries.token import TokenInfo, decode_token
+from sellerflow.sources.wildberries.token import TokenInfo, decode_token, token_details
 
-__all__ = ["STREAMS", "TokenInfo", "WildberriesClient", "decode_token", "raw_entities", "stream_names"]
+__all__ = [
+    "STREAMS",
+    "TokenInfo",
+    "WildberriesClient",
+    "decode_token",
+    "raw_entities",
+    "stream_names",
+    "token_details",
+]

@@ -48,6 +48,12 @@ class TokenInfo:
     sandbox: bool
     seller_id: int | None
 
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """What ``ops.account_credentials.scopes`` records: the categories, then the read-only/sandbox flags."""
+        flags = (("read_only",) if self.read_only else ()) + (("sandbox",) if self.sandbox else ())
+        return self.categories + flags
+
 
 def _b64url(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
@@ -84,3 +90,8 @@ def decode_token(token: str) -> TokenInfo | None:
         sandbox=bool(payload.get("t")),
         seller_id=oid if isinstance(oid, int) else None,
     )
+
+
+def token_details(token: str) -> TokenInfo | None:
+    """The hook ``sellerflow.orchestration.marketplaces.read_token`` calls: expiry and scopes from the token."""
+    return decode_token(token)
