@@ -206,16 +206,19 @@ class MegamarketShipments(Stream):
         """Note the newest creation time, the recent ids (the next run's anchor) and quarantined ids."""
         retry = set(state.get("retry_ids") or [])
         by_position = len(shipments) == len(asked)
+        timed: list[tuple[datetime, str]] = []
         for n, shipment in enumerate(shipments):
             sid = shipment.get("shipmentId") or (asked[n] if by_position else None)
             if self.validate(shipment) is None:
                 retry.discard(str(sid))
             elif sid:
                 retry.add(str(sid))
-            moment = created(shipment)
-            if walking and moment is not None and sid:
-                state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), moment))  # type: ignore[arg-type]
-                _remember(state, moment, str(sid), ctx.overlap)
+            if walking and sid and (moment := created(shipment)) is not None:
+                timed.append((moment, str(sid)))
+        if timed:
+            timed.sort()
+            state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), timed[-1][0]))  # type: ignore[arg-type]
+            _remember(state, timed, ctx.overlap)
         state["retry_ids"] = sorted(retry)
 
     # -- state ----------------------------------------------------------------------------------------
@@ -248,22 +251,23 @@ def _sizes(ctx: RunContext) -> tuple[int, int]:
     )
 
 
-def _remember(state: dict[str, Any], moment: datetime, shipment_id: str, overlap: timedelta) -> None:
+def _remember(state: dict[str, Any], timed: list[tuple[datetime, str]], overlap: timedelta) -> None:
     """Keep the ids read per creation second over the last ``overlap``, plus the one second before it.
 
-    The next run starts its walk at the oldest of these seconds (at or before its watermark minus the
-    overlap) and checks that the first page starts with exactly these ids.
+    ``timed`` is one page's ``(creation time, shipmentId)``, oldest first. The next run starts its walk at
+    the oldest kept second (at or before its watermark minus the overlap) and checks that the first page
+    starts with exactly the ids kept for it.
     """
     tail: deque[list[Any]] = deque(state.get("_tail") or [])
-    second = rfc3339(moment)
-    if tail and tail[-1][0] == second:
-        if shipment_id not in tail[-1][1]:
-            tail[-1][1].append(shipment_id)
-    elif not tail or tail[-1][0] < second:
-        tail.append([second, [shipment_id]])
-    else:
-        return  # older than the tail's newest second: a re-read, not the walk's front
-    cutoff = rfc3339(moment - overlap)
+    for moment, shipment_id in timed:
+        second = rfc3339(moment)
+        if tail and tail[-1][0] == second:
+            if shipment_id not in tail[-1][1]:
+                tail[-1][1].append(shipment_id)
+        elif not tail or tail[-1][0] < second:
+            tail.append([second, [shipment_id]])
+        # else: older than the newest second kept — a re-read behind the walk's front, nothing to keep
+    cutoff = rfc3339(timed[-1][0] - overlap)
     while len(tail) >= 2 and tail[1][0] <= cutoff:
         tail.popleft()
     state["_tail"] = list(tail)
