@@ -117,6 +117,29 @@ def test_incremental_after_the_clock_advances_adds_exactly_the_changes(wb: Serve
     assert calls["sales"] == 1
 
 
+def test_the_weekly_report_follows_the_publication_calendar(wb: Served, dsn: str) -> None:
+    def calls(at_hours: float) -> int:
+        [result] = run_all(
+            wb,
+            dsn,
+            "r",
+            only="wildberries_main",
+            at=wb.state.now() + timedelta(hours=at_hours),
+            streams=["realization"],
+        )
+        [stream] = result["streams"]
+        return stream["api_calls"]
+
+    assert calls(0) == 2, "the backfill lists the reports and reads their rows in one period call"
+    assert calls(0.5) == 0, "nothing is due half an hour later"
+    assert calls(24) == 2, "the newest report (out 2 days) is re-read daily until it settles"
+    assert calls(24 * 6) == 2, "its settling day: read once more, then closed"
+    assert calls(24 * 7) == 1, "settled weeks are not asked again; the week ended since is listed (no report)"
+    assert calls(24 * 7 + 0.5) == 0, "a missing report is asked hourly, not every run"
+    assert calls(24 * 7 + 1) == 1
+    assert differences(dsn, wb.world, only="wildberries_main", entities=("realization_rows",)) == {}
+
+
 def test_first_run_logs_progress_with_budget_and_eta(wb: Served, dsn: str, caplog) -> None:
     caplog.set_level(logging.INFO, logger="sellerflow")
     account = cabinets(wb, backfill_slice_days=7)[0]

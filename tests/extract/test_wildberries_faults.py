@@ -67,7 +67,8 @@ def test_each_fault_is_survived_with_nothing_lost_or_duplicated(
         assert "realization_reports" in differences(dsn, wb.world, only="wildberries_main"), (
             "a report was late"
         )
-        run_all(wb, dsn, "next-day", only="wildberries_main")  # the late week stayed open and is read now
+        # the late week is asked again an hour later (WB's calendar: hourly until the report is out)
+        run_all(wb, dsn, "an-hour-later", only="wildberries_main", at=wb.state.now() + timedelta(hours=1))
     assert differences(dsn, wb.world, only="wildberries_main") == {}
     if fault.startswith(("server_error", "timeout")):
         assert results[0]["retries"] > 0, "the fault was met and retried"

@@ -9,11 +9,12 @@ Methods (ozon-wildberries.md "WILDBERRIES" (e) "CURRENT: Finance API"; WB OpenAP
   until 204. ``rrdId`` is a keyset cursor over published (immutable) reports, so a page shorter than the
   limit is the last one too and the extra 204 call is saved.
 
-The whole family shares one bucket of 1 request/minute, so the stream is frugal: weeks are Monday–Sunday
-and a week's report forms on the following Monday (WB-notes: 08:00–11:00 MSK). A week is *open* from the
-day after it ends until its report has been out ``REPORT_SETTLE`` days (WB may add a report to a week);
-each daily run makes one list call over all open weeks and, when any of them has a report, one period read
-of their rows (plus one per 100 000 rows). Weeks with nothing due cost nothing. Rows are keyed by
+The whole family shares one bucket of 1 request/minute, so the stream follows WB's weekly calendar instead
+of polling: weeks are Monday–Sunday and a week's report forms on the following Monday, 08:00–11:00 MSK
+(WB-notes). From 08:00 MSK that Monday a week is asked hourly until its report is out, then daily until the
+report has been out ``REPORT_SETTLE`` days (WB may add a report to a week), then never again. A run makes
+one list call over the weeks due and, when any of them has a report, one period read of their rows (plus
+one per 100 000 rows); when no week is due it makes no call at all. Rows are keyed by
 ``rrdId`` (unique per cabinet), headers by ``reportId``. Daily reports (``period=daily``) are not read.
 Basic tokens are refused with 403 ``base token is not allowed`` (an auth failure with its fix).
 """
@@ -22,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
+from sellerflow.extract.windows import parse_time, rfc3339
 from sellerflow.sources._http.paging import OffsetPaginator, iter_pages
 from sellerflow.sources.wildberries.common import MSK
 
@@ -33,6 +35,10 @@ LIST_PAGE = 1000
 ROWS_PAGE = 100_000
 LIST_FROM = date(2025, 1, 1)  # the list method's data starts here
 REPORT_SETTLE = timedelta(days=7)
+PUBLISHED_FROM = time(5, 0)  # 08:00 MSK on the Monday after the week, in UTC
+RECHECK_MISSING = timedelta(hours=1)
+RECHECK_PUBLISHED = timedelta(days=1)
+TOLERANCE = timedelta(minutes=1)  # a schedule firing a few seconds early is still due
 PERIOD = "weekly"
 
 
@@ -68,7 +74,7 @@ class WbRealization(Stream):
     name = "realization"
     entity = "realization_rows"
     key = "rrdId"
-    cadence = timedelta(days=1)
+    cadence = timedelta(hours=1)  # the calendar in ``slices`` decides which weeks are asked
     related_keys: ClassVar[dict[str, Any]] = {"realization_reports": "reportId"}
     list_path = "/api/finance/v1/sales-reports/list"
     rows_path = "/api/finance/v1/sales-reports/detailed"
@@ -78,14 +84,18 @@ class WbRealization(Stream):
         return required_fields(record, ("rrdId", "reportId", "sellerOperName", "forPay"))
 
     def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One slice over the open weeks whose report is due; none when there is nothing to ask."""
-        today = (ctx.now + MSK).date()
+        """One slice over the open weeks due by the calendar; none when there is nothing to ask."""
         first = week_of(max((ctx.now - ctx.horizon + MSK).date(), LIST_FROM))
         closed = set(state.get("closed_weeks", []))
+        known = state.get("weeks") or {}
         weeks, monday = [], first
-        while monday + timedelta(days=7) <= today:  # the week ended before today (Moscow)
-            if monday.isoformat() not in closed:
-                weeks.append(monday.isoformat())
+        while datetime.combine(monday + timedelta(days=7), PUBLISHED_FROM, UTC) <= ctx.now:
+            label = monday.isoformat()
+            info = known.get(label) or {}
+            checked = parse_time(info.get("checked"))
+            every = RECHECK_PUBLISHED if info.get("published") else RECHECK_MISSING
+            if label not in closed and (checked is None or ctx.now - checked >= every - TOLERANCE):
+                weeks.append(label)
             monday += timedelta(days=7)
         if not weeks:
             return []
@@ -121,18 +131,24 @@ class WbRealization(Stream):
             yield Page(rows)
 
     def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
-        """Close the weeks whose report has been out long enough."""
+        """Note when each week was asked and its report's date; close the weeks that have settled."""
         today = (ctx.now + MSK).date()
         closed = set(state.get("closed_weeks", []))
-        for label, created in (state.pop("_published", None) or {}).items():
+        known = dict(state.get("weeks") or {})
+        found = state.pop("_published", None) or {}
+        for label in piece.params["weeks"]:
+            published = max(str((known.get(label) or {}).get("published") or ""), found.get(label) or "")
+            known[label] = {"checked": rfc3339(ctx.now), "published": published or None}
             try:
-                out = date.fromisoformat(created[:10])
+                settled = today - date.fromisoformat(published[:10]) >= REPORT_SETTLE
             except ValueError:
-                continue
-            if today - out >= REPORT_SETTLE:
+                settled = False
+            if settled:
                 closed.add(label)
+                known.pop(label)
         horizon = week_of((ctx.now - ctx.horizon + MSK).date()).isoformat()
         state["closed_weeks"] = sorted(w for w in closed if w >= horizon)
+        state["weeks"] = {w: v for w, v in sorted(known.items()) if w >= horizon}
 
 
 def _week_label(report: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -234,9 +235,11 @@ def cabinets(served: Served, speed: float = SPEED, **extra: object) -> list[Mark
     )
 
 
-def run_all(served: Served, dsn: str, run_id: str, only: str | None = None, **kwargs: Any) -> list[dict]:
-    """Extract every stream of every WB cabinet (or only one) at the emulator's clock."""
-    now = served.state.now()
+def run_all(
+    served: Served, dsn: str, run_id: str, only: str | None = None, at: datetime | None = None, **kwargs: Any
+) -> list[dict]:
+    """Extract every stream of every WB cabinet (or only one) at the emulator's clock (or ``at``)."""
+    now = at or served.state.now()
     return [
         extract_account(a, dsn, run_id, now, force=True, client_options=FAST, **kwargs)
         for a in cabinets(served)
