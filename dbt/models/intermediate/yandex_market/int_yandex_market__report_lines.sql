@@ -1,0 +1,62 @@
+{#- Goods-realization rows in the shared report-line shape: the delivered sheet is the sale, the returned sheet
+    the return (money signed from the seller's side); the other sheets (transferred_to_delivery, unredeemed,
+    lost_items) carry no money of their own and are kept as 'other'. The report holds no commission:
+    Market's services are billed in a separate report. -#}
+with
+
+rows as (
+
+    select * from {{ ref('stg_yandex_market__realization_rows') }}
+
+),
+
+typed as (
+
+    select
+        rows.*,
+        case sheet when 'delivered' then 'sale' when 'returned' then 'return' else 'other' end as operation
+    from rows
+
+),
+
+final as (
+
+    select
+        'yandex_market:' || account_id || ':' || report_row_key as report_line_id,
+        'yandex_market' as marketplace,
+        account_id,
+        campaign_id || ':' || report_month as report_id,
+        to_date(report_month, 'YYYY-MM') as period_start,
+        (to_date(report_month, 'YYYY-MM') + interval '1 month' - interval '1 day')::date as period_end,
+        null::date as published_on,
+        null::int as line_number,
+        order_number,
+        order_number as posting_number,
+        offer_id,
+        operation as operation_type,
+        sheet as vendor_operation,
+        case operation
+            when 'sale' then delivered_quantity
+            when 'return' then returned_quantity
+            else 0
+        end as quantity,
+        case when operation = 'sale' then coalesce(delivered_amount, 0) else 0 end as sales_amount,
+        case when operation = 'return' then -coalesce(returned_amount, 0) else 0 end as returns_amount,
+        0::numeric as commission_amount,
+        0::numeric as logistics_amount,
+        0::numeric as penalty_amount,
+        0::numeric as storage_amount,
+        0::numeric as acquiring_amount,
+        0::numeric as other_amount,
+        case operation
+            when 'sale' then coalesce(delivered_amount, 0)
+            when 'return' then -coalesce(returned_amount, 0)
+            else 0
+        end as payout_amount,
+        case when operation = 'return' then returned_on else delivered_on end as operation_date
+
+    from typed
+
+)
+
+select * from final

@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    {{ latest_version('yandex_market', 'yandex_market_orders') }}
+
+),
+
+renamed as (
+
+    select
+        account_id,
+        (payload ->> 'orderId')::bigint as order_id,
+        (payload ->> 'orderId') as order_number,
+        (payload ->> 'campaignId')::bigint as campaign_id,
+        lower(payload ->> 'programType') as scheme,
+        payload ->> 'status' as status,
+        payload ->> 'substatus' as substatus,
+        {{ iso_time("payload ->> 'creationDate'") }} as created_at,
+        {{ iso_time("payload ->> 'updateDate'") }} as updated_at,
+        nullif(payload -> 'delivery' -> 'shipment' ->> 'shipmentDate', '')::date as shipment_date,
+        nullif(payload -> 'delivery' -> 'dates' ->> 'realDeliveryDate', '')::date as delivered_on,
+        payload -> 'delivery' ->> 'warehouseId' as warehouse_id,
+        {{ money("payload -> 'prices' -> 'payment' ->> 'value'") }} as payment_amount,
+        coalesce((payload ->> 'fake')::boolean, false) as is_fake,
+        payload -> 'items' as items,
+        extracted_at as landed_at
+
+    from source
+
+)
+
+select * from renamed
