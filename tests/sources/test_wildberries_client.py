@@ -1,0 +1,175 @@
+"""The Wildberries client over real HTTP: token claims, per-family hosts, 429 + X-Ratelimit-Retry, and the shared
+limiter keeping parallel extractions inside WB's buckets (the control case without it is refused)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sellerflow.emulators.limits import LimitConfig
+from sellerflow.extract.account import extract_account
+from sellerflow.extract.testing import FAST, generate_world
+from sellerflow.sources._http import RateLimitError
+from sellerflow.sources.ratelimit import Limit, NullLimiter, PostgresLimiter
+from sellerflow.sources.wildberries import WildberriesClient, decode_token
+from sellerflow.sources.wildberries.testing import (
+    Served,
+    cabinets,
+    reset_warehouse,
+    serve_copy,
+    throwaway_warehouse,
+)
+
+
+def _jwt(payload: dict) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'ES256', 'typ': 'JWT'})}.{part(payload)}.c2lnbmF0dXJl"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_world(tmp_path_factory.mktemp("wb_client")).parent
+
+
+@pytest.fixture
+def wb(world: Path, tmp_path: Path) -> Iterator[Served]:
+    with serve_copy(world, tmp_path) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def warehouse() -> Iterator[str]:
+    with throwaway_warehouse() as dsn:
+        yield dsn
+
+
+def test_token_claims_give_expiry_categories_and_flags() -> None:
+    info = decode_token(
+        _jwt({"exp": 1_801_958_400, "s": (1 << 4) | (1 << 5) | (1 << 30), "t": True, "oid": 7})
+    )
+    assert info is not None
+    assert info.expires_at == datetime(2027, 2, 7, tzinfo=UTC)
+    assert info.categories == ("marketplace", "statistics")
+    assert info.scopes == ("marketplace", "statistics", "read_only", "sandbox")
+    assert info.seller_id == 7
+    assert decode_token(_jwt({"s": 1 << 20})).categories == ("bit20",), "unknown bits are shown, not guessed"
+    assert decode_token("not-a-jwt") is None
+
+
+def test_a_generated_cabinet_token_matches_its_connection(wb: Served) -> None:
+    main = cabinets(wb)[0]
+    info = decode_token(main.token)
+    assert info is not None
+    assert info.expires_at == main.token_expires_at
+    assert {"content", "prices", "marketplace", "statistics"} <= set(info.categories)
+
+
+def test_wb_hosts_are_chosen_per_api_family(wb: Served) -> None:
+    main = cabinets(wb)[0]
+    production = replace(main, base_url="https://marketplace-api.wildberries.ru")
+    with WildberriesClient(production) as client:
+        assert client.url("/api/v3/orders") == "https://marketplace-api.wildberries.ru/api/v3/orders"
+        assert (
+            client.url("/api/v1/supplier/sales")
+            == "https://statistics-api.wildberries.ru/api/v1/supplier/sales"
+        )
+        assert client.url("/content/v2/get/cards/list").startswith("https://content-api.wildberries.ru/")
+        assert client.url("/api/v2/list/goods/filter").startswith(
+            "https://discounts-prices-api.wildberries.ru/"
+        )
+        assert client.url("/api/finance/v1/sales-reports/list").startswith(
+            "https://finance-api.wildberries.ru/"
+        )
+    sandbox = replace(main, base_url="https://marketplace-api-sandbox.wildberries.ru")
+    with WildberriesClient(sandbox) as client:
+        assert client.url("/api/v2/list/goods/filter").startswith("https://discounts-prices-api-sandbox.")
+        assert client.url("/api/finance/v1/sales-reports/list").startswith(
+            "https://finance-api.wildberries.ru/"
+        )
+    with WildberriesClient(main) as client:
+        assert client.url("/api/v1/supplier/sales") == "/api/v1/supplier/sales", "one host serves all"
+
+
+def test_a_family_host_override_is_called_over_http(wb: Served) -> None:
+    main = cabinets(wb)[0]
+    routed = replace(
+        main, base_url="https://marketplace-api.wildberries.ru", settings={"hosts": {"statistics": wb.url}}
+    )
+    with WildberriesClient(routed, **FAST) as client:
+        rows = client.get("/api/v1/supplier/orders", {"dateFrom": "2026-08-01", "flag": 0})
+    assert rows
+    assert {"srid", "lastChangeDate"} <= set(rows[0])
+
+
+def test_a_429_waits_for_x_ratelimit_retry_and_succeeds(wb: Served) -> None:
+    wb.state.limits.override("wildberries", "statistics_sales", LimitConfig(1, 1.0, 1))
+    with WildberriesClient(cabinets(wb)[0], NullLimiter(), **FAST) as client:
+        for _ in range(2):
+            assert client.get("/api/v1/supplier/sales", {"dateFrom": "2026-09-08", "flag": 0}) is not None
+    assert client.stats.statuses[429] == 1
+    assert client.stats.retries == 1
+
+
+def _hammer(wb: Served, limiter_factory, calls: int = 4, max_retries: int = 8) -> tuple[int, list[int]]:
+    """Four workers calling the 1-per-minute sales feed of one cabinet (WB's limit, run 600× faster)."""
+    main = cabinets(wb)[0]
+    refused: list[int] = []
+    failed: list[int] = []
+
+    def run(n: int) -> None:
+        with WildberriesClient(
+            main, limiter_factory(), backoff_base_s=0.01, backoff_cap_s=0.05, max_retries=8
+        ) as c:
+            try:
+                for _ in range(calls):
+                    c.get("/api/v1/supplier/sales", {"dateFrom": "2026-09-08", "flag": 0})
+            except RateLimitError:
+                failed.append(n)
+            refused.append(c.stats.rate_limited)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(refused), failed
+
+
+def test_parallel_clients_never_draw_a_429_from_a_known_limit(wb: Served, warehouse: str) -> None:
+    dsn = reset_warehouse(warehouse)
+    limits = {"wildberries": {"statistics_sales": Limit(1, 0.1, 1)}}  # 1/min, burst 1, run 600× faster
+    refused, failed = _hammer(wb, lambda: PostgresLimiter(dsn, limits))
+    assert refused == 0
+    assert failed == []
+
+
+def test_without_the_shared_limiter_the_same_calls_are_refused(wb: Served) -> None:
+    refused, _ = _hammer(wb, NullLimiter, calls=1, max_retries=0)
+    assert refused > 0, "the control case: the emulator does enforce WB's limit"
+
+
+def test_parallel_account_extractions_stay_inside_every_wb_bucket(wb: Served, warehouse: str) -> None:
+    dsn = reset_warehouse(warehouse)
+    main = cabinets(wb)[0]
+    now = wb.state.now()
+    results: list[dict] = []
+
+    def run(n: int) -> None:
+        results.append(extract_account(main, dsn, f"run-{n}", now, force=True, client_options=FAST))
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 3
+    assert sum(r["retries"] for r in results) == 0, "no call was refused, so none was retried"
