@@ -6,5 +6,7 @@ select
     period_end,
     published_on,
     seller_inn,
-    seller_name
+    seller_name,
+    null::numeric as stated_net_sales,
+    null::numeric as stated_payout
 from {{ ref('stg_ozon__realization_reports') }}

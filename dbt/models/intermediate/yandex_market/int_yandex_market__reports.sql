@@ -7,5 +7,7 @@ select distinct
     period_end,
     null::date as published_on,
     null::text as seller_inn,
-    null::text as seller_name
+    null::text as seller_name,
+    null::numeric as stated_net_sales,
+    null::numeric as stated_payout
 from {{ ref('int_yandex_market__report_lines') }}

@@ -1,6 +1,7 @@
 {#- Per legal entity × cabinet × report: reconciliation lines by status, and the report's money as the
     reconciliation saw it (its lines attributed to order lines, plus lines without an order) beside the
-    report's own totals (summed straight from the report rows). ``ties_out`` must be true on every row
+    report's totals (summed straight from the report rows, and the totals the report states where it states
+    them: Megamarket's Итого row, Wildberries' list sums). ``ties_out`` must be true on every row
     (singular test assert_summary_ties_out_to_report_totals). Lines not reported yet (awaiting_report) sit
     in a row with a null report. -#}
 with
@@ -128,6 +129,8 @@ final as (
         report_totals.penalty_amount as report_total_penalties,
         report_totals.other_amount as report_total_other,
         report_totals.payout_amount as report_total_payout,
+        reports.stated_net_sales as report_stated_net_sales,
+        reports.stated_payout as report_stated_payout,
         grain.report_id is null or (
             attributed.lines = report_totals.lines
             and attributed.sales_amount = report_totals.sales_amount
@@ -137,6 +140,11 @@ final as (
             and attributed.penalty_amount = report_totals.penalty_amount
             and attributed.other_amount = report_totals.other_amount
             and attributed.payout_amount = report_totals.payout_amount
+            and (reports.stated_payout is null or reports.stated_payout = report_totals.payout_amount)
+            and (
+                reports.stated_net_sales is null
+                or reports.stated_net_sales = report_totals.sales_amount + report_totals.returns_amount
+            )
         ) as ties_out
 
     from grain
