@@ -63,14 +63,32 @@ PAGE_MAX: dict[str, dict[str, tuple[int, ...] | int | None]] = {
         "orders": (50,),
         "realization": 3,  # generate → getReportInfo (DONE) → file, per campaign and month
     },
+    "wildberries": {
+        "warehouses": None,
+        "products": (100,),  # content cards, cursor pages of 100
+        "stocks": (1000, 1_000_000),  # chrtIds by 1,000 per warehouse, plus the one warehouse list
+        "prices": (1000,),
+        "orders_fbs": (1000,),
+        "orders_fbs_new": None,
+        "order_statuses": (1000,),
+        "orders": (80_000,),  # statistics feeds: about 80,000 rows per answer
+        "sales": (80_000,),
+        "realization": None,  # one list call per run that has weeks due (rows: one call per 100,000)
+    },
 }
 # Connection extras per vendor. Yandex Market's report quota is 1 generate per 2 minutes: with the default
 # 90-day horizon a 1-day world would spend 6 minutes waiting to ask for three empty months.
-ACCOUNT_EXTRA: dict[str, dict[str, object]] = {"yandex_market": {"horizon_days": 1}}
+# Wildberries: a 1-day world needs a 2-day horizon (the default 90 days would ask three empty 30-day windows
+# of FBS tasks, each a call, against the 1/min finance quota nothing changes).
+ACCOUNT_EXTRA: dict[str, dict[str, object]] = {
+    "yandex_market": {"horizon_days": 1},
+    "wildberries": {"horizon_days": 2},
+}
 EMULATORS = {
     "ozon": "sellerflow.emulators.ozon",
     "megamarket": "sellerflow.emulators.megamarket",
     "yandex_market": "sellerflow.emulators.yandex_market",
+    "wildberries": "sellerflow.emulators.wildberries",
 }
 TARGET_RATIO = 1.05
 TARGET_RSS_MB = 500
