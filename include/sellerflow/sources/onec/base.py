@@ -44,7 +44,7 @@ class OneCBase:
         return ZoneInfo(self.timezone)
 
     def context(self) -> dict[str, str | None]:
-        """What every landed record carries under ``_sellerflow``: the base and the seller's legal entity."""
+        """The context every landed record carries (the raw `context` column): the base and the seller's legal entity."""
         return {
             "base": self.base_id,
             "organization_key": self.organization_key,
