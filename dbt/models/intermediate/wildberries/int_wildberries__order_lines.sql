@@ -1,0 +1,81 @@
+{#- Wildberries orders, one row per srid (one unit), from the statistics API (every scheme) plus FBS assembly
+    tasks it has not listed yet; the status comes from the FBS task status where there is one. -#}
+with
+
+statistics_orders as (
+
+    select * from {{ ref('stg_wildberries__orders') }}
+
+),
+
+fbs as (
+
+    select * from {{ ref('stg_wildberries__orders_fbs') }}
+
+),
+
+statuses as (
+
+    select * from {{ ref('stg_wildberries__order_statuses') }}
+
+),
+
+sold as (
+
+    select distinct account_id, order_number
+    from {{ ref('stg_wildberries__sales') }}
+    where operation = 'sale'
+
+),
+
+orders as (
+
+    select
+        account_id, order_number, offer_id, nm_id, price, is_cancelled, created_at, scheme,
+        warehouse_name as warehouse_id
+    from statistics_orders
+    union all
+    select
+        account_id, order_number, offer_id, nm_id, price, false, created_at, 'fbs', warehouse_id::text
+    from fbs
+    where not exists (
+        select 1 from statistics_orders as s
+        where s.account_id = fbs.account_id and s.order_number = fbs.order_number
+    )
+
+),
+
+final as (
+
+    select
+        'wildberries' as marketplace,
+        orders.account_id,
+        orders.order_number,
+        coalesce(fbs.assembly_id::text, orders.order_number) as posting_number,
+        orders.offer_id,
+        orders.nm_id as mp_sku,
+        orders.scheme,
+        coalesce(statuses.supplier_status || '/' || statuses.wb_status, case when orders.is_cancelled then 'isCancel' end)
+            as vendor_status,
+        case
+            when orders.is_cancelled or statuses.supplier_status = 'cancel' then 'cancelled'
+            when statuses.supplier_status = 'new' then 'awaiting_packaging'
+            when statuses.supplier_status = 'confirm' then 'awaiting_deliver'
+            when statuses.wb_status in ('sold', 'declined_by_client') then 'delivered'
+            when statuses.supplier_status = 'complete' then 'delivering'
+            when sold.order_number is not null then 'delivered'
+            else 'other'
+        end as order_status,
+        orders.created_at,
+        orders.warehouse_id,
+        1 as quantity,
+        orders.price as amount
+
+    from orders
+    left join fbs on fbs.account_id = orders.account_id and fbs.order_number = orders.order_number
+    left join statuses on statuses.account_id = fbs.account_id and statuses.assembly_id = fbs.assembly_id
+    left join sold on sold.account_id = orders.account_id and sold.order_number = orders.order_number
+
+)
+
+select * from final

@@ -1,0 +1,95 @@
+{#- Realization report rows in the shared report-line shape, money signed from the seller's side: a sale adds
+    forPay (sales +, commission -), a return takes it back (returns -, commission +), charge rows subtract
+    logistics, penalties, storage, acquiring and deductions. Whatever forPay holds beyond sales and
+    commission (discounts WB co-finances) lands in other_amount. -#}
+with
+
+rows as (
+
+    select * from {{ ref('stg_wildberries__realization_rows') }}
+
+),
+
+reports as (
+
+    select * from {{ ref('stg_wildberries__realization_reports') }}
+
+),
+
+typed as (
+
+    select
+        rows.*,
+        reports.period_start,
+        reports.period_end,
+        reports.published_on,
+        case rows.vendor_operation
+            when 'Продажа' then 'sale'
+            when 'Возврат' then 'return'
+            when 'Логистика' then 'logistics'
+            when 'Штраф' then 'penalty'
+            when 'Хранение' then 'storage'
+            when 'Эквайринг' then 'acquiring'
+            else 'other'
+        end as operation_type
+    from rows
+    left join reports on reports.account_id = rows.account_id and reports.report_id = rows.report_id
+
+),
+
+parts as (
+
+    select
+        typed.*,
+        case when operation_type = 'sale' then coalesce(retail_amount, 0) else 0 end as sales_part,
+        case when operation_type = 'return' then -coalesce(retail_amount, 0) else 0 end as returns_part,
+        case
+            when operation_type = 'sale' then -coalesce(commission, 0)
+            when operation_type = 'return' then coalesce(commission, 0)
+            else 0
+        end as commission_part,
+        case
+            when operation_type = 'sale' then coalesce(for_pay, 0)
+            when operation_type = 'return' then -coalesce(for_pay, 0)
+            else 0
+        end
+        - coalesce(logistics, 0) - coalesce(penalty, 0) - coalesce(storage, 0) - coalesce(acquiring, 0)
+        - coalesce(deduction, 0) + coalesce(additional_payment, 0) as payout_part
+    from typed
+
+),
+
+final as (
+
+    select
+        'wildberries:' || account_id || ':' || report_row_key as report_line_id,
+        'wildberries' as marketplace,
+        account_id,
+        report_id,
+        period_start,
+        period_end,
+        published_on,
+        rrd_id::int as line_number,
+        order_number,
+        order_number as posting_number,
+        offer_id,
+        operation_type,
+        vendor_operation,
+        coalesce(quantity, 0) as quantity,
+        sales_part as sales_amount,
+        returns_part as returns_amount,
+        commission_part as commission_amount,
+        -coalesce(logistics, 0) as logistics_amount,
+        -coalesce(penalty, 0) as penalty_amount,
+        -coalesce(storage, 0) as storage_amount,
+        -coalesce(acquiring, 0) as acquiring_amount,
+        payout_part - sales_part - returns_part - commission_part + coalesce(logistics, 0) + coalesce(penalty, 0)
+            + coalesce(storage, 0) + coalesce(acquiring, 0) as other_amount,
+        payout_part as payout_amount,
+        (operation_at at time zone 'Europe/Moscow')::date as operation_date
+
+    from parts
+
+)
+
+select * from final

@@ -1,0 +1,45 @@
+{#- Weekly realization report rows. WB's amounts are positive; the operation (sellerOperName) gives their
+    meaning: forPay on sale and return rows, deliveryService / penalty / paidStorage / acquiringFee /
+    deduction on charge rows. Money in roubles. -#}
+with
+
+source as (
+
+    {{ latest_version('wildberries', 'wildberries_realization_rows') }}
+
+),
+
+renamed as (
+
+    select
+        account_id,
+        natural_key as report_row_key,
+        payload ->> 'reportId' as report_id,
+        (payload ->> 'rrdId')::bigint as rrd_id,
+        nullif(payload ->> 'srid', '') as order_number,
+        nullif(payload ->> 'vendorCode', '') as offer_id,
+        (payload ->> 'nmId')::bigint as nm_id,
+        payload ->> 'sellerOperName' as vendor_operation,
+        payload ->> 'docTypeName' as document_type,
+        (payload ->> 'quantity')::int as quantity,
+        {{ money("payload ->> 'retailAmount'") }} as retail_amount,
+        {{ money("payload ->> 'retailPriceWithDisc'") }} as unit_price,
+        {{ money("payload ->> 'ppvzSalesCommission'") }} as commission,
+        {{ money("payload ->> 'forPay'") }} as for_pay,
+        {{ money("payload ->> 'deliveryService'") }} as logistics,
+        {{ money("payload ->> 'penalty'") }} as penalty,
+        {{ money("payload ->> 'paidStorage'") }} as storage,
+        {{ money("payload ->> 'acquiringFee'") }} as acquiring,
+        {{ money("payload ->> 'deduction'") }} as deduction,
+        {{ money("payload ->> 'additionalPayment'") }} as additional_payment,
+        payload ->> 'ppvzSupplierInn' as seller_inn,
+        payload ->> 'ppvzSupplierName' as seller_name,
+        {{ iso_time("payload ->> 'saleDt'") }} as operation_at,
+        payload ->> 'deliveryMethod' as delivery_method,
+        extracted_at as landed_at
+
+    from source
+
+)
+
+select * from renamed
