@@ -1,3 +1,4 @@
+{{ config(materialized="table", post_hook="analyze {{ this }}") }}
 {#- Every marketplace cabinet seen in raw, with its legal entity and 1C base.
 
     The legal entity is the report's receiver (its ИНН, from the latest report); a cabinet without a report
