@@ -1,0 +1,2 @@
+{#- Every marketplace's warehouses in one shape. -#}
+{{ union_marketplaces('warehouses') }}
