@@ -29,6 +29,9 @@ AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 EXTRACT_DAGS = tuple(sorted(path.stem for path in (ROOT / "dags").glob("extract_*.py")))
 TRANSFORM_DAG = "transform_dbt"
 DEMO_SCENARIO = ("--seed", "42", "--days", "30", "--orders-per-day", "200")
+# The demo world holds 30 days of history; a 35-day backfill horizon reads all of it without asking for
+# report months that cannot exist (Yandex Market allows one report generation per 2 minutes).
+DEMO_HORIZON_DAYS = 35
 POOLS = {
     "onec": (2, "1C OData servers are slow: at most 2 parallel requests per installation"),
     "ozon": (4, "Ozon Seller API calls"),
@@ -115,6 +118,14 @@ def parse_dbt() -> None:
     )
 
 
+def demo_extra(conn: dict) -> dict:
+    """The connection's extras, with the demo's backfill horizon on marketplace accounts."""
+    extra = dict(conn.get("extra") or {})
+    if conn["conn_id"].startswith("mp_"):
+        extra.setdefault("horizon_days", DEMO_HORIZON_DAYS)
+    return extra
+
+
 def airflow_connections(world: Path) -> list[dict]:
     """The demo accounts' connections (accounts.json from the scenario generator) in the REST API's shape."""
     accounts = json.loads((world / "accounts.json").read_text())
@@ -128,7 +139,7 @@ def airflow_connections(world: Path) -> list[dict]:
             "password": conn.get("password"),
             "port": conn.get("port"),
             "schema": conn.get("schema"),
-            "extra": json.dumps(conn.get("extra") or {}, ensure_ascii=False),
+            "extra": json.dumps(demo_extra(conn), ensure_ascii=False),
         }
         for conn in accounts["connections"]
     ]
