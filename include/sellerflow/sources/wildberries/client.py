@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from sellerflow.sources._http import ApiClient, AuthError, MarketplaceAPIError
+from sellerflow.sources.account import MarketplaceAccount
+from sellerflow.sources.ratelimit import Limiter
 
 # path prefix → (API family = host, limiter group); first match wins
 ROUTES: tuple[tuple[str, str, str], ...] = (
@@ -87,7 +89,7 @@ class WildberriesClient(ApiClient):
 
     vendor = "wildberries"
 
-    def __init__(self, account: Any, limiter: Any = None, **options: Any) -> None:
+    def __init__(self, account: MarketplaceAccount, limiter: Limiter | None = None, **options: Any) -> None:
         super().__init__(account, limiter, **options)
         self.auth_fix = token_fix()
         self._hosts = self._family_hosts()

@@ -77,7 +77,11 @@ class _Feed(Stream):
         for _ in range(STALE_RETRIES):
             rows = ctx.client.get(self.path, {"dateFrom": msk_text(since), "flag": 0}, allow_empty=True) or []
             if not isinstance(rows, list):
-                raise ServerError(f"{self.path}: the answer is not a list", vendor="wildberries")
+                raise ServerError(
+                    f"{self.path}: the answer is not a list",
+                    vendor="wildberries",
+                    account_id=ctx.account.account_id,
+                )
             changed = [parse_msk(r.get("lastChangeDate")) for r in rows if isinstance(r, dict)]
             if all(moment is None or moment >= since for moment in changed):
                 return rows
