@@ -69,24 +69,23 @@ class AirflowAPI:
             raise AirflowAPIError(f"{method} {path}: HTTP {answer.status_code} {answer.text[:300]}")
         return answer.json() if answer.content else None
 
-    def upsert_connection(self, conn: dict[str, Any]) -> None:
-        """Create or replace a connection (conn_id, conn_type, host, login, password, port, extra)."""
+    def _replace(self, collection: str, key: str, body: dict[str, Any]) -> None:
+        """Delete-then-create: unlike PATCH, this never needs to decrypt the old value, so it also works when the
+        metadata database outlived the Fernet key of an earlier AIRFLOW_HOME (e.g. after `make clean`)."""
         try:
-            self.call("POST", "/connections", json=conn)
+            self.call("DELETE", f"/{collection}/{key}")
         except AirflowAPIError as exc:
-            if "409" not in str(exc):
+            if "404" not in str(exc):
                 raise
-            self.call("PATCH", f"/connections/{conn['connection_id']}", json=conn)
+        self.call("POST", f"/{collection}", json=body)
+
+    def upsert_connection(self, conn: dict[str, Any]) -> None:
+        """Create or replace a connection (connection_id, conn_type, host, login, password, port, extra)."""
+        self._replace("connections", conn["connection_id"], conn)
 
     def upsert_variable(self, key: str, value: str, description: str = "") -> None:
         """Create or replace a Variable."""
-        body = {"key": key, "value": value, "description": description}
-        try:
-            self.call("POST", "/variables", json=body)
-        except AirflowAPIError as exc:
-            if "409" not in str(exc):
-                raise
-            self.call("PATCH", f"/variables/{key}", json=body)
+        self._replace("variables", key, {"key": key, "value": value, "description": description})
 
     def upsert_pool(self, name: str, slots: int, description: str) -> None:
         """Create or resize a pool."""
