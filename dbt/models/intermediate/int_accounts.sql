@@ -10,9 +10,9 @@ seen as (
 
     select marketplace, account_id from {{ ref('int_marketplace__offers') }}
     union
-    select marketplace, account_id from {{ ref('int_marketplace__order_lines') }}
-    union
     select marketplace, account_id from {{ ref('int_marketplace__reports') }}
+    union
+    select marketplace, account_id from {{ ref('int_order_accounts') }} group by 1, 2
 
 ),
 
@@ -26,32 +26,31 @@ reported_entity as (
 
 ),
 
-orders as (
-
-    select distinct marketplace, account_id, order_number
-    from {{ ref('int_marketplace__order_lines') }}
-
-),
-
+{#- Who ships the cabinet's orders in 1C: a sample of its orders is enough (a cabinet belongs to one
+    legal entity), and keeps this model cheap however many orders there are. -#}
 shipped_by as (
 
-    select
-        orders.account_id,
-        shipments.onec_base_id,
-        shipments.organization_ref,
-        shipments.organization_inn,
-        count(*) as lines
-    from {{ ref('int_onec__shipment_lines_linked') }} as shipments
-    inner join orders
-        on orders.marketplace = shipments.marketplace and orders.order_number = shipments.order_number
-    group by 1, 2, 3, 4
+    select seen.account_id, sample.onec_base_id, sample.organization_ref, sample.organization_inn
+    from seen
+    cross join lateral (
+        select shipments.onec_base_id, shipments.organization_ref, shipments.organization_inn
+        from {{ ref('int_order_accounts') }} as orders
+        inner join {{ ref('int_onec__shipment_lines_linked') }} as shipments
+            on shipments.marketplace = orders.marketplace and shipments.order_number = orders.order_number
+        where orders.account_id = seen.account_id
+        limit 200
+    ) as sample
 
 ),
 
 main_shipper as (
 
-    select distinct on (account_id) *
-    from shipped_by
+    select distinct on (account_id) account_id, onec_base_id, organization_ref, organization_inn
+    from (
+        select account_id, onec_base_id, organization_ref, organization_inn, count(*) as lines
+        from shipped_by
+        group by 1, 2, 3, 4
+    ) as counted
     order by account_id, lines desc, onec_base_id
 
 ),

@@ -76,7 +76,8 @@ final as (
         coalesce(payout, 0) - sales_part - returns_part - commission_part - logistics_part - penalty_part
             as other_amount,
         coalesce(payout, 0) as payout_amount,
-        operation_date
+        operation_date,
+        landed_at
 
     from parts
 

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'customer_return_ref'],
+          indexes=[{'columns': ['onec_base_id', 'customer_return_ref']}, {'columns': ['landed_at']}], post_hook='analyze {{ this }}') }}
 {#- Lines of posted, live 1C customer returns (ВозвратТоваровОтКлиента) linked through ДокументРеализации to the
     shipment and so to the marketplace order they return. -#}
 with
@@ -26,7 +28,7 @@ lines as (
 shipments as (
 
     select distinct on (onec_base_id, shipment_ref)
-        onec_base_id, shipment_ref, marketplace, order_number, organization_inn
+        onec_base_id, shipment_ref, marketplace, order_number, organization_inn, landed_at
     from {{ ref('int_onec__shipment_lines_linked') }}
     order by onec_base_id, shipment_ref, line_number
 
@@ -46,7 +48,8 @@ linked as (
         shipments.organization_inn,
         lines.product_ref,
         lines.quantity,
-        lines.amount
+        lines.amount,
+        greatest(returns.landed_at, shipments.landed_at) as landed_at
 
     from lines
     inner join returns
@@ -58,6 +61,9 @@ linked as (
         select 1 from removed
         where removed.onec_base_id = lines.onec_base_id and removed.object_key = lines.customer_return_ref::text
     )
+    {%- if is_incremental() %}
+        and (returns.landed_at > {{ new_since() }} or shipments.landed_at > {{ new_since() }})
+    {%- endif %}
 
 )
 

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'shipment_ref'],
+          indexes=[{'columns': ['onec_base_id', 'shipment_ref']}, {'columns': ['marketplace', 'order_number']}, {'columns': ['landed_at']}], post_hook='analyze {{ this }}') }}
 {#- Lines of posted, live 1C shipments (РеализацияТоваровУслуг) linked to the marketplace order they fulfil:
     ЗаказКлиента.НомерПоДаннымКлиента is the marketplace order number, the counterparty's ИНН names the
     marketplace (seed marketplace_counterparties). Shipments to other clients have marketplace null. -#}
@@ -68,7 +70,8 @@ linked as (
         lines.characteristic_ref,
         lines.quantity,
         lines.amount,
-        lines.vat_amount
+        lines.vat_amount,
+        greatest(shipments.landed_at, customer_orders.landed_at) as landed_at
 
     from lines
     inner join shipments
@@ -87,6 +90,9 @@ linked as (
         select 1 from removed
         where removed.onec_base_id = lines.onec_base_id and removed.object_key = lines.shipment_ref::text
     )
+    {%- if is_incremental() %}
+        and (shipments.landed_at > {{ new_since() }} or customer_orders.landed_at > {{ new_since() }})
+    {%- endif %}
 
 )
 

@@ -4,10 +4,10 @@ with
 
 postings as (
 
-    select account_id, posting_number, order_number, scheme, status, created_at, warehouse_id, products
+    select account_id, posting_number, order_number, scheme, status, created_at, warehouse_id, products, landed_at
     from {{ ref('stg_ozon__postings_fbs') }}
     union all
-    select account_id, posting_number, order_number, scheme, status, created_at, warehouse_id, products
+    select account_id, posting_number, order_number, scheme, status, created_at, warehouse_id, products, landed_at
     from {{ ref('stg_ozon__postings_fbo') }}
 
 ),
@@ -41,7 +41,8 @@ folded as (
         min(warehouse_id)::text as warehouse_id,
         min(mp_sku) as mp_sku,
         sum(quantity) as quantity,
-        sum(quantity * price) as amount
+        sum(quantity * price) as amount,
+        max(landed_at) as landed_at
     from items
     group by account_id, posting_number, offer_id
 
@@ -71,7 +72,8 @@ final as (
         created_at,
         warehouse_id,
         quantity,
-        amount
+        amount,
+        landed_at
 
     from folded
 

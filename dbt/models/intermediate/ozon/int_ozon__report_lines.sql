@@ -56,7 +56,8 @@ final as (
         0::numeric as acquiring_amount,
         0::numeric as other_amount,
         payout as payout_amount,
-        operation_date
+        operation_date,
+        landed_at
 
     from signed
 

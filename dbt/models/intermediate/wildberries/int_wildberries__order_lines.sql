@@ -32,11 +32,11 @@ orders as (
 
     select
         account_id, order_number, offer_id, nm_id, price, is_cancelled, created_at, scheme,
-        warehouse_name as warehouse_id
+        warehouse_name as warehouse_id, landed_at
     from statistics_orders
     union all
     select
-        account_id, order_number, offer_id, nm_id, price, false, created_at, 'fbs', warehouse_id::text
+        account_id, order_number, offer_id, nm_id, price, false, created_at, 'fbs', warehouse_id::text, landed_at
     from fbs
     where not exists (
         select 1 from statistics_orders as s
@@ -69,7 +69,8 @@ final as (
         orders.created_at,
         orders.warehouse_id,
         1 as quantity,
-        orders.price as amount
+        orders.price as amount,
+        greatest(orders.landed_at, fbs.landed_at, statuses.landed_at) as landed_at
 
     from orders
     left join fbs on fbs.account_id = orders.account_id and fbs.order_number = orders.order_number

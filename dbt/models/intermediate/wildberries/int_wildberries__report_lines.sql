@@ -86,7 +86,8 @@ final as (
         payout_part - sales_part - returns_part - commission_part + coalesce(logistics, 0) + coalesce(penalty, 0)
             + coalesce(storage, 0) + coalesce(acquiring, 0) as other_amount,
         payout_part as payout_amount,
-        (operation_at at time zone 'Europe/Moscow')::date as operation_date
+        (operation_at at time zone 'Europe/Moscow')::date as operation_date,
+        landed_at
 
     from parts
 

@@ -43,7 +43,8 @@ final as (
         min(created_at) as created_at,
         min(warehouse_id) as warehouse_id,
         sum(quantity) as quantity,
-        sum(quantity * price) as amount
+        sum(quantity * price) as amount,
+        max(landed_at) as landed_at
     from items
     group by account_id, order_id, offer_id
 

@@ -53,7 +53,8 @@ final as (
             when 'return' then -coalesce(returned_amount, 0)
             else 0
         end as payout_amount,
-        case when operation = 'return' then returned_on else delivered_on end as operation_date
+        case when operation = 'return' then returned_on else delivered_on end as operation_date,
+        landed_at
 
     from typed
 

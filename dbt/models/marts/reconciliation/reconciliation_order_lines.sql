@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['marketplace', 'order_number'],
+          indexes=[{'columns': ['marketplace', 'order_number']}, {'columns': ['account_id', 'report_id']}, {'columns': ['status']}],
+          post_hook='analyze {{ this }}') }}
 {#- One row per (cabinet, marketplace order number, product): what 1C shipped and received back, what the
     marketplace reported, and the status (docs/architecture.md "Reconciliation"), first rule that applies:
 
@@ -9,8 +12,36 @@
        |reported - shipped| > var amount_tolerance_kop              → amount_mismatch; else matched
     6. shipped, no sale line: the report of the period holding the shipment + var delivery_window_days is
        out                                                          → missing_in_report, else awaiting_report -#}
-with
 
+{#- Incremental: only the orders that new data touches are classified again — new 1C documents, report lines
+    or marketplace order states, lines awaiting a report whose due period now has one, and unmapped lines
+    (an override may have been added). Rows of closed periods are left as they are. -#}
+{%- set only_touched -%}
+    {%- if is_incremental() %} where (marketplace, order_number) in (select marketplace, order_number from touched){% endif -%}
+{%- endset %}
+
+with
+{% if is_incremental() %}
+touched as (
+
+    select marketplace, order_number from {{ ref('int_onec_lines_keyed') }} where landed_at > {{ new_since() }}
+    union
+    select marketplace, order_number from {{ ref('int_report_lines_keyed') }}
+    where landed_at > {{ new_since() }} and order_number is not null
+    union
+    select marketplace, order_number from {{ ref('int_marketplace__order_lines') }} where landed_at > {{ new_since() }}
+    union
+    select this.marketplace, this.order_number
+    from {{ this }} as this
+    inner join {{ ref('int_marketplace__reports') }} as due
+        on due.account_id = this.account_id
+        and this.report_due_for_date between due.period_start and due.period_end
+    where this.status = 'awaiting_report'
+    union
+    select marketplace, order_number from {{ this }} where not is_mapped
+
+),
+{% endif %}
 onec as (
 
     select
@@ -27,8 +58,10 @@ onec as (
         coalesce(sum(quantity) filter (where document_kind = 'return'), 0) as received_back_quantity,
         coalesce(sum(amount) filter (where document_kind = 'return'), 0) as received_back_amount,
         count(*) filter (where document_kind = 'shipment') > 0 as is_shipped,
-        count(*) filter (where document_kind = 'return') > 0 as has_return_document
+        count(*) filter (where document_kind = 'return') > 0 as has_return_document,
+        max(landed_at) as landed_at
     from {{ ref('int_onec_lines_keyed') }}
+    {{ only_touched }}
     group by account_id, order_number, product_key
 
 ),
@@ -55,8 +88,9 @@ reported as (
         sum(storage_amount + acquiring_amount + other_amount) as reported_other,
         sum(payout_amount) as reported_payout,
         min(report_id) filter (where operation_type = 'sale') as sale_report_id,
-        min(report_id) filter (where operation_type = 'return') as return_report_id
-    from {{ ref('int_report_lines_keyed') }}
+        min(report_id) filter (where operation_type = 'return') as return_report_id,
+        max(landed_at) as landed_at
+    from (select * from {{ ref('int_report_lines_keyed') }} {{ only_touched }}) as lines
     where order_number is not null
     group by account_id, order_number, product_key
     having count(*) filter (where operation_type in ('sale', 'return')) > 0
@@ -79,8 +113,9 @@ order_state as (
         lines.order_number,
         coalesce(mapping.product_ref::text, 'offer:' || lines.offer_id) as product_key,
         bool_and(lines.order_status = 'cancelled') as is_cancelled,
-        min(lines.created_at) as ordered_at
-    from {{ ref('int_marketplace__order_lines') }} as lines
+        min(lines.created_at) as ordered_at,
+        max(lines.landed_at) as landed_at
+    from (select * from {{ ref('int_marketplace__order_lines') }} {{ only_touched }}) as lines
     left join {{ ref('int_product_mapping') }} as mapping
         on mapping.account_id = lines.account_id and mapping.offer_id = lines.offer_id and mapping.is_mapped
     group by 1, 2, 3
@@ -135,6 +170,7 @@ joined as (
         reported.return_report_id,
         coalesce(order_state.is_cancelled, false) as is_order_cancelled,
         order_state.ordered_at,
+        greatest(onec.landed_at, reported.landed_at, order_state.landed_at) as landed_at,
         ((onec.shipped_at + make_interval(days => {{ per_marketplace('delivery_window_days', 'coalesce(reported.marketplace, onec.marketplace)') }})) at time zone 'UTC')::date
             as report_due_for_date
 
@@ -236,7 +272,8 @@ final as (
         report.period_start as report_period_start,
         report.period_end as report_period_end,
         report.published_on as report_published_on,
-        classified.report_due_for_date
+        classified.report_due_for_date,
+        classified.landed_at
 
     from classified
     left join products

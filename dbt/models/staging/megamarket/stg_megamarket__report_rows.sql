@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 {#- Commission report rows with the workbook's Russian headers renamed; money in roubles as the file has it:
     Сумма реализации is negative on a return, К перечислению is signed from the seller's side. -#}
 with
@@ -28,7 +31,8 @@ renamed as (
         {{ money("payload ->> 'Логистика, руб.'") }} as logistics,
         {{ money("payload ->> 'Штрафы, руб.'") }} as penalty,
         {{ money("payload ->> 'К перечислению, руб.'") }} as payout,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'shipment_id'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'shipment_id']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 with
 
 source as (
@@ -20,7 +23,8 @@ renamed as (
         payload ->> 'deliveryId' as delivery_id,
         {{ money("payload ->> 'depositedAmount'") }} as deposited_amount,
         payload -> 'items' as items,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

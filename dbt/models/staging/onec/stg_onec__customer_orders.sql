@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'customer_order_ref'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'customer_order_ref']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 with
 
 source as (
@@ -27,7 +30,8 @@ renamed as (
         coalesce((payload ->> 'DeletionMark')::boolean, false) as is_deleted,
         payload ->> 'Комментарий' as comment,
         payload ->> 'DataVersion' as data_version,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

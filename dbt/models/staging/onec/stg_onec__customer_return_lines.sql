@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'customer_return_ref'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'customer_return_ref']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 {#- The Товары tabular section of ВозвратТоваровОтКлиента (same raw table as stg_onec__customer_returns). -#}
 with
 
@@ -9,7 +12,7 @@ source as (
 
 lines as (
 
-    select source.account_id, source.payload, line.value as line
+    select source.account_id, source.payload, source.extracted_at, source.raw_id, line.value as line
     from source
     cross join lateral jsonb_array_elements(coalesce(source.payload -> 'Товары', '[]'::jsonb)) as line
 
@@ -27,7 +30,9 @@ renamed as (
         {{ onec_ref("line ->> 'Характеристика_Key'") }} as characteristic_ref,
         (line ->> 'Количество')::numeric as quantity,
         {{ money("line ->> 'Цена'") }} as price,
-        {{ money("line ->> 'Сумма'") }} as amount
+        {{ money("line ->> 'Сумма'") }} as amount,
+        extracted_at as landed_at,
+        raw_id
 
     from lines
 

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'shipment_ref'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'shipment_ref']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 {#- The Товары tabular section of РеализацияТоваровУслуг, one row per line (same raw table as stg_onec__shipments). -#}
 with
 
@@ -9,7 +12,7 @@ source as (
 
 lines as (
 
-    select source.account_id, source.payload, line.value as line
+    select source.account_id, source.payload, source.extracted_at, source.raw_id, line.value as line
     from source
     cross join lateral jsonb_array_elements(coalesce(source.payload -> 'Товары', '[]'::jsonb)) as line
 
@@ -29,7 +32,9 @@ renamed as (
         (line ->> 'Количество')::numeric as quantity,
         {{ money("line ->> 'Цена'") }} as price,
         {{ money("line ->> 'Сумма'") }} as amount,
-        {{ money("line ->> 'СуммаНДС'") }} as vat_amount
+        {{ money("line ->> 'СуммаНДС'") }} as vat_amount,
+        extracted_at as landed_at,
+        raw_id
 
     from lines
 

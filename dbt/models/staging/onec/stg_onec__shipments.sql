@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'shipment_ref'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'shipment_ref']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 with
 
 source as (
@@ -24,7 +27,8 @@ renamed as (
         coalesce((payload ->> 'Posted')::boolean, false) as is_posted,
         coalesce((payload ->> 'DeletionMark')::boolean, false) as is_deleted,
         payload ->> 'DataVersion' as data_version,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

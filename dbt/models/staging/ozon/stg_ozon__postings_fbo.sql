@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'posting_number'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'posting_number']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 with
 
 source as (
@@ -23,7 +26,8 @@ renamed as (
         nullif((payload ->> 'cancel_reason_id')::bigint, 0) as cancel_reason_id,
         payload -> 'products' as products,
         payload -> 'financial_data' -> 'products' as financial_products,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'posting_number'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'posting_number']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 with
 
 source as (
@@ -31,7 +34,8 @@ renamed as (
         nullif(payload -> 'cancellation' ->> 'cancellation_initiator', '') as cancellation_initiator,
         payload -> 'products' as products,
         payload -> 'financial_data' -> 'products' as financial_products,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 {#- Rows of the realization report by posting. A row is a sale (delivery_commission) or a return
     (return_commission); amounts are roubles. ``total`` is what the row adds to the payout, signed from the
     seller's side (negative for a return); what it retains besides the commission is delivery (logistics). -#}
@@ -43,7 +46,8 @@ renamed as (
         nullif(payload ->> 'commission_ratio', '')::numeric as commission_ratio,
         nullif(payload -> 'legal_entity_document' ->> 'sale_date', '')::date as operation_date,
         nullif(payload -> 'order' ->> 'created_date', '')::date as order_created_on,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from typed
 

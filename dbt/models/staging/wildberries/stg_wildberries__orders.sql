@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'order_number'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'order_number']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 {#- Orders of every scheme from the statistics API; one srid is one unit. Dates are Moscow time without an
     offset. -#}
 with
@@ -25,7 +28,8 @@ renamed as (
         (nullif(payload ->> 'date', '')::timestamp at time zone 'Europe/Moscow') as created_at,
         payload ->> 'warehouseName' as warehouse_name,
         case when payload ->> 'warehouseType' = 'Склад продавца' then 'fbs' else 'fbo' end as scheme,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

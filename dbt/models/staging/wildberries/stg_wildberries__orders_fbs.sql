@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'assembly_id'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'assembly_id']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 {#- FBS assembly tasks; one task is one unit. Money in kopecks in this API (price 108900 = 1 089 ₽). -#}
 with
 
@@ -22,7 +25,8 @@ renamed as (
         (payload ->> 'warehouseId')::bigint as warehouse_id,
         payload ->> 'deliveryType' as scheme,
         {{ iso_time("payload ->> 'createdAt'") }} as created_at,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 {#- Weekly realization report rows. WB's amounts are positive; the operation (sellerOperName) gives their
     meaning: forPay on sale and return rows, deliveryService / penalty / paidStorage / acquiringFee /
     deduction on charge rows. Money in roubles. -#}
@@ -36,7 +39,8 @@ renamed as (
         payload ->> 'ppvzSupplierName' as seller_name,
         {{ iso_time("payload ->> 'saleDt'") }} as operation_at,
         payload ->> 'deliveryMethod' as delivery_method,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

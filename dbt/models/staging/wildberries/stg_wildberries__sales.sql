@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'sale_id'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'sale_id']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 {#- Sales (saleID S…) and returns (R…) from the statistics API; a return carries negative amounts. -#}
 with
 
@@ -20,7 +23,8 @@ renamed as (
         {{ money("payload ->> 'forPay'") }} as for_pay,
         (nullif(payload ->> 'date', '')::timestamp at time zone 'Europe/Moscow') as sold_at,
         payload ->> 'warehouseName' as warehouse_name,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

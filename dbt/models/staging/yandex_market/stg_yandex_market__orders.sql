@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'order_id'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'order_id']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 with
 
 source as (
@@ -24,7 +27,8 @@ renamed as (
         {{ money("payload -> 'prices' -> 'payment' ->> 'value'") }} as payment_amount,
         coalesce((payload ->> 'fake')::boolean, false) as is_fake,
         payload -> 'items' as items,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}, {'columns': ['raw_id']}],
+          post_hook='analyze {{ this }}') }}
 {#- Goods-realization report rows, one per (sheet, order, SKU, occurrence). The sheet says what the row is:
     delivered (a sale), returned, unredeemed, transferred_to_delivery, lost_items. Money in roubles. -#}
 with
@@ -33,7 +36,8 @@ renamed as (
         nullif(payload ->> 'deliveryDate', '')::date as delivered_on,
         nullif(payload ->> 'returnWarehouseOrScAcceptDate', '')::date as returned_on,
         nullif(payload ->> 'orderCreationDate', '')::date as order_created_on,
-        extracted_at as landed_at
+        extracted_at as landed_at,
+        raw_id
 
     from source
 
