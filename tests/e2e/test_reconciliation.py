@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ class Outcome:
     truth: dict
     dsn: str
     dbt_output: str
+    world_dir: Path
 
 
 def _test_pace(marketplace: str, state: EmulatorState) -> dict[str, Any]:
@@ -112,7 +114,7 @@ def _extract(world_dir: Path, state: EmulatorState, dsn: str) -> None:
                 extract_account(account, dsn, "acceptance", now, force=True, client_options=FAST)
 
 
-def _dbt_build(dsn: str, target: Path) -> subprocess.CompletedProcess[str]:
+def _dbt_build(dsn: str, target: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """`dbt build` of the project on the test's warehouse (its own target and log paths)."""
     params = conninfo_to_dict(dsn)
     env = {
@@ -127,7 +129,7 @@ def _dbt_build(dsn: str, target: Path) -> subprocess.CompletedProcess[str]:
     dbt = Path(sys.executable).with_name("dbt")
     return subprocess.run(
         [str(dbt), "build", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(ROOT / "dbt"),
-         "--target-path", str(target / "target"), "--log-path", str(target / "logs")],
+         "--target-path", str(target / "target"), "--log-path", str(target / "logs"), *extra],
         env=env, capture_output=True, text=True, timeout=900, cwd=ROOT,
     )  # fmt: skip
 
@@ -160,7 +162,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, own_warehouse: str) -> Out
     _extract(world_dir, EmulatorState(world_dir / "world.sqlite"), warehouse_dsn)
     built = _dbt_build(warehouse_dsn, tmp_path_factory.mktemp("dbt"))
     assert built.returncode == 0, built.stdout[-5000:]
-    return Outcome(json.loads((world_dir / "ground_truth.json").read_text()), warehouse_dsn, built.stdout)
+    truth = json.loads((world_dir / "ground_truth.json").read_text())
+    return Outcome(truth, warehouse_dsn, built.stdout, world_dir)
 
 
 def _ours(outcome: Outcome, marketplace: str) -> list[tuple]:
@@ -242,3 +245,44 @@ def test_unmapped_offers_are_listed_and_their_lines_flagged(outcome: Outcome, ma
     lines = {(u["account"], line["order_number"]) for u in unmapped for line in u["lines"]}
     assert lines, "the scenario has orders of unmapped offers"
     assert lines <= flagged
+
+
+RECONCILIATION_COLUMNS = (
+    "marketplace, account_id, order_number, product_key, status, shipped_quantity, shipped_amount, "
+    "reported_quantity, reported_sales, reported_returns, reported_payout, report_id"
+)
+
+
+def _snapshot(dsn: str) -> tuple[set[tuple], set[tuple]]:
+    with psycopg.connect(dsn) as conn:
+        lines = set(conn.execute(f"select {RECONCILIATION_COLUMNS} from marts.reconciliation_order_lines"))
+        summary = set(
+            conn.execute(
+                "select account_id, report_id, order_lines, matched_lines, awaiting_report_lines, "
+                "missing_in_report_lines, reported_payout, report_total_payout, ties_out "
+                "from marts.reconciliation_summary"
+            )
+        )
+    return lines, summary
+
+
+def test_an_incremental_cycle_equals_a_full_rebuild(outcome: Outcome, tmp_path: Path) -> None:
+    """Runs last (it moves the world on): a week later, with new orders, shipments and the October reports
+    of Wildberries, the incremental build must give exactly what a full rebuild gives."""
+    from sellerflow.emulators import clock
+
+    state = EmulatorState(outcome.world_dir / "world.sqlite")
+    before = _snapshot(outcome.dsn)[0]
+    moved = clock.advance(state.conn(), state.now() + timedelta(days=8))
+    assert moved.orders_added > 0
+    assert moved.reports_built > 0
+    _extract(outcome.world_dir, state, outcome.dsn)
+    incremental = _dbt_build(outcome.dsn, tmp_path / "incremental")
+    assert incremental.returncode == 0, incremental.stdout[-5000:]
+    after_incremental = _snapshot(outcome.dsn)
+    assert after_incremental[0] != before, "the week brought changes"
+    full = _dbt_build(outcome.dsn, tmp_path / "full", "--full-refresh")
+    assert full.returncode == 0, full.stdout[-5000:]
+    after_full = _snapshot(outcome.dsn)
+    assert after_incremental[0] ^ after_full[0] == set()
+    assert after_incremental[1] ^ after_full[1] == set()
