@@ -179,10 +179,10 @@ def run_pipeline(api: AirflowAPI, timeout_s: float) -> bool:
     for dag_id in (*EXTRACT_DAGS, TRANSFORM_DAG):
         api.unpause(dag_id)
     before = api.latest_run(TRANSFORM_DAG)
+    runs = {dag_id: api.trigger(dag_id, note="make demo") for dag_id in EXTRACT_DAGS}
+    step(f"triggered {', '.join(EXTRACT_DAGS)}; they run side by side (parallelism 4)")
     ok = True
-    for dag_id in EXTRACT_DAGS:
-        run_id = api.trigger(dag_id, note="make demo")
-        step(f"triggered {dag_id} ({run_id}); waiting")
+    for dag_id, run_id in runs.items():
         state = wait_run(api, dag_id, run_id, timeout_s)
         step(f"{dag_id}: {state}")
         if state != "success":
