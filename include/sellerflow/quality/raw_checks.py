@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RawSuite:
-    """Expectations on the latest version of every record of one raw table."""
+    """Expectations on the latest version of every record of one raw table.
+
+    ``columns`` are payload fields pulled into the batch (``a.b`` reads a nested field); ``ranges`` bound
+    numeric fields (None: open); ``max_drop`` is the largest share by which the number of records may fall
+    below the previous run of the suite (a listing that suddenly lost most of its rows).
+    """
 
     table: str  # raw table name without schema, e.g. 'onec_products'
     columns: tuple[str, ...]  # payload fields pulled into the batch
@@ -27,6 +33,8 @@ class RawSuite:
     unique: tuple[str, ...] = ()
     min_rows: int = 1
     max_rows: int | None = None
+    ranges: tuple[tuple[str, float | None, float | None], ...] = ()
+    max_drop: float | None = 0.5
 
 
 @dataclass
@@ -47,11 +55,52 @@ ONEC_PRODUCTS = RawSuite(
     unique=("Ref_Key",),
 )
 
+# The landings reconciliation depends on: keys present and unique, quantities and money in range. Orders and
+# report rows only grow, so their count must not fall; catalogs may shrink a little (archived items).
+RAW_SUITES: tuple[RawSuite, ...] = (
+    ONEC_PRODUCTS,
+    RawSuite("onec_customer_orders", ("Ref_Key", "Date", "Number", "НомерПоДаннымКлиента"),
+             not_null=("Ref_Key", "Date", "Number"), unique=("Ref_Key",), max_drop=0.0),
+    RawSuite("onec_shipments", ("Ref_Key", "Date", "Number", "СуммаДокумента"),
+             not_null=("Ref_Key", "Date", "Number"), unique=("Ref_Key",), ranges=(("СуммаДокумента", 0, None),),
+             max_drop=0.0),
+    RawSuite("onec_customer_returns", ("Ref_Key", "Date", "Number"), not_null=("Ref_Key", "Date"),
+             unique=("Ref_Key",), min_rows=0, max_drop=0.0),
+    RawSuite("ozon_postings_fbs", ("posting_number", "status", "in_process_at"),
+             not_null=("posting_number", "status", "in_process_at"), unique=("posting_number",), max_drop=0.0),
+    RawSuite("ozon_postings_fbo", ("posting_number", "status", "created_at"),
+             not_null=("posting_number", "status"), unique=("posting_number",), min_rows=0, max_drop=0.0),
+    RawSuite("ozon_realization_rows", ("row_number", "order.posting_number", "item.offer_id",
+                                       "delivery_commission.quantity", "delivery_commission.amount"),
+             not_null=("row_number", "order.posting_number", "item.offer_id"), min_rows=0,
+             ranges=(("delivery_commission.quantity", 0, 1000), ("delivery_commission.amount", 0, None)),
+             max_drop=0.0),
+    RawSuite("ozon_products", ("offer_id", "id"), not_null=("offer_id", "id"), unique=("offer_id",)),
+    RawSuite("wildberries_orders", ("srid", "date", "supplierArticle", "priceWithDisc"),
+             not_null=("srid", "date"), unique=("srid",), ranges=(("priceWithDisc", 0, None),), max_drop=0.0),
+    RawSuite("wildberries_realization_rows", ("rrdId", "reportId", "sellerOperName", "quantity"),
+             not_null=("rrdId", "reportId", "sellerOperName"), unique=("rrdId",), min_rows=0,
+             ranges=(("quantity", 0, 1000),), max_drop=0.0),
+    RawSuite("wildberries_products", ("nmID", "vendorCode"), not_null=("nmID", "vendorCode"), unique=("nmID",)),
+    RawSuite("yandex_market_orders", ("orderId", "status", "creationDate"),
+             not_null=("orderId", "status", "creationDate"), unique=("orderId",), max_drop=0.0),
+    RawSuite("yandex_market_realization_rows", ("orderId", "shopSku"), not_null=("orderId", "shopSku"),
+             min_rows=0, max_drop=0.0),
+    RawSuite("yandex_market_offer_mappings", ("offer.offerId",), not_null=("offer.offerId",),
+             unique=("offer.offerId",)),
+    RawSuite("megamarket_shipments", ("shipmentId", "status", "creationDate"),
+             not_null=("shipmentId", "status"), unique=("shipmentId",), max_drop=0.0),
+    RawSuite("megamarket_report_rows", ("Номер заказа", "Тип операции", "Количество, шт."),
+             not_null=("Тип операции",), min_rows=0, ranges=(("Количество, шт.", -1000, 1000),), max_drop=0.0),
+)  # fmt: skip
+SUITES_BY_TABLE = {suite.table: suite for suite in RAW_SUITES}
+
 
 def latest_payloads(dsn: str, suite: RawSuite) -> list[dict[str, Any]]:
     """The latest version of every (account_id, natural_key) in the suite's raw table, projected to its columns."""
     fields = sql.SQL(", ").join(
-        sql.SQL("payload ->> {} as {}").format(sql.Literal(c), sql.Identifier(c)) for c in suite.columns
+        sql.SQL("payload #>> {} as {}").format(sql.Literal(c.split(".")), sql.Identifier(c))
+        for c in suite.columns
     )
     query = sql.SQL(
         "select distinct on (account_id, natural_key) account_id, {fields} from raw.{table} "
@@ -62,12 +111,31 @@ def latest_payloads(dsn: str, suite: RawSuite) -> list[dict[str, Any]]:
         return cur.fetchall()
 
 
-def run_suite(rows: list[dict[str, Any]], suite: RawSuite) -> SuiteResult:
+def raw_table_exists(dsn: str, table: str) -> bool:
+    """Whether ``raw.<table>`` has landed yet (an extraction creates it on its first load)."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("select to_regclass(%s) is not null", (f'raw."{table}"',)).fetchone()
+    return bool(row and row[0])
+
+
+def previous_rows(dsn: str, suite: RawSuite) -> int | None:
+    """Records the suite saw on its previous run (ops.quality_results), if any."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "select rows_checked from ops.quality_results where suite = %s order by checked_at desc, id desc limit 1",
+            (f"raw.{suite.table}",),
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+def run_suite(rows: list[dict[str, Any]], suite: RawSuite, previous: int | None = None) -> SuiteResult:
     """Validate rows with an ephemeral Great Expectations context; per-account uniqueness via a composite key."""
     import great_expectations as gx
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=["account_id", *suite.columns])
+    for column, _, _ in suite.ranges:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
     context = gx.get_context(mode="ephemeral")
     batch = (
         context.data_sources.add_pandas("raw")
@@ -78,7 +146,14 @@ def run_suite(rows: list[dict[str, Any]], suite: RawSuite) -> SuiteResult:
     expectations: list[Any] = [
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=suite.min_rows, max_value=suite.max_rows)
     ]
+    if previous is not None and suite.max_drop is not None:
+        floor = math.ceil(previous * (1 - suite.max_drop))
+        expectations.append(gx.expectations.ExpectTableRowCountToBeBetween(min_value=floor, max_value=None))
     expectations += [gx.expectations.ExpectColumnValuesToNotBeNull(column=c) for c in suite.not_null]
+    expectations += [
+        gx.expectations.ExpectColumnValuesToBeBetween(column=c, min_value=low, max_value=high)
+        for c, low, high in suite.ranges
+    ]
     expectations += [
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["account_id", c]) for c in suite.unique
     ]
@@ -106,8 +181,8 @@ def record_result(dsn: str, result: SuiteResult, run_id: str) -> None:
 
 
 def check_raw_table(dsn: str, suite: RawSuite, run_id: str) -> SuiteResult:
-    """Run a suite on a raw table, record it, and log a one-line verdict."""
-    result = run_suite(latest_payloads(dsn, suite), suite)
+    """Run a suite on a raw table (against the volume of its previous run), record it, log a one-line verdict."""
+    result = run_suite(latest_payloads(dsn, suite), suite, previous_rows(dsn, suite))
     record_result(dsn, result, run_id)
     logger.info(
         "quality %s: %s (%d expectations, %d rows)%s",
@@ -117,4 +192,16 @@ def check_raw_table(dsn: str, suite: RawSuite, run_id: str) -> SuiteResult:
         result.rows,
         "" if result.success else f": {result.failed}",
     )
+    return result
+
+
+def check_landed_table(dsn: str, table: str, run_id: str) -> SuiteResult | None:
+    """The Airflow task body: run the suite of ``raw.<table>`` if the table has landed (None otherwise);
+    raise when the suite fails, naming what failed (the verdict is in ops.quality_results either way)."""
+    if not raw_table_exists(dsn, table):
+        logger.info("quality raw.%s: not landed yet, skipped", table)
+        return None
+    result = check_raw_table(dsn, SUITES_BY_TABLE[table], run_id)
+    if not result.success:
+        raise ValueError(f"raw.{table} failed its quality suite: {result.failed}")
     return result

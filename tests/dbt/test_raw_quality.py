@@ -1,0 +1,71 @@
+"""Great Expectations suites on raw landings: required fields, ranges, and volume against the previous run,
+with every verdict kept in ops.quality_results. Real Postgres, real Great Expectations."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from sellerflow.quality.raw_checks import SUITES_BY_TABLE, check_landed_table
+from sellerflow.warehouse import load_records, migrate
+
+
+def _posting(n: int, status: str | None = "delivered") -> dict:
+    return {"posting_number": f"0000{n}-0001-1", "status": status, "in_process_at": "2026-09-15T06:12:33Z"}
+
+
+def _verdicts(dsn: str) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "select suite, success, rows_checked, failed::text from ops.quality_results order by id"
+        ).fetchall()
+
+
+@pytest.fixture
+def dsn(fresh_dsn: str) -> str:
+    migrate(fresh_dsn)
+    return fresh_dsn
+
+
+def test_a_table_not_landed_yet_is_skipped(dsn: str) -> None:
+    assert check_landed_table(dsn, "wildberries_orders", "r1") is None
+    assert _verdicts(dsn) == []
+
+
+def test_good_postings_pass_and_the_verdict_is_kept(dsn: str) -> None:
+    load_records(
+        dsn, "ozon", "postings_fbs", "ozon_main", [_posting(n) for n in range(5)], "posting_number", "r1"
+    )
+    result = check_landed_table(dsn, "ozon_postings_fbs", "r1")
+    assert result is not None
+    assert result.success
+    assert _verdicts(dsn) == [("raw.ozon_postings_fbs", True, 5, "[]")]
+
+
+def test_a_posting_without_status_fails_the_suite(dsn: str) -> None:
+    records = [_posting(1), _posting(2, status=None)]
+    load_records(dsn, "ozon", "postings_fbs", "ozon_main", records, "posting_number", "r1")
+    with pytest.raises(ValueError, match=r"(?i)not_be_null|NotBeNull"):
+        check_landed_table(dsn, "ozon_postings_fbs", "r1")
+    assert _verdicts(dsn)[-1][1] is False
+
+
+def test_a_volume_below_the_previous_run_fails(dsn: str) -> None:
+    load_records(
+        dsn, "ozon", "postings_fbs", "ozon_main", [_posting(n) for n in range(4)], "posting_number", "r1"
+    )
+    assert check_landed_table(dsn, "ozon_postings_fbs", "r1") is not None
+    with psycopg.connect(dsn) as conn:  # as if a listing lost rows: postings never shrink
+        conn.execute("delete from raw.ozon_postings_fbs where natural_key like '00003%'")
+    with pytest.raises(ValueError, match=r"(?i)row_count|RowCount"):
+        check_landed_table(dsn, "ozon_postings_fbs", "r2")
+    assert [v[2] for v in _verdicts(dsn)] == [4, 3]
+
+
+def test_out_of_range_quantity_fails(dsn: str) -> None:
+    row = {"row_number": 1, "order": {"posting_number": "1-1-1"}, "item": {"offer_id": "A"},
+           "delivery_commission": {"quantity": -2, "amount": 100.0}}  # fmt: skip
+    load_records(dsn, "ozon", "realization_rows", "ozon_main", [row], "row_number", "r1")
+    assert SUITES_BY_TABLE["ozon_realization_rows"].ranges
+    with pytest.raises(ValueError, match=r"(?i)between"):
+        check_landed_table(dsn, "ozon_realization_rows", "r1")
