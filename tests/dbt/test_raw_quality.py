@@ -69,3 +69,9 @@ def test_out_of_range_quantity_fails(dsn: str) -> None:
     assert SUITES_BY_TABLE["ozon_realization_rows"].ranges
     with pytest.raises(ValueError, match=r"(?i)between"):
         check_landed_table(dsn, "ozon_realization_rows", "r1")
+
+
+def test_the_dag_maps_over_exactly_the_tables_that_have_suites() -> None:
+    from sellerflow.quality.suites import RAW_SUITE_TABLES
+
+    assert set(RAW_SUITE_TABLES) == set(SUITES_BY_TABLE)
