@@ -230,7 +230,12 @@ def _fmt(sql: str, first: int, last: int, total: int, extracted_at: str) -> str:
 def seed(dsn: str, orders: int) -> None:
     """Create the raw tables through the loader (one real record each), then land the bulk with SQL."""
     org = {"Ref_Key": ORGANIZATION, "ИНН": SELLER_INN, "Description": 'ООО "Ромашка"', "DeletionMark": False}
-    counterparty = {"Ref_Key": OZON_COUNTERPARTY, "ИНН": OZON_INN, "Description": "Ozon", "DeletionMark": False}
+    counterparty = {
+        "Ref_Key": OZON_COUNTERPARTY,
+        "ИНН": OZON_INN,
+        "Description": "Ozon",
+        "DeletionMark": False,
+    }
     context = {"base": BASE, "legal_entity_id": "le1"}
     load_records(dsn, "onec", "organizations", BASE, [org], "Ref_Key", "bench", context=context)
     load_records(dsn, "onec", "counterparties", BASE, [counterparty], "Ref_Key", "bench", context=context)
@@ -281,11 +286,16 @@ def dbt(dsn: str, target: Path, *args: str) -> float:
 
 def main() -> None:
     """Run the benchmark and print the figures side by side."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--new-orders", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
-    parser.add_argument("--dsn", default=os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     args = parser.parse_args()
     name = f"sellerflow_bench_reconcile_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.dsn, autocommit=True) as conn:
@@ -331,7 +341,9 @@ def main() -> None:
     print(f"dbt and the hand-written SQL disagree on {differ} lines")
     print(f"{'full dbt build (all models + tests)':<48}{full:>9.1f} s")
     print(f"{'dbt run +reconciliation_order_lines':<48}{path:>9.1f} s")
-    print(f"{'hand-written SQL, same classification':<48}{hand:>9.1f} s   ratio {path / hand:.2f} (target <= 2)")
+    print(
+        f"{'hand-written SQL, same classification':<48}{hand:>9.1f} s   ratio {path / hand:.2f} (target <= 2)"
+    )
     print(f"{f'incremental dbt build after {args.new_orders} orders':<48}{incremental:>9.1f} s   "
           f"ratio {incremental / full:.3f} of full (target <= 0.1)")  # fmt: skip
     print(f"reconciliation rows after the cycle: {rows}")
