@@ -193,3 +193,18 @@ def test_duplicate_migration_number_is_refused(migrations_dir: Path) -> None:
     (migrations_dir / "0002_other.sql").write_text("select 1;\n")
     with pytest.raises(MigrationError, match="share the number 0002"):
         load_migrations(migrations_dir)
+
+
+def test_raw_tables_from_before_the_context_column_get_it(fresh_dsn: str) -> None:
+    """A warehouse whose raw tables predate migration 0011 gains the column dbt reads."""
+    with psycopg.connect(fresh_dsn) as conn:
+        conn.execute("create schema raw; create schema quarantine")
+        conn.execute("create table raw.onec_products (id bigserial, payload jsonb)")
+        conn.execute("create table quarantine.onec_products (id bigserial, payload jsonb)")
+    migrate(fresh_dsn)
+    with psycopg.connect(fresh_dsn) as conn:
+        columns = conn.execute(
+            "select table_schema from information_schema.columns"
+            " where table_name = 'onec_products' and column_name = 'context' order by 1"
+        ).fetchall()
+    assert columns == [("quarantine",), ("raw",)]
