@@ -1,6 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['marketplace', 'order_number'],
           indexes=[{'columns': ['marketplace', 'order_number']}, {'columns': ['account_id', 'report_id']}, {'columns': ['status']}],
-          post_hook='analyze {{ this }}') }}
+          pre_hook='set local enable_mergejoin = off', post_hook='analyze {{ this }}') }}
+{#- Merge joins off for this statement: over CTEs without statistics the planner merges on the cabinet alone
+    and filters the rest (one cabinet × a million lines); hash joins are what these equi-joins need. -#}
 {#- One row per (cabinet, marketplace order number, product): what 1C shipped and received back, what the
     marketplace reported, and the status (docs/architecture.md "Reconciliation"), first rule that applies:
 
@@ -44,8 +46,9 @@ touched as (
 {% endif %}
 onec as (
 
+    {#- account_key: the cabinet, or '?<marketplace>' while no cabinet is known (rows still join and group) #}
     select
-        account_id,
+        coalesce(account_id, '?' || marketplace) as account_key,
         order_number,
         product_key,
         min(marketplace) as marketplace,
@@ -62,14 +65,14 @@ onec as (
         max(landed_at) as landed_at
     from {{ ref('int_onec_lines_keyed') }}
     {{ only_touched }}
-    group by account_id, order_number, product_key
+    group by coalesce(account_id, '?' || marketplace), order_number, product_key
 
 ),
 
 reported as (
 
     select
-        account_id,
+        account_id as account_key,
         order_number,
         product_key,
         min(marketplace) as marketplace,
@@ -99,7 +102,7 @@ reported as (
 
 mapping as (
 
-    select account_id, product_ref, min(offer_id) as offer_id
+    select account_id as account_key, product_ref::text as product_key, min(offer_id) as offer_id
     from {{ ref('int_product_mapping') }}
     where is_mapped
     group by account_id, product_ref
@@ -109,7 +112,7 @@ mapping as (
 order_state as (
 
     select
-        lines.account_id,
+        lines.account_id as account_key,
         lines.order_number,
         coalesce(mapping.product_ref::text, 'offer:' || lines.offer_id) as product_key,
         bool_and(lines.order_status = 'cancelled') as is_cancelled,
@@ -124,9 +127,9 @@ order_state as (
 
 keys as (
 
-    select account_id, order_number, product_key from onec
+    select account_key, order_number, product_key from onec
     union
-    select account_id, order_number, product_key from reported
+    select account_key, order_number, product_key from reported
 
 ),
 
@@ -139,7 +142,7 @@ reports as (
 joined as (
 
     select
-        keys.account_id,
+        nullif(keys.account_key, '?' || coalesce(reported.marketplace, onec.marketplace)) as account_id,
         keys.order_number,
         keys.product_key,
         coalesce(reported.marketplace, onec.marketplace) as marketplace,
@@ -175,11 +178,10 @@ joined as (
             as report_due_for_date
 
     from keys
-    left join onec using (account_id, order_number, product_key)
-    left join reported using (account_id, order_number, product_key)
-    left join order_state using (account_id, order_number, product_key)
-    left join mapping
-        on mapping.account_id = keys.account_id and mapping.product_ref::text = keys.product_key
+    left join onec using (account_key, order_number, product_key)
+    left join reported using (account_key, order_number, product_key)
+    left join order_state using (account_key, order_number, product_key)
+    left join mapping using (account_key, product_key)
 
 ),
 
