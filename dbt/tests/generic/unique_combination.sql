@@ -1,5 +1,5 @@
 {#- Rows whose combination of columns is not unique. -#}
-{% test unique_combination(model, column_name, combination) %}
+{% test unique_combination(model, combination, column_name=none) %}
 select {{ combination | join(', ') }}, count(*) as occurrences
 from {{ model }}
 group by {{ combination | join(', ') }}
