@@ -3,7 +3,8 @@
 
 Runs whenever an extract DAG updates a raw table (Assets `warehouse.raw.*`):
 
-1. `check_raw_quality` — the Great Expectations suite of every landed raw table the reconciliation reads
+1. `prepare_raw_tables` creates, empty, any raw table dbt reads that no extraction has created yet (a seller
+   without a Megamarket cabinet still gets a green run); then `check_raw_quality` — the Great Expectations suite of every landed raw table the reconciliation reads
    (required fields, ranges, volume against the previous run), one mapped task per table; verdicts are kept
    in `ops.quality_results`, and a failed suite stops the run before dbt reads bad data.
 2. The dbt models, rendered by Cosmos from `dbt/target/manifest.json`, each followed by its tests; models
@@ -51,6 +52,18 @@ with transform_dbt:
     leaves = list(transform_dbt.leaves)
 
     @task
+    def prepare_raw_tables() -> int:
+        """Create, empty, every raw table dbt reads that no extraction has created yet (a cabinet not in use)."""
+        from sellerflow.orchestration.dbt import raw_source_tables
+        from sellerflow.warehouse.connection import default_dsn
+        from sellerflow.warehouse.loader import ensure_raw_table
+
+        tables = raw_source_tables()
+        for source, entity in tables:
+            ensure_raw_table(default_dsn(), source, entity)
+        return len(tables)
+
+    @task
     def check_raw_quality(table: str, run_id: str | None = None) -> bool:
         """Great Expectations suite of raw.<table> (skipped until the table has landed)."""
         from sellerflow.quality.raw_checks import check_landed_table
@@ -66,5 +79,5 @@ with transform_dbt:
         callback="sellerflow.quality.artifacts.keep_docs",
         install_deps=False,
     )
-    check_raw_quality.expand(table=list(RAW_SUITE_TABLES)) >> models
+    prepare_raw_tables() >> check_raw_quality.expand(table=list(RAW_SUITE_TABLES)) >> models
     leaves >> generate_docs

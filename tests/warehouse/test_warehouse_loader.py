@@ -497,3 +497,14 @@ def test_a_table_from_before_context_gets_the_column_once(dsn: str, entity: str)
         loader.execute("set lock_timeout = '2s'")
         result = load_records(loader, "ozon", entity, "acc", [posting(3)], "posting_number", "r2")
         assert result.inserted == 1
+
+
+def test_ensure_raw_table_creates_an_empty_table_once(dsn: str, entity: str) -> None:
+    from sellerflow.warehouse.loader import ensure_raw_table
+
+    ensure_raw_table(dsn, "ozon", entity)
+    ensure_raw_table(dsn, "ozon", entity)
+    assert rows(dsn, f"select count(*) from raw.ozon_{entity}") == [(0,)]
+    assert rows(dsn, f"select count(*) from quarantine.ozon_{entity}") == [(0,)]
+    load_records(dsn, "ozon", entity, "acc", [posting(1)], "posting_number", "run-1")
+    assert rows(dsn, f"select count(*) from raw.ozon_{entity}") == [(1,)]

@@ -54,3 +54,16 @@ def execution_config() -> ExecutionConfig:
 def render_config() -> RenderConfig:
     """One task per model with its tests right after it."""
     return RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH)
+
+
+def raw_source_tables() -> list[tuple[str, str]]:
+    """(source, entity) of every raw table the dbt project declares as a source, from the parsed manifest."""
+    import json
+
+    manifest = json.loads(DBT_MANIFEST.read_text())
+    tables = []
+    for node in manifest["sources"].values():
+        if node["schema"] == "raw":
+            name, source = node["identifier"] or node["name"], node["source_name"]
+            tables.append((source, name.removeprefix(f"{source}_")))
+    return sorted(set(tables))

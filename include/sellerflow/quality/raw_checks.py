@@ -112,10 +112,16 @@ def latest_payloads(dsn: str, suite: RawSuite) -> list[dict[str, Any]]:
 
 
 def raw_table_exists(dsn: str, table: str) -> bool:
-    """Whether ``raw.<table>`` has landed yet (an extraction creates it on its first load)."""
+    """Whether anything has landed in ``raw.<table>`` yet (the table may exist empty: transform_dbt creates
+    every raw table dbt reads before the first extraction)."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute("select to_regclass(%s) is not null", (f'raw."{table}"',)).fetchone()
-    return bool(row and row[0])
+        if not (row and row[0]):
+            return False
+        landed = conn.execute(
+            psycopg.sql.SQL("select exists (select from raw.{})").format(psycopg.sql.Identifier(table))
+        ).fetchone()
+    return bool(landed and landed[0])
 
 
 def previous_rows(dsn: str, suite: RawSuite) -> int | None:

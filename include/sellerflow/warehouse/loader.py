@@ -233,6 +233,16 @@ class _Target:
         )
 
 
+def ensure_raw_table(conn_or_dsn: ConnOrDsn, source: str, entity: str) -> None:
+    """Create ``raw.<source>_<entity>`` and its quarantine table, empty, when they do not exist yet.
+
+    dbt declares every raw table as a source; a seller without, say, a Megamarket cabinet still gets a green
+    dbt run because the tables exist (empty) before any extraction has landed in them.
+    """
+    with connection(conn_or_dsn) as conn:
+        _Target(source, entity).ensure(conn)
+
+
 def _index_name(table: str, suffix: str) -> str:
     """``<table>_<suffix>``, shortened with a hash so it stays unique within Postgres' 63-character limit."""
     name = f"{table}_{suffix}"
