@@ -20,6 +20,7 @@ The statuses of (a') and (b) are compared row for row. The database is dropped a
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -284,6 +285,15 @@ def dbt(dsn: str, target: Path, *args: str) -> float:
     return elapsed
 
 
+def _slowest(run_results: Path, count: int = 8) -> list[tuple[str, float]]:
+    """The nodes of a dbt run that took longest (from its run_results.json)."""
+    results = json.loads(run_results.read_text())["results"]
+    timed = sorted(
+        ((r["unique_id"].split(".")[-1], r["execution_time"]) for r in results), key=lambda x: -x[1]
+    )
+    return timed[:count]
+
+
 def main() -> None:
     """Run the benchmark and print the figures side by side."""
     parser = argparse.ArgumentParser(
@@ -329,6 +339,7 @@ def main() -> None:
                 ).fetchall()
                 land(conn, args.orders + 1, args.orders + args.new_orders, args.orders, "now()")
             incremental = dbt(dsn, target, "build")
+            slowest = _slowest(target / "target" / "run_results.json")
             with psycopg.connect(dsn) as conn:
                 rows = conn.execute("select count(*) from marts.reconciliation_order_lines").fetchone()[0]  # type: ignore[index]
     finally:
@@ -347,6 +358,7 @@ def main() -> None:
     print(f"{f'incremental dbt build after {args.new_orders} orders':<48}{incremental:>9.1f} s   "
           f"ratio {incremental / full:.3f} of full (target <= 0.1)")  # fmt: skip
     print(f"reconciliation rows after the cycle: {rows}")
+    print("slowest nodes of the incremental build: " + ", ".join(f"{n} {t:.1f} s" for n, t in slowest))
 
 
 if __name__ == "__main__":
