@@ -52,8 +52,13 @@ def execution_config() -> ExecutionConfig:
 
 
 def render_config() -> RenderConfig:
-    """One task per model with its tests right after it."""
-    return RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH)
+    """One task per model with its tests right after it; a test over several models (e.g. the tie-out of the
+    reconciliation to the report lines) gets its own task after all of them."""
+    return RenderConfig(
+        load_method=LoadMode.DBT_MANIFEST,
+        test_behavior=TestBehavior.AFTER_EACH,
+        should_detach_multiple_parents_tests=True,
+    )
 
 
 def raw_source_tables() -> list[tuple[str, str]]:
