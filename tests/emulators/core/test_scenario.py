@@ -62,7 +62,14 @@ def test_clock_is_end_of_period_and_static_world_is_complete(small_world: World)
     assert len(rows) >= 200
     assert all(r[0] != r[1] and r[2] for r in rows)
     price_types = {r[0] for r in conn.execute("select distinct price_type from onec_prices")}
-    assert price_types == {"Розничная", "Ozon", "Wildberries", "Яндекс Маркет", "Мегамаркет"}
+    assert price_types == {"Розничная", "Себестоимость", "Ozon", "Wildberries", "Яндекс Маркет", "Мегамаркет"}
+    # Every product has a cost price in each base, below its retail price.
+    costs = conn.execute(
+        "select c.price_kop, r.price_kop from onec_prices c join onec_prices r on r.product_ref = c.product_ref"
+        " and r.price_type = 'Розничная' where c.price_type = 'Себестоимость'"
+    ).fetchall()
+    assert len(costs) == conn.execute("select count(*) from products").fetchone()[0]
+    assert all(0 < cost < retail for cost, retail in costs)
 
 
 def test_orders_per_day_and_ids_in_vendor_formats(small_world: World) -> None:

@@ -71,6 +71,8 @@ BASES = (
     ("ut_main", "УТ 11 — Ромашка", "odata.ut_main", "Rm-8841-odata"),
     ("ut_second", "УТ 11 — Северный ветер", "odata.ut_second", "Sv-3310-odata"),
 )
+# Catalog_ВидыЦен item holding the purchase cost (dbt var cost_price_type reads it for unit economics).
+COST_PRICE_TYPE = "Себестоимость"
 PRICE_TYPES = {
     "ozon": "Ozon",
     "wildberries": "Wildberries",
@@ -171,6 +173,15 @@ def product_count(params: ScenarioParams) -> int:
     """~200 products, growing slowly with the order volume."""
     total = params.days * params.orders_per_day
     return 200 + int((total**0.5) / 10)
+
+
+def _cost_price_kop(product: Product, index: int) -> int:
+    """The purchase cost 1C keeps for a product: 45-60 % of its retail price, whole roubles.
+
+    Derived from the product's position rather than drawn from the generator's random stream, so adding
+    it left every other generated value (and every existing ground truth) unchanged.
+    """
+    return product.base_price_kop * (45 + index % 16) // 10000 * 100
 
 
 def _price_kop(rng: random.Random) -> int:
@@ -342,10 +353,13 @@ def build_catalog(rng: random.Random, params: ScenarioParams) -> Catalog:
             rows["warehouses"].append((wid, f"onec:{base_id}", "onec", onec_guids[wid], name))
 
     price_period = format_ts(params.start_at - timedelta(days=30))
-    for product in products:
+    for index, product in enumerate(products):
         for base_id, *_ in BASES:
             rows["onec_prices"].append(
                 (product.refs[base_id], "Розничная", price_period, product.base_price_kop)
+            )
+            rows["onec_prices"].append(
+                (product.refs[base_id], COST_PRICE_TYPE, price_period, _cost_price_kop(product, index))
             )
 
     accounts: dict[str, AccountView] = {}
