@@ -63,13 +63,12 @@ def test_clock_is_end_of_period_and_static_world_is_complete(small_world: World)
     assert all(r[0] != r[1] and r[2] for r in rows)
     price_types = {r[0] for r in conn.execute("select distinct price_type from onec_prices")}
     assert price_types == {"Розничная", "Себестоимость", "Ozon", "Wildberries", "Яндекс Маркет", "Мегамаркет"}
-    # Every product has a cost price in each base, below its retail price.
+    # 1C publishes each product's purchase cost as the price type Себестоимость.
     costs = conn.execute(
-        "select c.price_kop, r.price_kop from onec_prices c join onec_prices r on r.product_ref = c.product_ref"
-        " and r.price_type = 'Розничная' where c.price_type = 'Себестоимость'"
+        "select p.cost_kop, c.price_kop from products p left join onec_prices c"
+        " on c.product_ref = p.ref_key and c.price_type = 'Себестоимость'"
     ).fetchall()
-    assert len(costs) == conn.execute("select count(*) from products").fetchone()[0]
-    assert all(0 < cost < retail for cost, retail in costs)
+    assert costs and all(cost == price for cost, price in costs)
 
 
 def test_orders_per_day_and_ids_in_vendor_formats(small_world: World) -> None:

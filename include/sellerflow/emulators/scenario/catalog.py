@@ -175,15 +175,6 @@ def product_count(params: ScenarioParams) -> int:
     return 200 + int((total**0.5) / 10)
 
 
-def _cost_price_kop(product: Product, index: int) -> int:
-    """The purchase cost 1C keeps for a product: 45-60 % of its retail price, whole roubles.
-
-    Derived from the product's position rather than drawn from the generator's random stream, so adding
-    it left every other generated value (and every existing ground truth) unchanged.
-    """
-    return product.base_price_kop * (45 + index % 16) // 10000 * 100
-
-
 def _price_kop(rng: random.Random) -> int:
     roubles = rng.choice((190, 290, 390, 490, 590, 790, 990, 1290, 1490, 1990, 2490, 2990, 3990, 4990))
     return roubles * 100
@@ -353,13 +344,13 @@ def build_catalog(rng: random.Random, params: ScenarioParams) -> Catalog:
             rows["warehouses"].append((wid, f"onec:{base_id}", "onec", onec_guids[wid], name))
 
     price_period = format_ts(params.start_at - timedelta(days=30))
-    for index, product in enumerate(products):
+    for product in products:
         for base_id, *_ in BASES:
             rows["onec_prices"].append(
                 (product.refs[base_id], "Розничная", price_period, product.base_price_kop)
             )
             rows["onec_prices"].append(
-                (product.refs[base_id], COST_PRICE_TYPE, price_period, _cost_price_kop(product, index))
+                (product.refs[base_id], COST_PRICE_TYPE, price_period, product.cost_kop)
             )
 
     accounts: dict[str, AccountView] = {}
