@@ -68,7 +68,8 @@ def test_clock_is_end_of_period_and_static_world_is_complete(small_world: World)
         "select p.cost_kop, c.price_kop from products p left join onec_prices c"
         " on c.product_ref = p.ref_key and c.price_type = 'Себестоимость'"
     ).fetchall()
-    assert costs and all(cost == price for cost, price in costs)
+    assert costs
+    assert all(cost == price for cost, price in costs)
 
 
 def test_orders_per_day_and_ids_in_vendor_formats(small_world: World) -> None:
