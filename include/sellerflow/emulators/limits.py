@@ -102,6 +102,9 @@ DEFAULT_LIMITS: dict[str, dict[str, LimitConfig]] = {
         "getDefaultPrices": _ym(5000, _MINUTE, "getDefaultPrices 5000/min"),
         "updateBusinessPrices": _ym(10_000, _MINUTE, "updateBusinessPrices 10000/min"),
         "generateGoodsRealizationReport": _ym(1, 2 * _MINUTE, "report generate 1 per 1-2 min"),
+        "generateUnitedMarketplaceServicesReport": _ym(
+            1, 2 * _MINUTE, "services report generate 1 per 1-2 min"
+        ),
         "getReportInfo": _ym(100, _MINUTE, "getReportInfo 100/min"),
         "getOrdersStats": _ym(10_000, _HOUR, "getOrdersStats 10000/h"),
     },

@@ -99,6 +99,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("getDefaultPrices", PRICES_READ, 5000, MINUTE),
         Operation("updateBusinessPrices", PRICES_WRITE, 10000, MINUTE),
         Operation("generateGoodsRealizationReport", FINANCE_READ, 1, 2 * MINUTE),
+        Operation("generateUnitedMarketplaceServicesReport", FINANCE_READ, 1, 2 * MINUTE),
         Operation("getReportInfo", READ_ANY, 100, MINUTE),
     )
 }
