@@ -38,3 +38,9 @@
     (select coalesce(max({{ column }}), '-infinity'::timestamptz) - interval '{{ var("incremental_overlap_minutes") }} minutes'
      from {{ this }})
 {%- endmacro %}
+
+{#- In an incremental model: a where clause keeping only the rows landed since its last run (nothing on a full
+    build). -#}
+{% macro only_new(column='landed_at') -%}
+    {%- if is_incremental() %}where {{ column }} > {{ new_since() }}{% endif -%}
+{%- endmacro %}

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'posting_number'],
-          indexes=[{'columns': ['marketplace', 'order_number']}, {'columns': ['landed_at']}]) }}
-{#- Every marketplace's order_lines in one shape (see int_<marketplace>__order_lines). -#}
+{{ config(materialized='view', post_hook=[]) }}
+{#- Every marketplace's order_lines in one shape (see int_<marketplace>__order_lines). A view over the per-marketplace
+    incremental tables: a consumer's filter (landed since, order numbers) reaches each table's indexes. -#}
 {{ union_marketplaces('order_lines') }}

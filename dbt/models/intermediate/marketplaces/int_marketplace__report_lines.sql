@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='report_line_id',
-          indexes=[{'columns': ['report_line_id']}, {'columns': ['marketplace', 'order_number']}, {'columns': ['landed_at']}]) }}
-{#- Every marketplace's report_lines in one shape (see int_<marketplace>__report_lines). -#}
+{{ config(materialized='view', post_hook=[]) }}
+{#- Every marketplace's report_lines in one shape (see int_<marketplace>__report_lines). A view over the per-marketplace
+    incremental tables: a consumer's filter (landed since, order numbers) reaches each table's indexes. -#}
 {{ union_marketplaces('report_lines') }}

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'posting_number'],
+          indexes=[{'columns': ['account_id', 'posting_number']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Megamarket shipment items (one per unit, itemIndex) folded to one row per (shipment, offer), with the
     shipment's status in the shared vocabulary. -#}
 with
@@ -5,6 +7,7 @@ with
 shipments as (
 
     select * from {{ ref('stg_megamarket__shipments') }}
+    {{ only_new() }}
 
 ),
 

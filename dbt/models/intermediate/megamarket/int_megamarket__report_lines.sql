@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='report_line_id',
+          indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Commission report rows in the shared report-line shape, money signed from the seller's side: sales +,
     returns -, commission - on a sale and + (refunded) on a return, logistics and penalties -. Whatever the
     payout holds beyond these parts lands in other_amount. -#}
@@ -6,6 +8,13 @@ with
 rows as (
 
     select * from {{ ref('stg_megamarket__report_rows') }}
+    {%- if is_incremental() %}
+    where landed_at > {{ new_since() }}
+        {#- every line of a report whose header changed (period, publication) #}
+        or (account_id, report_id) in (
+            select account_id, report_id from {{ ref('stg_megamarket__reports') }} where landed_at > {{ new_since() }}
+        )
+    {%- endif %}
 
 ),
 
@@ -22,6 +31,7 @@ signed as (
         reports.period_start,
         reports.period_end,
         reports.published_on,
+        reports.landed_at as report_landed_at,
         case rows.vendor_operation
             when 'Продажа' then 'sale'
             when 'Возврат' then 'return'
@@ -77,7 +87,7 @@ final as (
             as other_amount,
         coalesce(payout, 0) as payout_amount,
         operation_date,
-        landed_at
+        greatest(landed_at, report_landed_at) as landed_at
 
     from parts
 

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'posting_number'],
+          indexes=[{'columns': ['account_id', 'posting_number']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Ozon FBS and FBO posting items, one row per (posting, offer), with the posting's status in the shared
     vocabulary: awaiting_packaging, awaiting_deliver, delivering, delivered, cancelled, arbitration. -#}
 with
@@ -6,9 +8,11 @@ postings as (
 
     select account_id, posting_number, order_number, scheme, status, created_at, warehouse_id, products, landed_at
     from {{ ref('stg_ozon__postings_fbs') }}
+    {{ only_new() }}
     union all
     select account_id, posting_number, order_number, scheme, status, created_at, warehouse_id, products, landed_at
     from {{ ref('stg_ozon__postings_fbo') }}
+    {{ only_new() }}
 
 ),
 

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='report_line_id',
+          indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Ozon realization rows in the shared report-line shape. Money is signed from the seller's side: sales +,
     returns -, commission - on a sale and + (refunded) on a return; logistics is what the row's payout retains
     besides the commission. Ozon's realization report has no penalty, storage or acquiring rows. -#}
@@ -6,6 +8,13 @@ with
 rows as (
 
     select * from {{ ref('stg_ozon__realization_rows') }}
+    {%- if is_incremental() %}
+    where landed_at > {{ new_since() }}
+        {#- every line of a report whose header changed (period, publication) #}
+        or (account_id, report_id) in (
+            select account_id, report_id from {{ ref('stg_ozon__realization_reports') }} where landed_at > {{ new_since() }}
+        )
+    {%- endif %}
 
 ),
 
@@ -22,6 +31,7 @@ signed as (
         reports.period_start,
         reports.period_end,
         reports.published_on,
+        reports.landed_at as report_landed_at,
         case when operation = 'sale' then amount else 0 end as sales_amount,
         case when operation = 'return' then -amount else 0 end as returns_amount,
         case when operation = 'sale' then -commission else commission end as commission_amount
@@ -57,7 +67,7 @@ final as (
         0::numeric as other_amount,
         payout as payout_amount,
         operation_date,
-        landed_at
+        greatest(landed_at, report_landed_at) as landed_at
 
     from signed
 

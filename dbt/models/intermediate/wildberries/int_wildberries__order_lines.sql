@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'order_number'],
+          indexes=[{'columns': ['account_id', 'order_number']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Wildberries orders, one row per srid (one unit), from the statistics API (every scheme) plus FBS assembly
     tasks it has not listed yet; the status comes from the FBS task status where there is one. -#}
 with
@@ -27,6 +29,24 @@ sold as (
     where operation = 'sale'
 
 ),
+{% if is_incremental() %}
+touched as (
+
+    {#- orders any of whose sources changed since the last run (a status lands on the assembly task) #}
+    select account_id, order_number from statistics_orders where landed_at > {{ new_since() }}
+    union
+    select account_id, order_number from fbs where landed_at > {{ new_since() }}
+    union
+    select fbs.account_id, fbs.order_number
+    from statuses
+    inner join fbs on fbs.account_id = statuses.account_id and fbs.assembly_id = statuses.assembly_id
+    where statuses.landed_at > {{ new_since() }}
+    union
+    select account_id, order_number from {{ ref('stg_wildberries__sales') }}
+    where operation = 'sale' and landed_at > {{ new_since() }}
+
+),
+{% endif %}
 
 orders as (
 
@@ -34,6 +54,9 @@ orders as (
         account_id, order_number, offer_id, nm_id, price, is_cancelled, created_at, scheme,
         warehouse_name as warehouse_id, landed_at
     from statistics_orders
+    {%- if is_incremental() %}
+    where (account_id, order_number) in (select account_id, order_number from touched)
+    {%- endif %}
     union all
     select
         account_id, order_number, offer_id, nm_id, price, false, created_at, 'fbs', warehouse_id::text, landed_at
@@ -42,6 +65,9 @@ orders as (
         select 1 from statistics_orders as s
         where s.account_id = fbs.account_id and s.order_number = fbs.order_number
     )
+    {%- if is_incremental() %}
+    and (account_id, order_number) in (select account_id, order_number from touched)
+    {%- endif %}
 
 ),
 

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='report_line_id',
+          indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Realization report rows in the shared report-line shape, money signed from the seller's side: a sale adds
     forPay (sales +, commission -), a return takes it back (returns -, commission +), charge rows subtract
     logistics, penalties, storage, acquiring and deductions. Whatever forPay holds beyond sales and
@@ -7,6 +9,13 @@ with
 rows as (
 
     select * from {{ ref('stg_wildberries__realization_rows') }}
+    {%- if is_incremental() %}
+    where landed_at > {{ new_since() }}
+        {#- every line of a report whose header changed (period, publication) #}
+        or (account_id, report_id) in (
+            select account_id, report_id from {{ ref('stg_wildberries__realization_reports') }} where landed_at > {{ new_since() }}
+        )
+    {%- endif %}
 
 ),
 
@@ -23,6 +32,7 @@ typed as (
         reports.period_start,
         reports.period_end,
         reports.published_on,
+        reports.landed_at as report_landed_at,
         case rows.vendor_operation
             when 'Продажа' then 'sale'
             when 'Возврат' then 'return'
@@ -87,7 +97,7 @@ final as (
             + coalesce(storage, 0) + coalesce(acquiring, 0) as other_amount,
         payout_part as payout_amount,
         (operation_at at time zone 'Europe/Moscow')::date as operation_date,
-        landed_at
+        greatest(landed_at, report_landed_at) as landed_at
 
     from parts
 

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'posting_number'],
+          indexes=[{'columns': ['account_id', 'posting_number']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Yandex Market order items, one row per (order, offer), with the status in the shared vocabulary. -#}
 with
 
@@ -5,6 +7,7 @@ orders as (
 
     select * from {{ ref('stg_yandex_market__orders') }}
     where not is_fake
+    {%- if is_incremental() %} and landed_at > {{ new_since() }}{% endif %}
 
 ),
 

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='report_line_id',
+          indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Goods-realization rows in the shared report-line shape: the delivered sheet is the sale, the returned sheet
     the return (money signed from the seller's side); the other sheets (transferred_to_delivery, unredeemed,
     lost_items) carry no money of their own and are kept as 'other'. The report holds no commission:
@@ -7,6 +9,7 @@ with
 rows as (
 
     select * from {{ ref('stg_yandex_market__realization_rows') }}
+    {{ only_new() }}
 
 ),
 
