@@ -41,6 +41,7 @@ RAW_ENTITIES: dict[str, tuple[str, ...]] = {
         "orders",
         "order_statuses",
         "realization_rows",
+        "service_rows",
     ),
     "megamarket": (
         "shipments",

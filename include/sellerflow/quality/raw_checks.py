@@ -86,6 +86,7 @@ RAW_SUITES: tuple[RawSuite, ...] = (
              not_null=("orderId", "status", "creationDate"), unique=("orderId",), max_drop=0.0),
     RawSuite("yandex_market_realization_rows", ("orderId", "shopSku"), not_null=("orderId", "shopSku"),
              min_rows=0, max_drop=0.0),
+    RawSuite("yandex_market_service_rows", ("orderId", "shopSku"), min_rows=0, max_drop=0.0),
     RawSuite("yandex_market_offer_mappings", ("offer.offerId",), not_null=("offer.offerId",),
              unique=("offer.offerId",)),
     RawSuite("megamarket_shipments", ("shipmentId", "status", "creationDate"),

@@ -17,6 +17,7 @@ RAW_SUITE_TABLES: tuple[str, ...] = (
     "wildberries_products",
     "yandex_market_orders",
     "yandex_market_realization_rows",
+    "yandex_market_service_rows",
     "yandex_market_offer_mappings",
     "megamarket_shipments",
     "megamarket_report_rows",

@@ -13,6 +13,7 @@ from sellerflow.sources.yandex_market.catalog import (
 )
 from sellerflow.sources.yandex_market.orders import YandexMarketOrders
 from sellerflow.sources.yandex_market.realization import YandexMarketRealization
+from sellerflow.sources.yandex_market.services import YandexMarketServices
 
 _DATA: tuple[Stream, ...] = (
     YandexMarketCampaigns(),
@@ -22,6 +23,7 @@ _DATA: tuple[Stream, ...] = (
     YandexMarketPrices(),
     YandexMarketOrders(),
     YandexMarketRealization(),
+    YandexMarketServices(),
 )
 STREAMS: tuple[Stream, ...] = (
     YandexMarketApiKey({s.name: getattr(s, "scopes", ()) for s in _DATA}),

@@ -131,6 +131,7 @@ def relax_report_quota(state: Any) -> None:
     from sellerflow.emulators.limits import LimitConfig
 
     state.limits.override("yandex_market", "generateGoodsRealizationReport", LimitConfig(100, 60.0))
+    state.limits.override("yandex_market", "generateUnitedMarketplaceServicesReport", LimitConfig(100, 60.0))
 
 
 def run_all(served: Any, dsn: str, run_id: str, only: str | None = None, **kwargs: Any) -> list[dict]:
