@@ -40,6 +40,7 @@ SELLER_INN, OZON_INN = "7728451731", "7704217370"
 ORGANIZATION = "a019714e-8578-4e56-b683-0263e693c7d3"
 OZON_COUNTERPARTY = "f901eda5-319a-5ba8-b447-b76f0f5392ec"
 PRODUCTS = 2000
+HISTORY_LANDED_AT = "now() - interval '2 days'"
 FIRST_DAY, DAYS = "2025-10-01", 365  # orders over a year; the last month's report is not out yet
 
 # One order i: posting '{i:09}-0001-1' of order '{i:09}-0001', one line of article ART-{i % PRODUCTS}, quantity
@@ -123,21 +124,21 @@ RAW_SQL = [
 ]
 
 CATALOG_SQL = [
-    """insert into raw.ozon_products (account_id, natural_key, payload, payload_hash, run_id)
+    """insert into raw.ozon_products (account_id, natural_key, payload, payload_hash, run_id, extracted_at)
     select '{account}', 'ART-' || lpad(p::text, 5, '0'), jsonb_build_object('offer_id', 'ART-' || lpad(p::text, 5, '0'),
         'id', p, 'sku', 1000 + p, 'name', 'Товар ' || p, 'barcodes', jsonb_build_array('46' || lpad(p::text, 11, '0'))),
-        decode(md5('p' || p), 'hex'), 'bench'
+        decode(md5('p' || p), 'hex'), 'bench', {extracted_at}
     from generate_series(0, {products} - 1) as p""",
-    """insert into raw.onec_products (account_id, natural_key, payload, payload_hash, run_id, context)
+    """insert into raw.onec_products (account_id, natural_key, payload, payload_hash, run_id, context, extracted_at)
     select '{base}', uuid_in(md5('product' || a)::cstring)::text, jsonb_build_object('Ref_Key',
         uuid_in(md5('product' || a)::cstring), 'Description', 'Товар ' || a, 'Артикул', a, 'DeletionMark', false),
-        decode(md5('n' || a), 'hex'), 'bench', '{{"base": "{base}"}}'::jsonb
+        decode(md5('n' || a), 'hex'), 'bench', '{{"base": "{base}"}}'::jsonb, {extracted_at}
     from (select 'ART-' || lpad(p::text, 5, '0') as a from generate_series(0, {products} - 1) as p) as articles""",
-    """insert into raw.ozon_realization_reports (account_id, natural_key, payload, payload_hash, run_id)
+    """insert into raw.ozon_realization_reports (account_id, natural_key, payload, payload_hash, run_id, extracted_at)
     select '{account}', to_char(m, 'YYYYMM'), jsonb_build_object('number', to_char(m, 'YYYYMM'),
         'start_date', m::date, 'stop_date', (m + interval '1 month' - interval '1 day')::date,
         'doc_date', (m + interval '1 month 4 days')::date, 'receiver_inn', '{seller_inn}',
-        'receiver_name', 'ООО "Ромашка"'), decode(md5('r' || m), 'hex'), 'bench'
+        'receiver_name', 'ООО "Ромашка"'), decode(md5('r' || m), 'hex'), 'bench', {extracted_at}
     from generate_series(date_trunc('month', timestamptz '{first_day}'),
         date_trunc('month', timestamptz '{first_day}' + interval '{days} days') - interval '1 month',
         interval '1 month') as m""",
@@ -249,9 +250,10 @@ def seed(dsn: str, orders: int) -> None:
         for table in ("ozon_postings_fbs", "ozon_realization_rows", "ozon_realization_reports", "ozon_products",
                       "onec_customer_orders", "onec_shipments", "onec_products"):  # fmt: skip
             conn.execute(f"delete from raw.{table} where account_id = 'bench_seed'")
+        # The history landed days ago (steady state): the incremental cycle sees only what lands after it.
         for statement in CATALOG_SQL:
-            conn.execute(_fmt(statement, 0, 0, orders, "now()"))
-        land(conn, 1, orders, orders, "now() - interval '2 days'")
+            conn.execute(_fmt(statement, 0, 0, orders, HISTORY_LANDED_AT))
+        land(conn, 1, orders, orders, HISTORY_LANDED_AT)
         conn.execute("vacuum analyze")
 
 

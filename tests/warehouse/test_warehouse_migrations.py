@@ -208,3 +208,10 @@ def test_raw_tables_from_before_the_context_column_get_it(fresh_dsn: str) -> Non
             " where table_name = 'onec_products' and column_name = 'context' order by 1"
         ).fetchall()
     assert columns == [("quarantine",), ("raw",)]
+
+
+def test_migrated_warehouse_sessions_run_without_jit(fresh_dsn: str) -> None:
+    """dbt's statements over unanalysed temp relations would spend longer compiling than running (0040)."""
+    migrate(fresh_dsn)
+    with psycopg.connect(fresh_dsn) as conn:
+        assert conn.execute("show jit").fetchone() == ("off",)
