@@ -248,6 +248,36 @@ def test_unmapped_offers_are_listed_and_their_lines_flagged(outcome: Outcome, ma
     assert lines <= flagged
 
 
+@pytest.mark.parametrize("marketplace", MARKETPLACES)
+def test_matched_lines_carry_the_commission_the_marketplace_charged(
+    outcome: Outcome, marketplace: str
+) -> None:
+    """A matched line's reported commission is what the world's report charged for that sale (seller's sign:
+    a charge is negative) — for Yandex Market it comes from the separate services report."""
+    world = sqlite3.connect(outcome.world_dir / "world.sqlite")
+    charged = dict(
+        ((account, order, offer), kop)
+        for account, order, offer, kop in world.execute(
+            "select r.account_id, l.order_number, l.offer_id, sum(l.commission_kop) from report_lines l"
+            " join reports r on r.id = l.report_id join accounts a on a.id = r.account_id"
+            " where a.marketplace = ? and l.operation = 'sale' group by 1, 2, 3",
+            (marketplace,),
+        )
+    )
+    world.close()
+    with psycopg.connect(outcome.dsn) as conn:
+        matched = conn.execute(
+            "select account_id, order_number, offer_id, reported_commission from marts.reconciliation_order_lines"
+            " where marketplace = %s and status = 'matched'",
+            (marketplace,),
+        ).fetchall()
+    assert len(matched) > 100
+    wrong = [
+        (key, ours, charged.get(key)) for *key, ours in matched if -ours * 100 != charged.get(tuple(key))
+    ]
+    assert wrong[:5] == []
+
+
 def test_unit_economics_carry_the_1c_cost_price(outcome: Outcome) -> None:
     """Every mapped SKU-week has the cost price the world's 1C keeps for that item, and the margin nets it out."""
     world = sqlite3.connect(outcome.world_dir / "world.sqlite")

@@ -2,6 +2,7 @@ select
     'megamarket' as marketplace,
     account_id,
     report_id,
+    'realization' as report_kind,
     period_start,
     period_end,
     published_on,

@@ -2,6 +2,7 @@ select
     'ozon' as marketplace,
     account_id,
     report_id,
+    'realization' as report_kind,
     period_start,
     period_end,
     published_on,

@@ -13,6 +13,7 @@ select
     'wildberries' as marketplace,
     reports.account_id,
     reports.report_id,
+    'realization' as report_kind,
     reports.period_start,
     reports.period_end,
     reports.published_on,

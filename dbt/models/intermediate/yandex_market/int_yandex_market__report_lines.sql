@@ -2,8 +2,11 @@
           indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Goods-realization rows in the shared report-line shape: the delivered sheet is the sale, the returned sheet
     the return (money signed from the seller's side); the other sheets (transferred_to_delivery, unredeemed,
-    lost_items) carry no money of their own and are kept as 'other'. The report holds no commission:
-    Market's services are billed in a separate report. -#}
+    lost_items) carry no money of their own and are kept as 'other'. The realization report holds no
+    commission: Market bills its services in the united marketplace services report, whose rows join here as
+    lines of their own report ('services:<month>'), one per service charge, typed by the service
+    (commission, logistics, acquiring, storage, other) and signed from the seller's side (a charge -, a
+    refund +). -#}
 with
 
 rows as (
@@ -22,7 +25,14 @@ typed as (
 
 ),
 
-final as (
+services as (
+
+    select * from {{ ref('stg_yandex_market__service_rows') }}
+    {{ only_new() }}
+
+),
+
+realization_lines as (
 
     select
         'yandex_market:' || account_id || ':' || report_row_key as report_line_id,
@@ -60,6 +70,47 @@ final as (
         landed_at
 
     from typed
+
+),
+
+service_lines as (
+
+    select
+        'yandex_market:' || account_id || ':services:' || service_row_key as report_line_id,
+        'yandex_market' as marketplace,
+        account_id,
+        'services:' || service_month as report_id,
+        to_date(service_month, 'YYYY-MM') as period_start,
+        (to_date(service_month, 'YYYY-MM') + interval '1 month' - interval '1 day')::date as period_end,
+        act_date as published_on,
+        null::int as line_number,
+        order_number,
+        order_number as posting_number,
+        offer_id,
+        service_type as operation_type,
+        sheet as vendor_operation,
+        0 as quantity,
+        0::numeric as sales_amount,
+        0::numeric as returns_amount,
+        case when service_type = 'commission' then -service_amount else 0 end as commission_amount,
+        case when service_type = 'logistics' then -service_amount else 0 end as logistics_amount,
+        0::numeric as penalty_amount,
+        case when service_type = 'storage' then -service_amount else 0 end as storage_amount,
+        case when service_type = 'acquiring' then -service_amount else 0 end as acquiring_amount,
+        case when service_type = 'other' then -service_amount else 0 end as other_amount,
+        -service_amount as payout_amount,
+        service_date as operation_date,
+        landed_at
+
+    from services
+
+),
+
+final as (
+
+    select * from realization_lines
+    union all
+    select * from service_lines
 
 )
 

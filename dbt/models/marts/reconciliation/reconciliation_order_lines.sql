@@ -37,6 +37,7 @@ touched as (
     from {{ this }} as this
     inner join {{ ref('int_marketplace__reports') }} as due
         on due.account_id = this.account_id
+        and due.report_kind = 'realization'
         and this.report_due_for_date between due.period_start and due.period_end
     where this.status = 'awaiting_report'
     union
@@ -133,9 +134,11 @@ keys as (
 
 ),
 
+{#- the sales reports (a services-only report, e.g. Yandex Market's, is not the report a sale is due in) -#}
 reports as (
 
     select * from {{ ref('int_marketplace__reports') }}
+    where report_kind = 'realization'
 
 ),
 
