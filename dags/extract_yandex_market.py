@@ -11,7 +11,8 @@ open a stream. Then, cadence-aware: business orders (`POST /v1/businesses/{id}/o
 their status history every run — new and changed ones by update time, open ones re-read by id; stock
 (per campaign) and prices hourly; campaigns, warehouses and offer mappings (barcodes, market SKU) daily;
 the monthly goods-realization report daily (generate → info poll → download, per campaign; a month is
-re-read until its report has settled). The first run backfills 90 days in 30-day windows (the API's
+re-read until its report has settled), and the united marketplace services report (commission, delivery,
+payment acceptance — what Market charged per order) daily per cabinet, a month re-read until its act is formed. The first run backfills 90 days in 30-day windows (the API's
 maximum) with an ETA in the log. Requests go through one Postgres-backed rate limiter per cabinet and
 resource, plus its parallel-request cap, shared with every other run; a 420 waits until
 `X-RateLimit-Resource-Until`. A failing account fails only its own mapped task, with a message naming the
