@@ -202,7 +202,12 @@ def run_pipeline(api: AirflowAPI, timeout_s: float) -> bool:
         return False
     state = wait_run(api, TRANSFORM_DAG, run["dag_run_id"], timeout_s)
     step(f"{TRANSFORM_DAG}: {state} (scheduled by Assets, run {run['dag_run_id']})")
-    if state != "success":
+    if state not in ("success", "failed"):
+        step(
+            f"  still {state} after {timeout_s:.0f} s: a busy machine runs its tasks slower; follow it in the UI"
+            " or wait longer with `python -m sellerflow.demo up --timeout <seconds>`"
+        )
+    elif state != "success":
         step(f"  failed tasks: {api.failed_tasks(TRANSFORM_DAG, run['dag_run_id'])}")
     return state == "success"
 
@@ -240,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("up", help="start everything, run the pipeline once and print a summary")
     run.add_argument(
-        "--timeout", type=float, default=900, help="seconds to wait for each DAG run (default 900)"
+        "--timeout", type=float, default=2400, help="seconds to wait for each DAG run (default 2400)"
     )
     args = parser.parse_args(argv)
     return up(args.timeout)
