@@ -28,7 +28,7 @@ barcodes as (
 
 offers as (
 
-    select mapping.onec_base_id, mapping.product_ref, count(*) as marketplace_skus
+    select mapping.onec_base_id, mapping.product_ref, count(distinct (mapping.account_id, mapping.offer_id)) as marketplace_skus
     from {{ ref('int_product_mapping') }} as mapping
     where mapping.is_mapped
     group by 1, 2

@@ -8,12 +8,6 @@ lines as (
 
 ),
 
-mapping as (
-
-    select * from {{ ref('int_product_mapping') }}
-
-),
-
 shipped as (
 
     select account_id, order_number, product_key, min(document_at) as shipped_at
@@ -32,8 +26,8 @@ final as (
         lines.order_number,
         lines.posting_number,
         lines.offer_id,
-        mapping.product_ref,
-        coalesce(mapping.is_mapped, false) as is_mapped,
+        {{ mapped('product_ref') }} as product_ref,
+        coalesce({{ mapped('is_mapped') }}, false) as is_mapped,
         lines.scheme,
         lines.vendor_status,
         lines.order_status,
@@ -46,11 +40,11 @@ final as (
         round(extract(epoch from shipped.shipped_at - lines.created_at)::numeric / 3600, 2) as hours_to_shipment
 
     from lines
-    left join mapping on mapping.account_id = lines.account_id and mapping.offer_id = lines.offer_id
+    {{ join_product_mapping('lines', 'lines.warehouse_id') }}
     left join shipped
         on shipped.account_id = lines.account_id
         and shipped.order_number = lines.order_number
-        and shipped.product_key = coalesce(mapping.product_ref::text, 'offer:' || lines.offer_id)
+        and shipped.product_key = coalesce({{ mapped('product_ref') }}::text, 'offer:' || lines.offer_id)
 
 )
 

@@ -115,13 +115,12 @@ order_state as (
     select
         lines.account_id as account_key,
         lines.order_number,
-        coalesce(mapping.product_ref::text, 'offer:' || lines.offer_id) as product_key,
+        coalesce({{ mapped('product_ref') }}::text, 'offer:' || lines.offer_id) as product_key,
         bool_and(lines.order_status = 'cancelled') as is_cancelled,
         min(lines.created_at) as ordered_at,
         max(lines.landed_at) as landed_at
     from (select * from {{ ref('int_marketplace__order_lines') }} {{ only_touched }}) as lines
-    left join {{ ref('int_product_mapping') }} as mapping
-        on mapping.account_id = lines.account_id and mapping.offer_id = lines.offer_id and mapping.is_mapped
+    {{ join_product_mapping('lines', 'lines.warehouse_id') }}
     group by 1, 2, 3
 
 ),

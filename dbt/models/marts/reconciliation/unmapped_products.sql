@@ -67,6 +67,7 @@ final as (
         unmapped.marketplace,
         unmapped.account_id,
         accounts.legal_entity_inn,
+        nullif(unmapped.warehouse_id, '') as warehouse_id,
         unmapped.offer_id,
         offers.product_name as marketplace_product_name,
         offers.barcodes,
