@@ -18,12 +18,6 @@ its end. A report still not ready after the polls leaves its month open for the 
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-import time
-import zipfile
-from calendar import monthrange
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -31,26 +25,14 @@ from typing import Any, ClassVar
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import parse_time, rfc3339
-from sellerflow.sources._http import ServerError
 from sellerflow.sources.yandex_market.common import FINANCE_READ, campaign_ids, msk_date
+from sellerflow.sources.yandex_market.reports import generate_and_wait, month_bounds, months, sheets_of
 
-logger = logging.getLogger(__name__)
-
+GENERATE = "/v2/reports/goods-realization/generate"
 SHEETS = ("transferred_to_delivery", "delivered", "unredeemed", "returned", "lost_items")
 REPORT_SETTLE = timedelta(days=10)
 NO_DATA_CLOSE = timedelta(days=60)
 FIRST_MONTH = date(2023, 1, 1)
-DEFAULT_MAX_POLLS = 40
-POLL_CAP_S = 30.0
-
-
-def months(first: date, last: date) -> list[tuple[int, int]]:
-    """(year, month) from ``first``'s month to ``last``'s, inclusive."""
-    out, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        out.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 def row_keys(rows: list[dict[str, Any]], prefix: str) -> Callable[[dict[str, Any]], str | None]:
@@ -69,16 +51,6 @@ def row_keys(rows: list[dict[str, Any]], prefix: str) -> Callable[[dict[str, Any
         return keys.get(id(row))
 
     return key
-
-
-def sheets_of(archive: bytes) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """(sheet, rows) of a JSON-format report archive, one sheet in memory at a time."""
-    with zipfile.ZipFile(io.BytesIO(archive)) as files:
-        for name in files.namelist():
-            if not name.endswith(".json"):
-                continue
-            rows = json.loads(files.read(name))
-            yield name.rsplit("/", 1)[-1].removesuffix(".json"), [r for r in rows if isinstance(r, dict)]
 
 
 class YandexMarketRealization(Stream):
@@ -110,69 +82,19 @@ class YandexMarketRealization(Stream):
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """Generate the month's report, wait for it, and yield its rows sheet by sheet."""
         campaign, year, month = piece.params["campaign"], piece.params["year"], piece.params["month"]
-        info = self._generate_and_wait(ctx, campaign, year, month)
+        period = f"{year:04d}-{month:02d}"
+        body = {"campaignId": campaign, "year": year, "month": month}
+        info = generate_and_wait(ctx, GENERATE, body, f"realization {campaign} {period}")
         if info is None or info.get("status") != "DONE" or not info.get("file"):
             return
         state.setdefault("has_data", {}).setdefault(piece.label, rfc3339(ctx.now))
-        period = f"{year:04d}-{month:02d}"
         for sheet, rows in sheets_of(ctx.client.download(info["file"])):  # type: ignore[attr-defined]
             context = {"campaignId": campaign, "period": period, "sheet": sheet}
             yield Page(rows, key=row_keys(rows, f"{campaign}:{period}:{sheet}"), context=context)
 
-    def _generate_and_wait(
-        self, ctx: RunContext, campaign: int, year: int, month: int
-    ) -> dict[str, Any] | None:
-        """The final ``getReportInfo`` result, or None when the report was not ready in time."""
-        started = ctx.client.request(
-            "POST",
-            "/v2/reports/goods-realization/generate",
-            json={"campaignId": campaign, "year": year, "month": month},
-            params={"format": "JSON"},
-        )
-        result = (started or {}).get("result") or {}
-        report_id = result.get("reportId")
-        if not report_id:
-            raise ServerError(
-                f"yandex_market generate for campaign {campaign} {year}-{month:02d} gave no reportId",
-                vendor="yandex_market",
-                account_id=ctx.account.account_id,
-            )
-        settings = ctx.account.settings
-        interval = settings.get("report_poll_seconds")
-        max_polls = int(settings.get("report_max_polls") or DEFAULT_MAX_POLLS)
-        estimate_s = float(result.get("estimatedGenerationTime") or 1000) / 1000
-        for _ in range(max_polls):
-            time.sleep(float(interval) if interval is not None else min(max(estimate_s, 1.0), POLL_CAP_S))
-            info = (ctx.client.request("GET", f"/v2/reports/info/{report_id}") or {}).get("result") or {}
-            status = info.get("status")
-            if status == "DONE":
-                return info
-            if status == "FAILED":
-                logger.warning(
-                    "yandex_market/%s realization %s %d-%02d: generation FAILED (%s); the month stays open",
-                    ctx.account.account_id,
-                    campaign,
-                    year,
-                    month,
-                    info.get("subStatus"),
-                )
-                return None
-            if info.get("estimatedGenerationTime"):
-                estimate_s = float(info["estimatedGenerationTime"]) / 1000
-        logger.warning(
-            "yandex_market/%s realization %s %d-%02d: not ready after %d polls; the month stays open",
-            ctx.account.account_id,
-            campaign,
-            year,
-            month,
-            max_polls,
-        )
-        return None
-
     def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
         """Close a month once its data has settled (or it never had any, long after its end)."""
-        year, month = piece.params["year"], piece.params["month"]
-        month_end = datetime(year, month, monthrange(year, month)[1]).date()
+        _, month_end = month_bounds(piece.params["year"], piece.params["month"])
         if msk_date(ctx.now) <= month_end:
             return
         since = parse_time((state.get("has_data") or {}).get(piece.label))

@@ -29,9 +29,6 @@ date (``actDate``): then the act is formed and the month closes. A month that ne
 from __future__ import annotations
 
 import hashlib
-import logging
-import time
-from calendar import monthrange
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -39,17 +36,12 @@ from typing import Any, ClassVar
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream
 from sellerflow.extract.windows import rfc3339
-from sellerflow.sources._http import ServerError
 from sellerflow.sources.yandex_market.common import FINANCE_READ, msk_date
-from sellerflow.sources.yandex_market.realization import months, sheets_of
-
-logger = logging.getLogger(__name__)
+from sellerflow.sources.yandex_market.reports import generate_and_wait, month_bounds, months, sheets_of
 
 GENERATE = "/v2/reports/united-marketplace-services/generate"
 NO_DATA_CLOSE = timedelta(days=60)
 FIRST_MONTH = date(2023, 1, 1)
-DEFAULT_MAX_POLLS = 40
-POLL_CAP_S = 30.0
 DATE_FIELDS = ("serviceDateTime", "serviceDate", "dateTime")  # the last one: the resale sheet's name
 # Ids that tell apart the rows of sheets without orders (supplies, requests, ad campaigns, disposals...).
 OTHER_IDS = (
@@ -103,50 +95,6 @@ def row_keys(rows: list[dict[str, Any]], prefix: str) -> Callable[[dict[str, Any
     return key
 
 
-def month_bounds(year: int, month: int) -> tuple[date, date]:
-    """First and last day of a month."""
-    return date(year, month, 1), date(year, month, monthrange(year, month)[1])
-
-
-def generate_and_wait(ctx: RunContext, body: dict[str, Any], label: str) -> dict[str, Any] | None:
-    """Generate the report and poll it: the final ``getReportInfo`` result, or None when it never got ready."""
-    started = ctx.client.request("POST", GENERATE, json=body, params={"format": "JSON"})
-    result = (started or {}).get("result") or {}
-    report_id = result.get("reportId")
-    if not report_id:
-        raise ServerError(
-            f"yandex_market services report {label} gave no reportId",
-            vendor="yandex_market",
-            account_id=ctx.account.account_id,
-        )
-    settings = ctx.account.settings
-    interval = settings.get("report_poll_seconds")
-    max_polls = int(settings.get("report_max_polls") or DEFAULT_MAX_POLLS)
-    estimate_s = float(result.get("estimatedGenerationTime") or 1000) / 1000
-    for _ in range(max_polls):
-        time.sleep(float(interval) if interval is not None else min(max(estimate_s, 1.0), POLL_CAP_S))
-        info = (ctx.client.request("GET", f"/v2/reports/info/{report_id}") or {}).get("result") or {}
-        if info.get("status") == "DONE":
-            return info
-        if info.get("status") == "FAILED":
-            logger.warning(
-                "yandex_market/%s services %s: generation FAILED (%s); the month stays open",
-                ctx.account.account_id,
-                label,
-                info.get("subStatus"),
-            )
-            return None
-        if info.get("estimatedGenerationTime"):
-            estimate_s = float(info["estimatedGenerationTime"]) / 1000
-    logger.warning(
-        "yandex_market/%s services %s: not ready after %d polls; the month stays open",
-        ctx.account.account_id,
-        label,
-        max_polls,
-    )
-    return None
-
-
 class YandexMarketServices(Stream):
     """Service rows (commission, delivery, payment fees...) of the cabinet per month of service."""
 
@@ -181,7 +129,7 @@ class YandexMarketServices(Stream):
             "dateFrom": first.isoformat(),
             "dateTo": min(last, msk_date(ctx.now)).isoformat(),
         }
-        info = generate_and_wait(ctx, body, piece.label)
+        info = generate_and_wait(ctx, GENERATE, body, f"services {piece.label}")
         if info is None or info.get("status") != "DONE":
             return
         rows = without_act = 0
