@@ -15,17 +15,12 @@ of the English page. A line goes to ``vendor.sheet`` when given, else ``sale`` �
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 import sqlite3
-import zipfile
 from typing import Any
 
 from sellerflow.emulators.yandex_market.render import rub
-
-XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from sellerflow.emulators.yandex_market.report_file import ReportFile
 
 SHEET_TITLES = {
     "transferred_to_delivery": "Товары, переданные в доставку",
@@ -144,12 +139,6 @@ SHEET_BY_OPERATION = {"sale": "delivered", "return": "returned"}
 VAT_TEXT = {"НДС20": "20%", "НДС22": "22%", "НДС10": "10%", "НДС0": "0%", "БезНДС": "Без НДС"}
 
 
-def json_name(csv_name: str) -> str:
-    """``TRANSFERRED_TO_DELIVERY_COUNT`` → ``transferredToDeliveryCount`` (the documented JSON names)."""
-    head, *rest = csv_name.lower().split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
 def xlsx_title(csv_name: str) -> tuple[str, str]:
     """(group, column) XLSX header of a column."""
     for prefix, words in _SUM_TITLES.items():
@@ -164,6 +153,9 @@ def xlsx_title(csv_name: str) -> tuple[str, str]:
     title = TITLES[csv_name]
     group, _, column = title.rpartition("/")
     return group or "Заказы", column
+
+
+FILE = ReportFile(SHEETS, SHEET_TITLES, lambda _sheet, column: xlsx_title(column))
 
 
 def fetch_lines(
@@ -245,38 +237,3 @@ def build_sheets(lines: list[sqlite3.Row], order_type: str) -> dict[str, list[di
             sheet, values = placed
             sheets[sheet].append({col: values[col] for col in SHEETS[sheet]})
     return sheets
-
-
-def to_zip(sheets: dict[str, list[dict[str, Any]]], fmt: str) -> bytes:
-    """CSV or JSON format: a ZIP with one file per sheet."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, rows in sheets.items():
-            if fmt == "CSV":
-                text = io.StringIO()
-                writer = csv.writer(text)
-                writer.writerow(SHEETS[name])
-                writer.writerows([[row[c] for c in SHEETS[name]] for row in rows])
-                archive.writestr(f"{name}.csv", text.getvalue())
-            else:
-                items = [{json_name(k): v for k, v in row.items()} for row in rows]
-                archive.writestr(f"{name}.json", json.dumps(items, ensure_ascii=False))
-    return buffer.getvalue()
-
-
-def to_xlsx(sheets: dict[str, list[dict[str, Any]]]) -> bytes:
-    """FILE format: one workbook, a sheet per section, two header rows (group, column)."""
-    from openpyxl import Workbook  # optional dependency, needed only for the XLSX format
-
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(re.sub(r"[\\/*?:\[\]]", "", SHEET_TITLES[name])[:31])
-        titles = [xlsx_title(c) for c in SHEETS[name]]
-        sheet.append([group for group, _ in titles])
-        sheet.append([column for _, column in titles])
-        for row in rows:
-            sheet.append([row[c] for c in SHEETS[name]])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()

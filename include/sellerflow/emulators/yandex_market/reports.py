@@ -49,9 +49,8 @@ from sellerflow.emulators.yandex_market.render import msk_iso
 
 FORMATS = ("FILE", "CSV", "JSON")
 LANGUAGES = ("RU", "EN")
+REALIZATION_PREFIX = "gr-"
 SERVICES_PREFIX = "ums-"
-XLSX_MEDIA = realization_file.XLSX_MEDIA
-ZIP_MEDIA = "application/zip"
 ESTIMATED_MS = 3000
 POLLS_UNTIL_DONE = 3  # 1st poll PENDING, 2nd PROCESSING, 3rd and later DONE
 
@@ -128,28 +127,28 @@ def _unique(name: str, items: list[Any] | None) -> None:
         raise bad_request(f"Invalid value of field ({name}): items must be unique")
 
 
-def encode_report_id(payload: dict[str, Any], prefix: str = "gr-") -> str:
+def encode_report_id(payload: dict[str, Any], prefix: str = REALIZATION_PREFIX) -> str:
     """Opaque, self-describing report id."""
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return prefix + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_services_id(report_id: str) -> dict[str, Any]:
-    """The payload of a services report id; 404 for ids we never issued."""
+def _decode(report_id: str, prefix: str, fields: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """The payload of a report id issued with ``prefix``, which must carry ``fields`` (each cast must accept
+    its value); 404 for ids we never issued."""
     try:
-        if not report_id.startswith(SERVICES_PREFIX):
+        if not report_id.startswith(prefix):
             raise ValueError(report_id)
-        body = report_id[len(SERVICES_PREFIX) :]
+        body = report_id[len(prefix) :]
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        return {
-            "b": int(payload["b"]),
-            "k": str(payload["k"]),
-            "a": str(payload["a"]),
-            "z": str(payload["z"]),
-            **payload,
-        }
+        return {**{name: cast(payload[name]) for name, cast in fields.items()}, **payload}
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
         raise YmError(404, f"Report not found: '{report_id}'") from exc
+
+
+def decode_services_id(report_id: str) -> dict[str, Any]:
+    """The payload of a services report id; 404 for ids we never issued."""
+    return _decode(report_id, SERVICES_PREFIX, {"b": int, "k": str, "a": str, "z": str})
 
 
 def _services_sheets(conn: Any, payload: dict[str, Any], now: str) -> dict[str, list[dict[str, Any]]]:
@@ -168,21 +167,8 @@ def _services_sheets(conn: Any, payload: dict[str, Any], now: str) -> dict[str, 
 
 
 def decode_report_id(report_id: str) -> dict[str, Any]:
-    """Inverse of :func:`encode_report_id`; 404 for ids we never issued."""
-    try:
-        if not report_id.startswith("gr-"):
-            raise ValueError(report_id)
-        body = report_id[3:]
-        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        return {
-            "c": int(payload["c"]),
-            "y": int(payload["y"]),
-            "m": int(payload["m"]),
-            "f": str(payload["f"]),
-            **payload,
-        }
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise YmError(404, f"Report not found: '{report_id}'") from exc
+    """Inverse of :func:`encode_report_id` for goods-realization ids; 404 for ids we never issued."""
+    return _decode(report_id, REALIZATION_PREFIX, {"c": int, "y": int, "m": int, "f": str})
 
 
 class _Tickets:
@@ -193,7 +179,9 @@ class _Tickets:
         self._lock = threading.Lock()
         self._sequence = itertools.count(1)  # every generate call gets its own id, as with the vendor
 
-    def issue(self, state: EmulatorState, payload: dict[str, Any], prefix: str = "gr-") -> dict[str, Any]:
+    def issue(
+        self, state: EmulatorState, payload: dict[str, Any], prefix: str = REALIZATION_PREFIX
+    ) -> dict[str, Any]:
         """A new report id for ``payload`` (stamped with the request time) as the generate answer."""
         payload = {**payload, "t": format_ts(state.now()), "n": next(self._sequence)}
         report_id = encode_report_id(payload, prefix)
@@ -276,9 +264,8 @@ def _info_result(
 def _services_download(state: EmulatorState, report_id: str, headers: dict[str, str]) -> Response:
     payload = decode_services_id(report_id)
     sheets = _services_sheets(state.conn(), payload, format_ts(state.now()))
-    if payload["f"] == "FILE":
-        return Response(services_file.to_xlsx(sheets), media_type=XLSX_MEDIA, headers=headers)
-    return Response(services_file.to_zip(sheets, payload["f"]), media_type=ZIP_MEDIA, headers=headers)
+    content, media = services_file.FILE.render(sheets, payload["f"])
+    return Response(content, media_type=media, headers=headers)
 
 
 def _realization_download(state: EmulatorState, report_id: str, headers: dict[str, str]) -> Response:
@@ -293,9 +280,8 @@ def _realization_download(state: EmulatorState, report_id: str, headers: dict[st
         conn, str(account["id"]), payload["y"], payload["m"], format_ts(state.now())
     )
     sheets = realization_file.build_sheets(lines, placement_type(conn, account))
-    if payload["f"] == "FILE":
-        return Response(realization_file.to_xlsx(sheets), media_type=XLSX_MEDIA, headers=headers)
-    return Response(realization_file.to_zip(sheets, payload["f"]), media_type=ZIP_MEDIA, headers=headers)
+    content, media = realization_file.FILE.render(sheets, payload["f"])
+    return Response(content, media_type=media, headers=headers)
 
 
 def build_router(state: EmulatorState) -> APIRouter:

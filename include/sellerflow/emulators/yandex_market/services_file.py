@@ -40,22 +40,16 @@ sources).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 import sqlite3
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sellerflow.emulators.yandex_market.catalog import placement_type
-from sellerflow.emulators.yandex_market.realization_file import json_name
 from sellerflow.emulators.yandex_market.render import msk_iso, rub
-
-XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from sellerflow.emulators.yandex_market.report_file import ReportFile
 
 PLACEMENT = "Размещение товаров на витрине"
 DELIVERY = "Доставка покупателю"
@@ -450,27 +444,6 @@ def has_rows(sheets: dict[str, list[dict[str, Any]]]) -> bool:
     return any(sheets.values())
 
 
-def _cell(value: Any) -> Any:
-    return "" if value is None else value
-
-
-def to_zip(sheets: dict[str, list[dict[str, Any]]], fmt: str) -> bytes:
-    """CSV or JSON format: a ZIP with one file per sheet."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, rows in sheets.items():
-            if fmt == "CSV":
-                text = io.StringIO()
-                writer = csv.writer(text)
-                writer.writerow(SHEETS[name])
-                writer.writerows([[_cell(row[c]) for c in SHEETS[name]] for row in rows])
-                archive.writestr(f"{name}.csv", text.getvalue())
-            else:
-                items = [{json_name(k): v for k, v in row.items()} for row in rows]
-                archive.writestr(f"{name}.json", json.dumps(items, ensure_ascii=False))
-    return buffer.getvalue()
-
-
 def xlsx_title(sheet: str, csv_name: str) -> tuple[str, str]:
     """(group, column) XLSX header of a column of a sheet."""
     title = TITLES[csv_name]
@@ -480,19 +453,4 @@ def xlsx_title(sheet: str, csv_name: str) -> tuple[str, str]:
     return group, column
 
 
-def to_xlsx(sheets: dict[str, list[dict[str, Any]]]) -> bytes:
-    """FILE format: one workbook, a sheet per section, two header rows (group, column)."""
-    from openpyxl import Workbook  # optional dependency, needed only for the XLSX format
-
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(re.sub(r"[\\/*?:\[\]]", "", SHEET_TITLES[name])[:31])
-        titles = [xlsx_title(name, c) for c in SHEETS[name]]
-        sheet.append([group for group, _ in titles])
-        sheet.append([column for _, column in titles])
-        for row in rows:
-            sheet.append([row[c] for c in SHEETS[name]])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+FILE = ReportFile(SHEETS, SHEET_TITLES, xlsx_title)
