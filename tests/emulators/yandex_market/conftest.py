@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -403,15 +404,24 @@ def client(base_url: str) -> Iterator[httpx.Client]:
         yield http
 
 
+@contextmanager
+def served(world: Path) -> Iterator[tuple[httpx.Client, EmulatorState]]:
+    """An app over ``world`` served over real HTTP: a client authenticated as the main cabinet (Api-Key) on it,
+    and the app's state."""
+    state = make_state(world)
+    with (
+        serve_in_thread(create_app(state)) as url,
+        httpx.Client(base_url=url, headers={"Api-Key": TOKEN}, timeout=30) as http,
+    ):
+        yield http, state
+
+
 @pytest.fixture(scope="module")
 def ro_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     """Client on one app shared by a module's read-only tests (no writes, limits or faults)."""
     path = tmp_path_factory.mktemp("ym-ro") / "world.sqlite"
     build_world(path)
-    with (
-        serve_in_thread(create_app(make_state(path))) as url,
-        httpx.Client(base_url=url, headers={"Api-Key": TOKEN}, timeout=30) as http,
-    ):
+    with served(path) as (http, _):
         yield http
 
 

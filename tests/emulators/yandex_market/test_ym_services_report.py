@@ -15,8 +15,6 @@ import httpx
 import pytest
 
 from sellerflow.emulators.runtime import EmulatorState, Fault
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.emulators.yandex_market import create_app
 from sellerflow.emulators.yandex_market.services_file import SHEETS
 
 from .conftest import (
@@ -30,7 +28,7 @@ from .conftest import (
     TOKEN,
     Contract,
     build_world,
-    make_state,
+    served,
 )
 
 PATH = "/v2/reports/united-marketplace-services/generate"
@@ -74,10 +72,7 @@ def ro(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     """Client on one app shared by the module's read-only tests."""
     path = tmp_path_factory.mktemp("ym-services") / "world.sqlite"
     build_services_world(path)
-    with (
-        serve_in_thread(create_app(make_state(path))) as url,
-        httpx.Client(base_url=url, headers={"Api-Key": TOKEN}, timeout=30) as http,
-    ):
+    with served(path) as (http, _):
         yield http
 
 
@@ -86,11 +81,7 @@ def own(tmp_path: Path) -> Iterator[tuple[httpx.Client, EmulatorState]]:
     """A per-test app (for limits, faults and scope changes) and its state."""
     path = tmp_path / "world.sqlite"
     build_services_world(path)
-    state = make_state(path)
-    with (
-        serve_in_thread(create_app(state)) as url,
-        httpx.Client(base_url=url, headers={"Api-Key": TOKEN}, timeout=30) as http,
-    ):
+    with served(path) as (http, state):
         yield http, state
 
 
