@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -405,10 +405,14 @@ def client(base_url: str) -> Iterator[httpx.Client]:
 
 
 @contextmanager
-def served(world: Path) -> Iterator[tuple[httpx.Client, EmulatorState]]:
-    """An app over ``world`` served over real HTTP: a client authenticated as the main cabinet (Api-Key) on it,
-    and the app's state."""
-    state = make_state(world)
+def served(
+    folder: Path, build: Callable[[Path], None] = build_world
+) -> Iterator[tuple[httpx.Client, EmulatorState]]:
+    """A world built by ``build`` in ``folder``, its app served over real HTTP: a client authenticated as the
+    main cabinet (Api-Key) on it, and the app's state."""
+    path = folder / "world.sqlite"
+    build(path)
+    state = make_state(path)
     with (
         serve_in_thread(create_app(state)) as url,
         httpx.Client(base_url=url, headers={"Api-Key": TOKEN}, timeout=30) as http,
@@ -419,9 +423,7 @@ def served(world: Path) -> Iterator[tuple[httpx.Client, EmulatorState]]:
 @pytest.fixture(scope="module")
 def ro_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     """Client on one app shared by a module's read-only tests (no writes, limits or faults)."""
-    path = tmp_path_factory.mktemp("ym-ro") / "world.sqlite"
-    build_world(path)
-    with served(path) as (http, _):
+    with served(tmp_path_factory.mktemp("ym-ro")) as (http, _):
         yield http
 
 

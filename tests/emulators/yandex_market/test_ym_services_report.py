@@ -70,18 +70,14 @@ def build_services_world(path: Path) -> None:
 @pytest.fixture(scope="module")
 def ro(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     """Client on one app shared by the module's read-only tests."""
-    path = tmp_path_factory.mktemp("ym-services") / "world.sqlite"
-    build_services_world(path)
-    with served(path) as (http, _):
+    with served(tmp_path_factory.mktemp("ym-services"), build_services_world) as (http, _):
         yield http
 
 
 @pytest.fixture
 def own(tmp_path: Path) -> Iterator[tuple[httpx.Client, EmulatorState]]:
     """A per-test app (for limits, faults and scope changes) and its state."""
-    path = tmp_path / "world.sqlite"
-    build_services_world(path)
-    with served(path) as (http, state):
+    with served(tmp_path, build_services_world) as (http, state):
         yield http, state
 
 
