@@ -1,4 +1,5 @@
-"""A scenario world served by the Ozon emulator over real HTTP, and a migrated warehouse per test."""
+"""The small scenario world, served over real HTTP by the Ozon or the Yandex Market emulator, and a migrated
+warehouse per test."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sellerflow.emulators.ozon import create_app
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.testing import generate_world
+from sellerflow.sources.yandex_market import testing as ym_testing
 from sellerflow.warehouse.migrations import migrate
 
 
@@ -39,6 +41,21 @@ def ozon(pristine_world: Path, tmp_path: Path) -> Iterator[Served]:
     state = EmulatorState(tmp_path / "world.sqlite")
     with serve_in_thread(create_app(state)) as url:
         yield Served(tmp_path / "world.sqlite", state, url)
+
+
+@pytest.fixture(scope="session")
+def ym_pristine(pristine_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small scenario with a second Yandex Market cabinet of the other legal entity, built once."""
+    into = tmp_path_factory.mktemp("ym_world")
+    ym_testing.add_second_cabinet(ym_testing.copy_world(pristine_world, into))
+    return into
+
+
+@pytest.fixture
+def ym(ym_pristine: Path, tmp_path: Path) -> Iterator[ym_testing.Served]:
+    """A private copy of ``ym_pristine`` served by the Yandex Market emulator (report quota lifted)."""
+    with ym_testing.serve_copy(ym_pristine, tmp_path) as served:
+        yield served
 
 
 @pytest.fixture

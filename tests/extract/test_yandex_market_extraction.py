@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,52 +12,23 @@ import pytest
 from sellerflow.emulators import clock
 from sellerflow.emulators.faults import parse_rule
 from sellerflow.emulators.limits import LimitConfig
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.emulators.yandex_market import create_app
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import generate_world
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.ratelimit import NullLimiter
 from sellerflow.sources.yandex_market.testing import (
     FAST,
     SECOND,
     SECOND_TOKEN,
-    add_second_cabinet,
+    Served,
     assert_equals_world,
     cabinets,
     expected,
     landed,
-    relax_report_quota,
     run_all,
     statuses,
     total_rows,
 )
-
-
-@dataclass
-class Served:
-    world: Path
-    state: EmulatorState
-    url: str
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    world = generate_world(tmp_path_factory.mktemp("ym_world"))
-    add_second_cabinet(world)
-    return world.parent
-
-
-@pytest.fixture
-def ym(pristine: Path, tmp_path: Path) -> Iterator[Served]:
-    for name in ("world.sqlite", "accounts.json"):
-        shutil.copy(pristine / name, tmp_path / name)
-    state = EmulatorState(tmp_path / "world.sqlite")
-    relax_report_quota(state)
-    with serve_in_thread(create_app(state)) as url:
-        yield Served(tmp_path / "world.sqlite", state, url)
 
 
 def _main(ym: Served, **extra: object) -> MarketplaceAccount:

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.emulators.yandex_market import create_app
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import generate_world
 from sellerflow.sources.yandex_market.testing import (
     FAST,
+    Served,
     assert_equals_world,
     cabinets,
     landed,
-    relax_report_quota,
     run_all,
 )
 
@@ -38,26 +31,10 @@ FAULTS = {
 }
 
 
-@dataclass
-class Served:
-    world: Path
-    state: EmulatorState
-    url: str
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_world(tmp_path_factory.mktemp("ym_faults")).parent
-
-
-@pytest.fixture
-def ym(pristine: Path, tmp_path: Path) -> Iterator[Served]:
-    for name in ("world.sqlite", "accounts.json"):
-        shutil.copy(pristine / name, tmp_path / name)
-    state = EmulatorState(tmp_path / "world.sqlite")
-    relax_report_quota(state)
-    with serve_in_thread(create_app(state)) as url:
-        yield Served(tmp_path / "world.sqlite", state, url)
+@pytest.fixture(scope="session")
+def ym_pristine(pristine_world: Path) -> Path:
+    """Only the main cabinet runs here: the small scenario as generated."""
+    return pristine_world
 
 
 def _no_duplicates(dsn: str) -> None:

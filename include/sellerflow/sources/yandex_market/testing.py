@@ -8,10 +8,14 @@ world (the canonical SQLite store), never from what the extraction wrote.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -19,6 +23,9 @@ from sellerflow.extract.account import extract_account
 from sellerflow.extract.testing import accounts
 from sellerflow.orchestration.marketplaces import account_from_fields
 from sellerflow.sources.account import MarketplaceAccount
+
+if TYPE_CHECKING:
+    from sellerflow.emulators.runtime import EmulatorState
 
 SECOND = "yandex_market_second"
 SECOND_TOKEN = "ACMA:second-cabinet-key-5f0c9e7a:1b2c3d4e"
@@ -126,7 +133,7 @@ def cabinets(world_dir: Path, base_url: str, **extra: object) -> list[Marketplac
     return [*accounts(world_dir, "yandex_market", base_url, **settings), second_cabinet(base_url, **settings)]
 
 
-def relax_report_quota(state: Any) -> None:
+def relax_report_quota(state: EmulatorState) -> None:
     """Lift the emulator's 1-per-2-minutes report quota (tests generate several months in seconds)."""
     from sellerflow.emulators.limits import LimitConfig
 
@@ -134,7 +141,36 @@ def relax_report_quota(state: Any) -> None:
     state.limits.override("yandex_market", "generateUnitedMarketplaceServicesReport", LimitConfig(100, 60.0))
 
 
-def run_all(served: Any, dsn: str, run_id: str, only: str | None = None, **kwargs: Any) -> list[dict]:
+@dataclass
+class Served:
+    """The emulator under test: its world file, state (clock, faults, limits) and base URL."""
+
+    world: Path
+    state: EmulatorState
+    url: str
+
+
+def copy_world(pristine: Path, into: Path) -> Path:
+    """Copy a generated world (``world.sqlite`` and ``accounts.json``) from one folder into another; the copy."""
+    for name in ("world.sqlite", "accounts.json"):
+        shutil.copy(pristine / name, into / name)
+    return into / "world.sqlite"
+
+
+@contextmanager
+def serve_copy(pristine: Path, into: Path) -> Iterator[Served]:
+    """A private copy of a generated world served by the Yandex Market emulator, its report quota lifted."""
+    from sellerflow.emulators.runtime import EmulatorState
+    from sellerflow.emulators.testing import serve_in_thread
+    from sellerflow.emulators.yandex_market import create_app
+
+    state = EmulatorState(copy_world(pristine, into))
+    relax_report_quota(state)
+    with serve_in_thread(create_app(state)) as url:
+        yield Served(into / "world.sqlite", state, url)
+
+
+def run_all(served: Served, dsn: str, run_id: str, only: str | None = None, **kwargs: Any) -> list[dict]:
     """Extract every stream of every cabinet (or of ``only``) at the emulator's clock."""
     now = served.state.now()
     options = {"client_options": FAST, **kwargs}

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 
 from sellerflow.emulators import clock
-from sellerflow.emulators.runtime import EmulatorState, format_ts, parse_ts
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.emulators.yandex_market import create_app
+from sellerflow.emulators.runtime import format_ts, parse_ts
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import generate_world
 from sellerflow.sources.yandex_market.common import msk_date
 from sellerflow.sources.yandex_market.testing import (
     FAST,
     TEST_EXTRA,
-    add_second_cabinet,
+    Served,
     cabinets,
-    relax_report_quota,
 )
-from sellerflow.warehouse.migrations import migrate
 
 MAIN = "yandex_market_main"
 # sheet → the canonical amount it carries, in kopecks, signed as the report shows it
@@ -38,36 +29,6 @@ SHEET_AMOUNTS = {
     "delivery": ("servicePrice", "l.logistics_kop", "l.operation in ('sale', 'return') and l.logistics_kop <> 0"),
     "payment_accepting": ("servicePrice", "l.commission_kop", "l.operation = 'acquiring' and l.commission_kop <> 0"),
 }  # fmt: skip
-
-
-@dataclass
-class Served:
-    world: Path
-    state: EmulatorState
-    url: str
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    world = generate_world(tmp_path_factory.mktemp("ym_services_world"))
-    add_second_cabinet(world)
-    return world.parent
-
-
-@pytest.fixture
-def ym(pristine: Path, tmp_path: Path) -> Iterator[Served]:
-    for name in ("world.sqlite", "accounts.json"):
-        shutil.copy(pristine / name, tmp_path / name)
-    state = EmulatorState(tmp_path / "world.sqlite")
-    relax_report_quota(state)
-    with serve_in_thread(create_app(state)) as url:
-        yield Served(tmp_path / "world.sqlite", state, url)
-
-
-@pytest.fixture
-def dsn(fresh_dsn: str) -> str:
-    migrate(fresh_dsn)
-    return fresh_dsn
 
 
 def _run(ym: Served, dsn: str, run_id: str) -> list[dict[str, Any]]:
