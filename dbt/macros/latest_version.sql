@@ -44,3 +44,14 @@
 {% macro only_new(column='landed_at') -%}
     {%- if is_incremental() %}where {{ column }} > {{ new_since() }}{% endif -%}
 {%- endmacro %}
+
+{#- In an incremental model over report rows: a where clause keeping the rows landed since its last run and every
+    row of a report whose header (``reports``, a staging relation) changed since (period, publication). -#}
+{% macro only_new_or_of_changed_reports(reports) -%}
+    {%- if is_incremental() %}
+    where landed_at > {{ new_since() }}
+        or (account_id, report_id) in (
+            select account_id, report_id from {{ reports }} where landed_at > {{ new_since() }}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -309,7 +309,9 @@ INCREMENTAL_RELATIONS = (
     "intermediate.int_onec_lines_keyed",
     "intermediate.int_report_lines_keyed",
     "marts.fct_order_lines",
+    "marts.fct_orders",
     "marts.fct_marketplace_transactions",
+    "marts.unit_economics_weekly",
 )
 
 

@@ -8,13 +8,7 @@ with
 rows as (
 
     select * from {{ ref('stg_megamarket__report_rows') }}
-    {%- if is_incremental() %}
-    where landed_at > {{ new_since() }}
-        {#- every line of a report whose header changed (period, publication) #}
-        or (account_id, report_id) in (
-            select account_id, report_id from {{ ref('stg_megamarket__reports') }} where landed_at > {{ new_since() }}
-        )
-    {%- endif %}
+    {{ only_new_or_of_changed_reports(ref('stg_megamarket__reports')) }}
 
 ),
 

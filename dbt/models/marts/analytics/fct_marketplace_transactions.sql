@@ -1,6 +1,7 @@
 {#- Every report line of every marketplace (sales, returns, commissions, logistics, penalties, storage,
     acquiring), money signed from the seller's side, with the 1C item and the legal entity. -#}
-{{ config(materialized='incremental', unique_key='report_line_id', on_schema_change='sync_all_columns') }}
+{{ config(materialized='incremental', unique_key='report_line_id', on_schema_change='sync_all_columns',
+          indexes=[{'columns': ['report_line_id']}, {'columns': ['landed_at']}]) }}
 select
     lines.report_line_id,
     lines.marketplace,
@@ -25,15 +26,18 @@ select
     lines.storage_amount,
     lines.acquiring_amount,
     lines.other_amount,
-    lines.payout_amount
+    lines.payout_amount,
+    lines.landed_at
 from {{ ref('int_report_lines_keyed') }} as lines
 left join {{ ref('int_accounts') }} as accounts on accounts.account_id = lines.account_id
 {% if is_incremental() %}
-where not exists (
-    select 1 from {{ this }} as existing
-    where existing.report_line_id = lines.report_line_id
-        and existing.payout_amount = lines.payout_amount
-        and existing.product_ref is not distinct from lines.product_ref
-        and existing.legal_entity_inn is not distinct from accounts.legal_entity_inn
-)
+{#- only lines landed since the last run, lines unmapped then (an override may map them now), and the lines of a
+    cabinet whose legal entity became known since (its first report) -#}
+where lines.landed_at > {{ new_since() }}
+    or lines.report_line_id in (select report_line_id from {{ this }} where not is_mapped)
+    or lines.account_id in (
+        select account_id from {{ this }} where legal_entity_inn is null
+        intersect
+        select account_id from {{ ref('int_accounts') }} where legal_entity_inn is not null
+    )
 {% endif %}

@@ -1,18 +1,33 @@
 {#- Marketplace order lines (one per cabinet, posting, SKU) with the 1C item and the 1C shipment. -#}
-{{ config(materialized='incremental', unique_key='order_line_id', on_schema_change='sync_all_columns') }}
+{{ config(materialized='incremental', unique_key='order_line_id', on_schema_change='sync_all_columns',
+          indexes=[{'columns': ['order_line_id']}, {'columns': ['account_id', 'order_number']}, {'columns': ['landed_at']}]) }}
+{#- Incremental: order lines landed since the last run, orders whose 1C documents landed since, and lines unmapped
+    then (an override may map them now). #}
 with
 
 lines as (
 
     select * from {{ ref('int_marketplace__order_lines') }}
+    {%- if is_incremental() %}
+    where landed_at > {{ new_since() }}
+        or (marketplace, order_number) in (
+            select marketplace, order_number from {{ ref('int_onec_lines_keyed') }} where landed_at > {{ new_since() }}
+        )
+        or md5(account_id || '|' || posting_number || '|' || offer_id) in (
+            select order_line_id from {{ this }} where not is_mapped
+        )
+    {%- endif %}
 
 ),
 
 shipped as (
 
-    select account_id, order_number, product_key, min(document_at) as shipped_at
+    select account_id, order_number, product_key, min(document_at) as shipped_at, max(landed_at) as landed_at
     from {{ ref('int_onec_lines_keyed') }}
     where document_kind = 'shipment'
+    {%- if is_incremental() %}
+        and (marketplace, order_number) in (select marketplace, order_number from lines)
+    {%- endif %}
     group by 1, 2, 3
 
 ),
@@ -37,7 +52,8 @@ final as (
         lines.quantity,
         lines.amount,
         shipped.shipped_at,
-        round(extract(epoch from shipped.shipped_at - lines.created_at)::numeric / 3600, 2) as hours_to_shipment
+        round(extract(epoch from shipped.shipped_at - lines.created_at)::numeric / 3600, 2) as hours_to_shipment,
+        greatest(lines.landed_at, shipped.landed_at) as landed_at
 
     from lines
     {{ join_product_mapping('lines', 'lines.warehouse_id') }}
@@ -49,12 +65,3 @@ final as (
 )
 
 select * from final
-{% if is_incremental() %}
-where not exists (
-    select 1 from {{ this }} as existing
-    where existing.order_line_id = final.order_line_id
-        and existing.order_status = final.order_status
-        and existing.shipped_at is not distinct from final.shipped_at
-        and existing.product_ref is not distinct from final.product_ref
-)
-{% endif %}

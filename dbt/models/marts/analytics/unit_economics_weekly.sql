@@ -1,11 +1,22 @@
 {#- Unit economics per SKU × marketplace × ISO week (by the report's operation date): units, revenue,
     commission, logistics, penalties, storage, payout, 1C cost price and margin. Charges without a SKU (WB
-    weekly storage) form a row with an empty SKU. -#}
+    weekly storage) form a row with an empty SKU. Incremental: the cabinet-weeks with a transaction landed since the
+    last run are summed again (the cost price of untouched weeks stays as it was; a full refresh re-prices them). -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'week_start'],
+          on_schema_change='sync_all_columns', indexes=[{'columns': ['account_id', 'week_start']}, {'columns': ['landed_at']}]) }}
 with
 
 transactions as (
 
-    select * from {{ ref('fct_marketplace_transactions') }}
+    select *, date_trunc('week', coalesce(operation_date, period_start))::date as week_start
+    from {{ ref('fct_marketplace_transactions') }}
+    {%- if is_incremental() %}
+    where (account_id, date_trunc('week', coalesce(operation_date, period_start))::date) in (
+        select account_id, date_trunc('week', coalesce(operation_date, period_start))::date
+        from {{ ref('fct_marketplace_transactions') }}
+        where landed_at > {{ new_since() }}
+    )
+    {%- endif %}
 
 ),
 
@@ -28,7 +39,7 @@ weekly as (
         transactions.account_id,
         transactions.offer_id,
         transactions.product_ref,
-        date_trunc('week', coalesce(transactions.operation_date, transactions.period_start))::date as week_start,
+        transactions.week_start,
         sum(case when operation_type = 'sale' then quantity else 0 end) as units_sold,
         sum(case when operation_type = 'return' then quantity else 0 end) as units_returned,
         sum(sales_amount + returns_amount) as revenue,
@@ -37,14 +48,16 @@ weekly as (
         sum(penalty_amount) as penalties,
         sum(storage_amount) as storage,
         sum(acquiring_amount + other_amount) as other,
-        sum(payout_amount) as payout
+        sum(payout_amount) as payout,
+        max(landed_at) as landed_at
     from transactions
     group by 1, 2, 3, 4, 5
 
 )
 
 select
-    md5(weekly.account_id || '|' || coalesce(weekly.offer_id, '') || '|' || weekly.week_start) as unit_economics_id,
+    md5(weekly.account_id || '|' || coalesce(weekly.offer_id, '') || '|' || coalesce(weekly.product_ref::text, '') || '|'
+        || weekly.week_start) as unit_economics_id,
     weekly.*,
     products.cost_price,
     (weekly.units_sold - weekly.units_returned) * products.cost_price as cost_of_goods,
