@@ -33,15 +33,30 @@ lines as (
 
 ),
 
+{#- Incremental: documents landed since the last run, and those whose cabinet was unknown (the marketplace order
+    may have landed since). One semi-join on their keys: an OR of IN-subqueries would stop the planner from
+    joining (a subplan per row once the subquery outgrows work_mem). #}
+{%- if is_incremental() %}
+touched as (
+
+    select 'shipment' as document_kind, onec_base_id, shipment_ref as document_ref
+    from {{ ref('int_onec__shipment_lines_linked') }}
+    where landed_at > {{ new_since() }}
+    union
+    select 'return', onec_base_id, customer_return_ref
+    from {{ ref('int_onec__return_lines_linked') }}
+    where landed_at > {{ new_since() }}
+    union
+    select document_kind, onec_base_id, document_ref from {{ this }} where account_id is null
+
+),
+{%- endif %}
+
 new_lines as (
 
     select * from lines
     {%- if is_incremental() %}
-    where landed_at > {{ new_since() }}
-        {#- lines whose cabinet was unknown: the marketplace order may have landed since #}
-        or (document_kind, onec_base_id, document_ref) in (
-            select document_kind, onec_base_id, document_ref from {{ this }} where account_id is null
-        )
+    where (document_kind, onec_base_id, document_ref) in (select document_kind, onec_base_id, document_ref from touched)
     {%- endif %}
 
 ),

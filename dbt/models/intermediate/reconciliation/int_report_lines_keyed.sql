@@ -11,9 +11,12 @@ lines as (
 
     select * from {{ ref('int_marketplace__report_lines') }}
     {%- if is_incremental() %}
-    where landed_at > {{ new_since() }}
-        {#- SKUs unmapped at the last run may be mapped now (an override was added) #}
-        or report_line_id in (select report_line_id from {{ this }} where not is_mapped)
+    {#- landed since the last run, or unmapped then (an override may map the SKU now): one semi-join #}
+    where report_line_id in (
+        select report_line_id from {{ ref('int_marketplace__report_lines') }} where landed_at > {{ new_since() }}
+        union
+        select report_line_id from {{ this }} where not is_mapped
+    )
     {%- endif %}
 
 ),

@@ -32,12 +32,17 @@ from {{ ref('int_report_lines_keyed') }} as lines
 left join {{ ref('int_accounts') }} as accounts on accounts.account_id = lines.account_id
 {% if is_incremental() %}
 {#- only lines landed since the last run, lines unmapped then (an override may map them now), and the lines of a
-    cabinet whose legal entity became known since (its first report) -#}
-where lines.landed_at > {{ new_since() }}
-    or lines.report_line_id in (select report_line_id from {{ this }} where not is_mapped)
-    or lines.account_id in (
+    cabinet whose legal entity became known since (its first report): one semi-join on their keys -#}
+where lines.report_line_id in (
+    select report_line_id from {{ ref('int_report_lines_keyed') }} where landed_at > {{ new_since() }}
+    union
+    select report_line_id from {{ this }} where not is_mapped
+    union
+    select report_line_id from {{ ref('int_report_lines_keyed') }}
+    where account_id in (
         select account_id from {{ this }} where legal_entity_inn is null
         intersect
         select account_id from {{ ref('int_accounts') }} where legal_entity_inn is not null
     )
+)
 {% endif %}

@@ -1,21 +1,26 @@
 {#- Marketplace order lines (one per cabinet, posting, SKU) with the 1C item and the 1C shipment. -#}
 {{ config(materialized='incremental', unique_key='order_line_id', on_schema_change='sync_all_columns',
           indexes=[{'columns': ['order_line_id']}, {'columns': ['account_id', 'order_number']}, {'columns': ['landed_at']}]) }}
-{#- Incremental: order lines landed since the last run, orders whose 1C documents landed since, and lines unmapped
-    then (an override may map them now). #}
+{#- Incremental: the orders with a line landed since the last run, a 1C document landed since, or a line unmapped
+    then (an override may map it now) — one semi-join on the order numbers (an OR of IN-subqueries would stop the
+    planner from joining). #}
 with
+{% if is_incremental() %}
+touched as (
 
+    select marketplace, order_number from {{ ref('int_marketplace__order_lines') }} where landed_at > {{ new_since() }}
+    union
+    select marketplace, order_number from {{ ref('int_onec_lines_keyed') }} where landed_at > {{ new_since() }}
+    union
+    select marketplace, order_number from {{ this }} where not is_mapped
+
+),
+{% endif %}
 lines as (
 
     select * from {{ ref('int_marketplace__order_lines') }}
     {%- if is_incremental() %}
-    where landed_at > {{ new_since() }}
-        or (marketplace, order_number) in (
-            select marketplace, order_number from {{ ref('int_onec_lines_keyed') }} where landed_at > {{ new_since() }}
-        )
-        or md5(account_id || '|' || posting_number || '|' || offer_id) in (
-            select order_line_id from {{ this }} where not is_mapped
-        )
+    where (marketplace, order_number) in (select marketplace, order_number from touched)
     {%- endif %}
 
 ),
