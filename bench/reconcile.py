@@ -358,6 +358,7 @@ def main() -> None:
             full = dbt(dsn, target, "build", "--full-refresh", *CYCLE)
             full_nodes = _node_seconds(target / "target" / "run_results.json")
             path = dbt(dsn, target, "run", "--full-refresh", "-s", "+reconciliation_order_lines")
+            path_slowest = _slowest(target / "target" / "run_results.json")
             with psycopg.connect(dsn, autocommit=True) as conn:
                 started = time.perf_counter()
                 conn.execute(HAND_SQL)
@@ -392,6 +393,7 @@ def main() -> None:
     print(f"{f'incremental dbt build after {args.new_orders} orders':<48}{incremental:>9.1f} s   "
           f"ratio {incremental / full:.3f} of full (target <= 0.1)   {_breakdown(incremental_nodes)}")  # fmt: skip
     print(f"reconciliation rows after the cycle: {rows}")
+    print("slowest nodes of the reconciliation path: " + ", ".join(f"{n} {t:.1f} s" for n, t in path_slowest))
     print("slowest nodes of the incremental build: " + ", ".join(f"{n} {t:.1f} s" for n, t in slowest))
 
 
