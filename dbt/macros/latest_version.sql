@@ -32,11 +32,36 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- In an incremental model: the ``column`` (landed_at) above which rows are new since the last run, less
-    var incremental_overlap_minutes (loads that committed late). -#}
+{#- In an incremental model: the time above which a ``column`` (landed_at) is new since the model's last run —
+    when that run started (ops.dbt_watermarks, written by record_watermark), less var incremental_overlap_minutes
+    (loads that committed late); for a model built before watermarks were kept, its newest ``column``. Read before
+    the statement runs and inlined as a literal, so the planner sees how few rows are new (a subquery there looks
+    like a third of the table and makes it scan everything). -#}
 {% macro new_since(column='landed_at') -%}
-    (select coalesce(max({{ column }}), '-infinity'::timestamptz) - interval '{{ var("incremental_overlap_minutes") }} minutes'
-     from {{ this }})
+    {#- seconds since the epoch (a number survives agate's type guessing; year 1 when nothing is known) -#}
+    {%- set sql -%}
+        select coalesce(
+            (select extract(epoch from run_started_at) from ops.dbt_watermarks
+             where relation = '{{ this.schema }}.{{ this.identifier }}'),
+            (select extract(epoch from max({{ column }})) from {{ this }}),
+            -62135596800
+        ) - {{ var("incremental_overlap_minutes") }} * 60
+    {%- endset -%}
+    {%- if execute -%}
+        to_timestamp({{ run_query(sql).columns[0].values()[0] }})
+    {%- else -%}
+        to_timestamp(({{ sql }}))
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of every model (dbt_project.yml): an incremental model records when this run started (its
+    transaction's start, so nothing that committed after its snapshot is skipped next time). -#}
+{% macro record_watermark() -%}
+    {%- if model.config.materialized == 'incremental' -%}
+    insert into ops.dbt_watermarks (relation, run_started_at)
+    values ('{{ this.schema }}.{{ this.identifier }}', now())
+    on conflict (relation) do update set run_started_at = excluded.run_started_at
+    {%- endif -%}
 {%- endmacro %}
 
 {#- In an incremental model: a where clause keeping only the rows landed since its last run (nothing on a full
