@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -32,6 +30,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.warehouse import load_records, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -284,20 +283,8 @@ def land(conn: psycopg.Connection, first: int, last: int, total: int, history: b
 
 def dbt(dsn: str, target: Path, *args: str) -> float:
     """Run dbt on the bench database; return the wall time."""
-    params = conninfo_to_dict(dsn)
-    env = {
-        **os.environ,
-        "SELLERFLOW_WAREHOUSE_HOST": str(params.get("host") or "127.0.0.1"),
-        "SELLERFLOW_WAREHOUSE_PORT": str(params.get("port") or 5432),
-        "SELLERFLOW_WAREHOUSE_USER": str(params["user"]),
-        "SELLERFLOW_WAREHOUSE_PASSWORD": str(params.get("password") or ""),
-        "SELLERFLOW_WAREHOUSE_DB": str(params["dbname"]),
-    }
-    command = [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(ROOT / "dbt"),
-               "--profiles-dir", str(ROOT / "dbt"), "--target-path", str(target / "target"),
-               "--log-path", str(target / "logs")]  # fmt: skip
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT)
+    done = run_dbt(dsn, target, *args, timeout_s=7200)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{done.stdout[-4000:]}")

@@ -31,6 +31,7 @@ from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.testing import FAST, accounts
 from sellerflow.orchestration.connections import onec_settings
+from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.sources.onec import OneCBase
 from sellerflow.warehouse.migrations import migrate
@@ -117,22 +118,7 @@ def _extract(world_dir: Path, state: EmulatorState, dsn: str) -> None:
 
 def _dbt_build(dsn: str, target: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """`dbt build` of the project on the test's warehouse (its own target and log paths)."""
-    params = conninfo_to_dict(dsn)
-    env = {
-        **os.environ,
-        "SELLERFLOW_WAREHOUSE_HOST": str(params.get("host", "127.0.0.1")),
-        "SELLERFLOW_WAREHOUSE_PORT": str(params.get("port", 5432)),
-        "SELLERFLOW_WAREHOUSE_USER": str(params["user"]),
-        "SELLERFLOW_WAREHOUSE_PASSWORD": str(params["password"]),
-        "SELLERFLOW_WAREHOUSE_DB": str(params["dbname"]),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run(
-        [str(dbt), "build", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(ROOT / "dbt"),
-         "--target-path", str(target / "target"), "--log-path", str(target / "logs"), *extra],
-        env=env, capture_output=True, text=True, timeout=900, cwd=ROOT,
-    )  # fmt: skip
+    return run_dbt(dsn, target, "build", *extra)
 
 
 @pytest.fixture(scope="module")
