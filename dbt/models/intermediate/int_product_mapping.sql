@@ -12,11 +12,7 @@ offers as (
 
     select marketplace, account_id, offer_id from {{ ref('int_marketplace__offers') }}
     union
-    select marketplace, account_id, offer_id from {{ ref('int_marketplace__order_lines') }}
-    union
-    select marketplace, account_id, offer_id
-    from {{ ref('int_marketplace__report_lines') }}
-    where offer_id is not null and offer_id <> ''
+    select marketplace, account_id, offer_id from {{ ref('int_marketplace__seen_offers') }}
 
 ),
 
