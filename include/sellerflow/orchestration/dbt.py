@@ -8,15 +8,12 @@ connection `sellerflow_warehouse`, so no secrets live in profiles.yml.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DBT_PROJECT_DIR = Path(os.environ.get("SELLERFLOW_DBT_PROJECT_DIR", REPO_ROOT / "dbt"))
+from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR
+
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 WAREHOUSE_CONN_ID = "sellerflow_warehouse"
 

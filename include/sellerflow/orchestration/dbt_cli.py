@@ -14,7 +14,9 @@ from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
 
-from sellerflow.orchestration.dbt import DBT_PROJECT_DIR
+REPO_ROOT = Path(__file__).resolve().parents[3]
+# Imports nothing of Airflow or Cosmos: the DAG's Cosmos configuration (orchestration/dbt.py) takes it from here.
+DBT_PROJECT_DIR = Path(os.environ.get("SELLERFLOW_DBT_PROJECT_DIR", REPO_ROOT / "dbt"))
 
 
 def warehouse_env(dsn: str) -> dict[str, str]:
