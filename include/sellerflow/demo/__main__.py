@@ -190,18 +190,34 @@ def run_pipeline(api: AirflowAPI, timeout_s: float) -> bool:
             step(f"  failed tasks: {api.failed_tasks(dag_id, run_id)} (logs in the UI)")
     if not ok:
         return False
+    return wait_transform(api, before, timeout_s)
+
+
+def wait_transform(api: AirflowAPI, before: dict | None, timeout_s: float) -> bool:
+    """Wait for the transform runs the extract Assets scheduled, until the last of them has finished.
+
+    The first Asset event starts a run while other extractions are still landing; their events queue the next
+    run. So wait run after run until a finished run has no newer one behind it: that run saw everything.
+    """
     deadline = time.monotonic() + timeout_s
-    run = api.latest_run(TRANSFORM_DAG)
-    while (
-        run is None or (before and run["dag_run_id"] == before["dag_run_id"])
-    ) and time.monotonic() < deadline:
-        time.sleep(3)
-        run = api.latest_run(TRANSFORM_DAG)
+    seen = before["dag_run_id"] if before else None
+    run, state = None, "not scheduled"
+    while time.monotonic() < deadline:
+        latest = api.latest_run(TRANSFORM_DAG)
+        if latest is None or latest["dag_run_id"] == seen:
+            if run is not None:
+                break  # the run we waited for is the newest: nothing queued behind it
+            time.sleep(3)
+            continue
+        run, seen = latest, latest["dag_run_id"]
+        state = wait_run(api, TRANSFORM_DAG, run["dag_run_id"], deadline - time.monotonic())
+        step(f"{TRANSFORM_DAG}: {state} (scheduled by Assets, run {run['dag_run_id']})")
+        if state != "success":
+            break
+        time.sleep(15)  # time for the scheduler to start the run of events queued meanwhile
     if run is None:
         step(f"{TRANSFORM_DAG} was not scheduled by the extract Assets")
         return False
-    state = wait_run(api, TRANSFORM_DAG, run["dag_run_id"], timeout_s)
-    step(f"{TRANSFORM_DAG}: {state} (scheduled by Assets, run {run['dag_run_id']})")
     if state not in ("success", "failed"):
         step(
             f"  still {state} after {timeout_s:.0f} s: a busy machine runs its tasks slower; follow it in the UI"
