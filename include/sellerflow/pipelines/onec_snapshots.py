@@ -58,6 +58,10 @@ def _read(client: OneCClient, stream: SnapshotStream) -> list[Iterable[list[dict
     return [client.pages(stream.resource, stream.natural_key, order=order)]
 
 
+# How many times a listing that came out incomplete is read again before the stream reports it incomplete.
+RELISTS = 2
+
+
 def _complete(client: OneCClient, stream: SnapshotStream, listings: list[Any], seen: int) -> bool:
     """Whether the read was whole: ``$count`` for entity sets, the first-record check for virtual tables."""
     if stream.kind == "set":
@@ -99,8 +103,8 @@ def land_snapshot(
     seen: set[str] = set()
     returned: list[dict[str, Any]] = []
 
-    def listed() -> Iterator[dict[str, Any]]:
-        for record in itertools.chain.from_iterable(itertools.chain([first], pages)):
+    def listed(pages: Iterable[list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+        for record in itertools.chain.from_iterable(pages):
             key = stream.natural_key(record)
             if key in seen:  # a page repeated while paging: its first reading stands
                 continue
@@ -124,8 +128,19 @@ def land_snapshot(
         )
         return loaded.inserted
 
-    inserted = land(listed())
+    inserted = land(listed(itertools.chain([first], pages)))
     complete = _complete(client, stream, listings, len(seen))
+    for attempt in range(RELISTS):
+        if complete:
+            break
+        # Records slipped between pages that moved while they were read: list again (what landed already is
+        # unchanged and lands nothing), so the read is whole and vanished records can be told apart.
+        logger.warning(
+            "1C %s %s: the listing was not whole; reading it again (%d)", base_id, stream.entity, attempt + 1
+        )
+        listings = _read(client, stream)
+        inserted += land(listed(page for listing in listings for page in listing))
+        complete = _complete(client, stream, listings, len(seen))
     gone = [key for key, known in landed.items() if known.present and key not in seen] if complete else []
     removals = [removal(stream.entity, key, landed[key].version) for key in gone]
     if stream.zero_fields:
