@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,7 +29,8 @@ AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 # Every dags/extract_<source>.py is an extract DAG of the same id (tests/dags checks the naming rule).
 EXTRACT_DAGS = tuple(sorted(path.stem for path in (ROOT / "dags").glob("extract_*.py")))
 TRANSFORM_DAG = "transform_dbt"
-DEMO_SCENARIO = ("--seed", "42", "--days", "30", "--orders-per-day", "200")
+DEMO_SCENARIO = ("--seed", "42", "--orders-per-day", "200")
+DEMO_DAYS = 30
 # The demo world holds 30 days of history; a 35-day backfill horizon reads all of it without asking for
 # report months that cannot exist (Yandex Market allows one report generation per 2 minutes).
 DEMO_HORIZON_DAYS = 35
@@ -57,10 +59,12 @@ def ensure_world() -> Path:
     if (out / "world.sqlite").exists():
         step(f"emulator world: reusing {out}")
         return out
-    step(f"emulator world: generating scenario {' '.join(DEMO_SCENARIO)} into {out}")
+    # The world's 30 days end today: the extraction asks for the last weeks by the real clock.
+    start = (datetime.now(UTC).date() - timedelta(days=DEMO_DAYS)).isoformat()
+    scenario = (*DEMO_SCENARIO, "--days", str(DEMO_DAYS), "--start", start)
+    step(f"emulator world: generating scenario {' '.join(scenario)} into {out}")
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", *DEMO_SCENARIO, "--out", str(out)],
-        check=True,
+        [sys.executable, "-m", "sellerflow.emulators", "scenario", *scenario, "--out", str(out)], check=True
     )
     return out
 
