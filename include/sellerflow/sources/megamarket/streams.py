@@ -26,13 +26,13 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import psycopg
 
 from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, required_fields
-from sellerflow.extract.windows import later, parse_time, rfc3339, split
+from sellerflow.extract.windows import later, months, parse_time, rfc3339, split
 from sellerflow.sources.megamarket.client import MegamarketClient, MegamarketError
 from sellerflow.sources.megamarket.report import Workbook, read_rows
 from sellerflow.sources.megamarket.walk import GET_BATCH, SEARCH_PAGE, Position, Walk, created, msk
@@ -293,14 +293,6 @@ def _open_shipments(ctx: RunContext) -> list[str]:
 # -- the commission report ----------------------------------------------------------------------------
 
 
-def _months(first: date, last: date) -> list[str]:
-    months, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
 def _row_key(report_id: str):
     """Rows are keyed ``<report id>:<row number>``: row numbers repeat across reports."""
 
@@ -330,7 +322,7 @@ class MegamarketCommissionReport(Stream):
         first = (ctx.now - ctx.horizon).date()
         return [
             Slice(month, "month", params={"month": month})
-            for month in _months(first, ctx.now.date())
+            for month in (f"{y:04d}-{m:02d}" for y, m in months(first, ctx.now.date()))
             if month not in closed
         ]
 

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import psycopg
 
 from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, required_fields
-from sellerflow.extract.windows import later, parse_time, rfc3339, split
+from sellerflow.extract.windows import later, months, parse_time, rfc3339, split
 from sellerflow.sources._http import NotFoundError, ServerError
 from sellerflow.sources._http.paging import CursorPaginator, iter_pages
 from sellerflow.warehouse.identifiers import table_name
@@ -386,14 +386,6 @@ def _row_key(report_number: str):
     return key
 
 
-def _months(first: date, last: date) -> list[tuple[int, int]]:
-    months, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
 class OzonRealization(Stream):
     """Rows of the monthly realization report by posting, re-read while the month is open."""
 
@@ -414,7 +406,7 @@ class OzonRealization(Stream):
         first = (ctx.now - ctx.horizon).date()
         return [
             Slice(f"{year:04d}-{month:02d}", "month", params={"year": year, "month": month})
-            for year, month in _months(max(first, date(2023, 8, 1)), ctx.now.date())
+            for year, month in months(max(first, date(2023, 8, 1)), ctx.now.date())
             if f"{year:04d}-{month:02d}" not in closed
         ]
 

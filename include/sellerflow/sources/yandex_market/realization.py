@@ -24,9 +24,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
-from sellerflow.extract.windows import parse_time, rfc3339
+from sellerflow.extract.windows import months, parse_time, rfc3339
 from sellerflow.sources.yandex_market.common import FINANCE_READ, campaign_ids, msk_date
-from sellerflow.sources.yandex_market.reports import generate_and_wait, month_bounds, months, sheets_of
+from sellerflow.sources.yandex_market.reports import generate_and_wait, month_bounds, sheets_of
 
 GENERATE = "/v2/reports/goods-realization/generate"
 SHEETS = ("transferred_to_delivery", "delivered", "unredeemed", "returned", "lost_items")

@@ -31,15 +31,6 @@ DEFAULT_MAX_POLLS = 40
 POLL_CAP_S = 30.0
 
 
-def months(first: date, last: date) -> list[tuple[int, int]]:
-    """(year, month) from ``first``'s month to ``last``'s, inclusive."""
-    out, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        out.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     """First and last day of a month."""
     return date(year, month, 1), date(year, month, monthrange(year, month)[1])

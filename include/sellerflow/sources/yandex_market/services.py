@@ -35,9 +35,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream
-from sellerflow.extract.windows import rfc3339
+from sellerflow.extract.windows import months, rfc3339
 from sellerflow.sources.yandex_market.common import FINANCE_READ, msk_date
-from sellerflow.sources.yandex_market.reports import generate_and_wait, month_bounds, months, sheets_of
+from sellerflow.sources.yandex_market.reports import generate_and_wait, month_bounds, sheets_of
 
 GENERATE = "/v2/reports/united-marketplace-services/generate"
 NO_DATA_CLOSE = timedelta(days=60)
