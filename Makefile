@@ -5,12 +5,15 @@ SHELL := /bin/bash
 ENV := . .sellerflow/env
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test lint stop lock bench clean
+.PHONY: help prepare setup demo test lint stop lock bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup:  ## venv, Postgres, .sellerflow/env, migrations, dbt manifest (both demo and test run it)
+prepare:  ## venv, Postgres server and role, .sellerflow/env, dbt manifest; creates and writes no database
+	@scripts/setup.sh --prepare
+
+setup:  ## prepare, then this installation's own databases (created or verified), Fernet key, migrations
 	@scripts/setup.sh
 
 demo: setup  ## start emulators + Airflow, run the whole pipeline once, print the UI URL and what landed
@@ -19,7 +22,7 @@ demo: setup  ## start emulators + Airflow, run the whole pipeline once, print th
 lint:  ## ruff lint and format check
 	@$(ENV) && ruff check . && ruff format --check .
 
-test: setup lint  ## run the whole test suite against a real Postgres (PYTEST_ARGS="-k loader" to narrow)
+test: prepare lint  ## the whole test suite on a real Postgres, in throwaway databases only (PYTEST_ARGS="-k loader" to narrow)
 	@$(ENV) && pytest $(PYTEST_ARGS)
 
 stop:  ## stop what sellerflow started (emulators, Airflow, the private Postgres cluster)
@@ -28,7 +31,7 @@ stop:  ## stop what sellerflow started (emulators, Airflow, the private Postgres
 lock:  ## regenerate requirements.txt from requirements.in
 	@uv pip compile -q -p 3.11 requirements.in -o requirements.txt && echo "requirements.txt regenerated"
 
-bench: setup  ## run the benchmarks in bench/
+bench: prepare  ## run the benchmarks in bench/
 	@$(ENV) && for b in bench/*.py; do echo "== $$b"; python $$b || exit 1; done
 
 clean: stop  ## stop everything and delete .sellerflow/ (venv kept)

@@ -7,16 +7,15 @@
 #   3. Otherwise (or when SELLERFLOW_PRIVATE_PG=1) -> a private cluster under .sellerflow/ on a free port,
 #      built with Debian's PostgreSQL binaries (apt-get installs them when missing). initdb and pg_ctl refuse
 #      to run as root, so as root they run as the `postgres` user via runuser.
-# Then the `sellerflow` role and the two databases (Airflow metadata, warehouse) are created idempotently.
+# Then the `sellerflow` role is created when missing. No database is created here: which databases belong to
+# this installation is decided by `python -m sellerflow.installation claim` (scripts/setup.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STATE="$ROOT/.sellerflow"
+STATE=${SELLERFLOW_HOME:-$ROOT/.sellerflow}
 mkdir -p "$STATE"
 APP_USER=sellerflow
 APP_PASSWORD=sellerflow
-AIRFLOW_DB=sellerflow_airflow
-WAREHOUSE_DB=sellerflow_warehouse
 
 say() { echo "[postgres] $*"; }
 die() { echo "[postgres] ERROR: $*" >&2; exit 1; }
@@ -108,35 +107,11 @@ else
   fi
 fi
 
-psql "$ADMIN_DSN" -qAt -v ON_ERROR_STOP=1 >/dev/null <<SQL || die "could not create role/databases; the DSN's user needs CREATEROLE and CREATEDB"
+psql "$ADMIN_DSN" -qAt -v ON_ERROR_STOP=1 >/dev/null <<SQL || die "could not create the role $APP_USER; the DSN's user needs CREATEROLE and CREATEDB"
 select format('create role %I login password %L', '$APP_USER', '$APP_PASSWORD')
  where not exists (select from pg_roles where rolname = '$APP_USER')\gexec
-select format('create database %I owner %I', '$AIRFLOW_DB', '$APP_USER')
- where not exists (select from pg_database where datname = '$AIRFLOW_DB')\gexec
-select format('create database %I owner %I', '$WAREHOUSE_DB', '$APP_USER')
- where not exists (select from pg_database where datname = '$WAREHOUSE_DB')\gexec
 SQL
 
-# The application DSNs reuse the admin DSN's host and port with the sellerflow role.
-"$ROOT/.venv/bin/python" - "$ADMIN_DSN" "$MODE" >"$STATE/pg.env" <<'PY'
-import shlex, sys
-from psycopg.conninfo import conninfo_to_dict
-admin, mode = sys.argv[1], sys.argv[2]
-parts = conninfo_to_dict(admin)
-host, port = parts.get("host") or "127.0.0.1", parts.get("port") or "5432"
-base = f"sellerflow:sellerflow@{host}:{port}"
-print(f"# Written by scripts/ensure_postgres.sh: {mode}")
-for name, value in [
-    ("SELLERFLOW_PG_MODE", mode),
-    ("SELLERFLOW_PG_ADMIN_DSN", admin),
-    ("SELLERFLOW_WAREHOUSE_DSN", f"postgresql://{base}/sellerflow_warehouse"),
-    ("SELLERFLOW_AIRFLOW_DB_URL", f"postgresql+psycopg2://{base}/sellerflow_airflow"),
-    ("SELLERFLOW_WAREHOUSE_HOST", host),
-    ("SELLERFLOW_WAREHOUSE_PORT", str(port)),
-    ("SELLERFLOW_WAREHOUSE_USER", "sellerflow"),
-    ("SELLERFLOW_WAREHOUSE_PASSWORD", "sellerflow"),
-    ("SELLERFLOW_WAREHOUSE_DB", "sellerflow_warehouse"),
-]:
-    print(f"export {name}={shlex.quote(value)}")
-PY
+printf '# Written by scripts/ensure_postgres.sh\nexport SELLERFLOW_PG_MODE=%q\nexport SELLERFLOW_PG_ADMIN_DSN=%q\n' \
+  "$MODE" "$ADMIN_DSN" >"$STATE/pg.env"
 say "using $MODE"

@@ -3,13 +3,18 @@
 ``make test`` sources ``.sellerflow/env``, which sets ``SELLERFLOW_PG_ADMIN_DSN`` (a superuser
 DSN on the cluster that ``scripts/ensure_postgres.sh`` chose or started). Each fixture creates
 its own database, owned by the application role ``sellerflow`` that the setup created, and drops
-it afterwards, so tests never touch the demo warehouse and run with the rights production has.
+it afterwards, so tests run with the rights production has.
+
+A test run never touches an installation's databases (this checkout's demo, another checkout's, production
+on a shared server): before any test is imported, every variable of .sellerflow/env that names one of them is
+pointed at a database that does not exist, and Airflow gets a home of its own.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +27,22 @@ from psycopg.conninfo import conninfo_to_dict
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]
 APP_ROLE, APP_PASSWORD = "sellerflow", "sellerflow"  # created by scripts/ensure_postgres.sh
+NO_INSTALLATION_DB = "sellerflow_test_no_installation_database"
+
+
+def keep_away_from_installations() -> None:
+    """Point every installation database variable at a database that does not exist; private AIRFLOW_HOME."""
+    nowhere = f"postgresql://{APP_ROLE}:{APP_PASSWORD}@127.0.0.1:1/{NO_INSTALLATION_DB}"
+    for name in ("SELLERFLOW_WAREHOUSE_DSN", "AIRFLOW_CONN_SELLERFLOW_WAREHOUSE"):
+        os.environ[name] = nowhere
+    for name in ("SELLERFLOW_AIRFLOW_DB_URL", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        os.environ[name] = nowhere.replace("postgresql://", "postgresql+psycopg2://", 1)
+    os.environ["SELLERFLOW_WAREHOUSE_DB"] = NO_INSTALLATION_DB
+    os.environ.pop("AIRFLOW__CORE__FERNET_KEY_CMD", None)  # the installation's key: not the tests' business
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="sellerflow-test-airflow-home-")
+
+
+keep_away_from_installations()
 
 
 def admin_dsn() -> str:

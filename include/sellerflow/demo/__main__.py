@@ -1,9 +1,10 @@
 """`python -m sellerflow.demo up`: the demo on built-in data (run by `make demo` after the environment is set up).
 
-Steps: build the demo world for the emulators (once), start the emulators and Airflow's four
-components (each tracked by a PID file under .sellerflow/run), migrate the warehouse, register
-the demo accounts as Airflow connections, trigger the extract DAGs, wait for them and for the
-dbt DAG they schedule, and print where to look and what landed.
+Steps: build the demo world for the emulators (once), check that the warehouse is this instance's demo
+database and holds no other accounts, start the emulators and Airflow's four components (each tracked by a
+PID file under .sellerflow/run), migrate the warehouse, register the demo accounts as Airflow connections
+(only ever replacing connections the demo created: see sellerflow.demo.guard), trigger the extract DAGs,
+wait for them and for the dbt DAG they schedule, and print where to look and what landed.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from sellerflow.demo.airflow_api import AirflowAPI, admin_password
+from sellerflow.demo.guard import DemoRefusedError, check_airflow, check_warehouse, marked
 from sellerflow.demo.summary import render, table_counts
+from sellerflow.emulators.scenario.params import DEFAULT_BASE_PORT
 from sellerflow.orchestration.accounts import source_of
 
 ROOT = Path(os.environ.get("SELLERFLOW_ROOT", Path(__file__).resolve().parents[3]))
@@ -89,7 +93,7 @@ def wait_http(url: str, what: str, timeout_s: float = 60) -> None:
 
 def start_emulators(world: Path) -> int:
     """Serve the world on 127.0.0.1; return the admin port."""
-    base_port = int(os.environ.get("SELLERFLOW_EMULATOR_BASE_PORT", "18100"))
+    base_port = emulator_base_port()
     start_service(
         "emulators",
         sys.executable, "-m", "sellerflow.emulators", "serve",
@@ -130,6 +134,31 @@ def demo_extra(conn: dict) -> dict:
     return extra
 
 
+def emulator_base_port() -> int:
+    """The admin port of this installation's emulators (the vendors follow it)."""
+    return int(os.environ.get("SELLERFLOW_EMULATOR_BASE_PORT", DEFAULT_BASE_PORT))
+
+
+def on_our_emulators(host: str | None) -> str | None:
+    """An emulator URL of accounts.json (written for the default ports) moved to this installation's ports."""
+    if not host:
+        return host
+    parts = urlsplit(host)
+    if parts.port is None:
+        return host
+    port = parts.port - DEFAULT_BASE_PORT + emulator_base_port()
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))
+
+
+def demo_accounts(world: Path) -> set[str]:
+    """The account ids of the demo world (marketplace cabinets and 1C bases) as the warehouse keys them."""
+    accounts = json.loads((world / "accounts.json").read_text())
+    return {
+        str((conn.get("extra") or {}).get("account_id") or (conn.get("extra") or {}).get("onec_base"))
+        for conn in accounts["connections"]
+    }
+
+
 def airflow_connections(world: Path) -> list[dict]:
     """The demo accounts' connections (accounts.json from the scenario generator) in the REST API's shape."""
     accounts = json.loads((world / "accounts.json").read_text())
@@ -137,8 +166,8 @@ def airflow_connections(world: Path) -> list[dict]:
         {
             "connection_id": conn["conn_id"],
             "conn_type": conn["conn_type"],
-            "description": conn.get("description"),
-            "host": conn.get("host"),
+            "description": marked(conn.get("description")),
+            "host": on_our_emulators(conn.get("host")),
             "login": conn.get("login"),
             "password": conn.get("password"),
             "port": conn.get("port"),
@@ -150,7 +179,9 @@ def airflow_connections(world: Path) -> list[dict]:
 
 
 def configure_airflow(api: AirflowAPI, world: Path) -> None:
-    """Pools, the accounts' connections and the `sellerflow_accounts` Variable."""
+    """Pools, the accounts' connections and the `sellerflow_accounts` Variable (after checking that every
+    connection and the Variable already there were created by the demo)."""
+    check_airflow(api.connections(), api.variable_description("sellerflow_accounts"))
     for name, (slots, description) in POOLS.items():
         api.upsert_pool(name, slots, description)
     listing: dict[str, list[str]] = {}
@@ -160,7 +191,7 @@ def configure_airflow(api: AirflowAPI, world: Path) -> None:
     api.upsert_variable(
         "sellerflow_accounts",
         json.dumps(listing, indent=1),
-        "Airflow connections per source, mapped over by the DAGs",
+        marked("Airflow connections per source, mapped over by the DAGs"),
     )
     step(f"accounts configured: {', '.join(f'{k}={len(v)}' for k, v in sorted(listing.items()))}")
 
@@ -236,6 +267,13 @@ def up(timeout_s: float) -> int:
     """The whole demo; returns the process exit code."""
     started = time.monotonic()
     world = ensure_world()
+    try:
+        check_warehouse(
+            os.environ["SELLERFLOW_WAREHOUSE_DSN"], os.environ["SELLERFLOW_INSTANCE"], demo_accounts(world)
+        )
+    except DemoRefusedError as exc:
+        step(f"STOP: {exc}")
+        return 2
     start_emulators(world)
     migrate_metadata()
     migrate_warehouse()
@@ -244,14 +282,21 @@ def up(timeout_s: float) -> int:
         start_service(f"airflow-{component}", "airflow", component)
     api = AirflowAPI.from_env()
     api.wait_healthy()
-    configure_airflow(api, world)
+    try:
+        configure_airflow(api, world)
+    except DemoRefusedError as exc:
+        step(f"STOP: {exc}")
+        return 2
     step(f"ready in {time.monotonic() - started:.0f} s; running the pipeline once")
     ok = run_pipeline(api, timeout_s)
     print()
     print(f"Airflow UI:  {os.environ['AIRFLOW__API__BASE_URL']}")
     print(f"Login:       admin / {admin_password(os.environ['AIRFLOW_HOME'])}")
     print(f"Postgres:    {os.environ.get('SELLERFLOW_PG_MODE', '')}")
-    print(f"Warehouse:   {os.environ['SELLERFLOW_WAREHOUSE_DSN']}")
+    print(f"Instance:    {os.environ['SELLERFLOW_INSTANCE']}")
+    print(
+        f'Warehouse:   {os.environ["SELLERFLOW_WAREHOUSE_DB"]} (psql "$SELLERFLOW_WAREHOUSE_DSN" after . .sellerflow/env)'
+    )
     print("What landed:")
     print(render(table_counts(os.environ["SELLERFLOW_WAREHOUSE_DSN"])))
     print(f"Pipeline:    {'all DAG runs green' if ok else 'FAILED — see the failed tasks above'}")

@@ -83,6 +83,24 @@ class AirflowAPI:
         """Create or replace a connection (connection_id, conn_type, host, login, password, port, extra)."""
         self._replace("connections", conn["connection_id"], conn)
 
+    def connections(self) -> list[dict[str, Any]]:
+        """Every connection in the metadata database (id, type, description; no secrets are asked for)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self.call("GET", "/connections", params={"limit": 100, "offset": len(found)})
+            found.extend(page["connections"])
+            if len(found) >= page["total_entries"] or not page["connections"]:
+                return found
+
+    def variable_description(self, key: str) -> str | None:
+        """The description of a Variable, or None when it does not exist."""
+        try:
+            return self.call("GET", f"/variables/{key}").get("description") or ""
+        except AirflowAPIError as exc:
+            if "404" in str(exc):
+                return None
+            raise
+
     def upsert_variable(self, key: str, value: str, description: str = "") -> None:
         """Create or replace a Variable."""
         self._replace("variables", key, {"key": key, "value": value, "description": description})
