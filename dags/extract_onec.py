@@ -25,7 +25,7 @@ from datetime import timedelta
 from airflow.sdk import dag, get_current_context, task
 
 from sellerflow.orchestration.assets import RAW_ONEC_PRODUCTS, WAREHOUSE_SCHEMA, warehouse_asset
-from sellerflow.orchestration.defaults import DEFAULT_ARGS, START_DATE
+from sellerflow.orchestration.defaults import EXTRACT_ARGS, START_DATE
 
 
 def _raw(*entities: str) -> list:
@@ -58,7 +58,7 @@ def _due(group: str) -> bool:
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=EXTRACT_ARGS,
     tags=["sellerflow", "extract", "onec"],
     doc_md=__doc__,
 )

@@ -1,17 +1,28 @@
 """
-### transform_dbt — raw quality suites, then the dbt project (a task per model, its tests after it), then docs
+### transform_dbt — raw quality suites, then one `dbt build` watched model by model, then docs
 
-Runs whenever an extract DAG updates a raw table (Assets `warehouse.raw.*`):
+Runs whenever an extract DAG updates a raw table (Assets `warehouse.raw.*`). One run at a time: Asset events
+that arrive while a run works are queued and start **one** next run that sees all of them.
 
 1. `prepare_raw_tables` creates, empty, any raw table dbt reads that no extraction has created yet (a seller
-   without a Megamarket cabinet still gets a green run); then `check_raw_quality` — the Great Expectations suite of every landed raw table the reconciliation reads
-   (required fields, ranges, volume against the previous run), one mapped task per table; verdicts are kept
-   in `ops.quality_results`, and a failed suite stops the run before dbt reads bad data.
-2. The dbt models, rendered by Cosmos from `dbt/target/manifest.json`, each followed by its tests; models
-   land in the `staging`, `intermediate` and `marts` schemas. Growing tables are incremental.
+   without a Megamarket cabinet still gets a green run); then `check_raw_quality` — the Great Expectations
+   suite of every landed raw table the reconciliation reads (required fields, ranges, volume against the
+   previous run); verdicts are kept in `ops.quality_results`, and a failed suite stops the run before dbt
+   reads bad data (the task log names the tables that failed).
+2. `dbt_producer_watcher` runs **one** `dbt build` of the project (dbt's own threads, the speed of the CLI).
+   Every model keeps its task in the grid (`<model>_run`, its tests `<model>_test`): a sensor that turns green
+   or red as dbt reports that node, without a worker of its own. Models land in `staging`, `intermediate` and
+   `marts`; growing tables are incremental.
 3. `generate_docs` — `dbt docs generate`, kept as the artifact in `$SELLERFLOW_DOCS_DIR`.
 
-The dbt profile comes from the Airflow connection `sellerflow_warehouse`.
+**Retry one failed model**: fix the cause, then *Clear* that model's task (and its `_test` task, and "Downstream"
+to rebuild what depends on it). A cleared task runs `dbt run --select <model>` (tests: `dbt test --select
+<model>`) by itself. **Rerun everything**: *Clear* the whole run (or trigger the DAG): the producer runs the full
+`dbt build` again. A full rebuild of incremental tables: trigger with `dbt build --full-refresh` from the CLI
+(README, "Transform: how dbt runs in Airflow").
+
+All tasks run in the pool `dbt` (2 slots) at a priority below extraction, so an extraction never waits for the
+transform. The dbt profile comes from the Airflow connection `sellerflow_warehouse`.
 """
 
 from __future__ import annotations
@@ -27,10 +38,10 @@ from sellerflow.orchestration.dbt import (
     profile_config,
     project_config,
     render_config,
+    watch_from_triggerer,
 )
-from sellerflow.orchestration.defaults import DEFAULT_ARGS, START_DATE
+from sellerflow.orchestration.defaults import START_DATE, TRANSFORM_ARGS
 from sellerflow.orchestration.marketplace_assets import all_raw_assets
-from sellerflow.quality.suites import RAW_SUITE_TABLES
 
 transform_dbt = DbtDag(
     dag_id="transform_dbt",
@@ -42,10 +53,13 @@ transform_dbt = DbtDag(
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "retries": 1},
+    default_args=TRANSFORM_ARGS,
+    operator_args={"emit_datasets": False},  # nothing is scheduled on per-model Assets
     tags=["sellerflow", "dbt", "transform"],
     doc_md=__doc__,
 )
+
+watch_from_triggerer(transform_dbt)
 
 with transform_dbt:
     models = list(transform_dbt.roots)
@@ -64,12 +78,25 @@ with transform_dbt:
         return len(tables)
 
     @task
-    def check_raw_quality(table: str, run_id: str | None = None) -> bool:
-        """Great Expectations suite of raw.<table> (skipped until the table has landed)."""
+    def check_raw_quality(run_id: str | None = None) -> dict[str, bool | None]:
+        """Great Expectations suite of every landed raw table (one task: GX loads once); fails naming each
+        table whose suite failed, after checking them all."""
         from sellerflow.quality.raw_checks import check_landed_table
+        from sellerflow.quality.suites import RAW_SUITE_TABLES
         from sellerflow.warehouse.connection import default_dsn
 
-        return check_landed_table(default_dsn(), table, run_id or "manual") is not None
+        verdicts: dict[str, bool | None] = {}
+        failures = []
+        for table in RAW_SUITE_TABLES:
+            try:
+                result = check_landed_table(default_dsn(), table, run_id or "manual")
+            except ValueError as exc:  # the suite failed: its verdict is in ops.quality_results
+                verdicts[table], failures = False, [*failures, str(exc)]
+            else:
+                verdicts[table] = None if result is None else True
+        if failures:
+            raise ValueError("; ".join(failures))
+        return verdicts
 
     generate_docs = DbtDocsLocalOperator(
         task_id="generate_docs",
@@ -79,5 +106,5 @@ with transform_dbt:
         callback="sellerflow.quality.artifacts.keep_docs",
         install_deps=False,
     )
-    prepare_raw_tables() >> check_raw_quality.expand(table=list(RAW_SUITE_TABLES)) >> models
+    prepare_raw_tables() >> check_raw_quality() >> models
     leaves >> generate_docs

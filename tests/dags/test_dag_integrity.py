@@ -34,6 +34,8 @@ def test_dag_conventions(dagbag: DagBag, dag_id: str) -> None:
     assert dag.max_active_runs == 1
     for task in dag.tasks:
         assert task.owner == "sellerflow", task.task_id
+        if task.task_id == "dbt_producer_watcher":
+            continue  # Cosmos skips a producer retry; the failed models' tasks retry alone (see transform_dbt)
         assert task.retries >= 1, task.task_id
 
 
@@ -66,6 +68,7 @@ def test_transform_dbt_runs_each_model_then_its_tests(dagbag: DagBag) -> None:
     dag = dagbag.dags["transform_dbt"]
     run = dag.get_task("stg_onec__products.run")
     assert "stg_onec__products.test" in run.downstream_task_ids
+    assert "dbt_producer_watcher" in dag.task_ids, "one dbt build, watched model by model"
     names = {asset.name for asset in dag.timetable.asset_condition.objects}
     assert {"warehouse.raw.onec_products", "warehouse.raw.ozon_postings_fbs"} <= names, (
         "scheduled on the extract DAGs' Assets"

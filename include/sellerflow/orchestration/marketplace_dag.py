@@ -16,7 +16,7 @@ from airflow.sdk import DAG, dag, task
 
 from sellerflow.orchestration.accounts import MARKETPLACES
 from sellerflow.orchestration.assets import WAREHOUSE_SCHEMA
-from sellerflow.orchestration.defaults import DEFAULT_ARGS, START_DATE
+from sellerflow.orchestration.defaults import EXTRACT_ARGS, START_DATE
 from sellerflow.orchestration.marketplace_assets import raw_assets
 
 
@@ -36,7 +36,7 @@ def build_extract_dag(marketplace: str, *, schedule: str, doc_md: str) -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=EXTRACT_ARGS,
         tags=["sellerflow", "extract", marketplace],
         doc_md=doc_md,
     )
