@@ -14,7 +14,8 @@ from psycopg.conninfo import make_conninfo
 def admin_dsn(dbname: str = "postgres") -> str:
     """Superuser DSN of the test cluster (see tests/conftest.py), on database ``dbname``."""
     return make_conninfo(
-        os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"), dbname=dbname
+        os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        dbname=dbname,
     )
 
 

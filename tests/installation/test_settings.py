@@ -30,7 +30,10 @@ def test_default_databases_are_the_instances_demo_databases(tmp_path: Path) -> N
     assert installation.airflow_db == "sellerflow_acme_demo_airflow"
     assert installation.warehouse_db == "sellerflow_acme_demo_warehouse"
     assert installation.purpose == "demo"
-    assert installation.warehouse_dsn == "postgresql://sellerflow:sellerflow@db.example:6543/sellerflow_acme_demo_warehouse"
+    assert (
+        installation.warehouse_dsn
+        == "postgresql://sellerflow:sellerflow@db.example:6543/sellerflow_acme_demo_warehouse"
+    )
 
 
 def test_named_databases_make_an_installation_not_a_demo(tmp_path: Path) -> None:
