@@ -26,6 +26,7 @@ from sellerflow.demo.guard import DemoRefusedError, check_airflow, check_warehou
 from sellerflow.demo.summary import render, table_counts
 from sellerflow.emulators.scenario.params import DEFAULT_BASE_PORT
 from sellerflow.orchestration.accounts import source_of
+from sellerflow.orchestration.pools import POOLS
 
 ROOT = Path(os.environ.get("SELLERFLOW_ROOT", Path(__file__).resolve().parents[3]))
 SERVICE = str(ROOT / "scripts" / "service.sh")
@@ -38,13 +39,6 @@ DEMO_DAYS = 30
 # The demo world holds 30 days of history; a 35-day backfill horizon reads all of it without asking for
 # report months that cannot exist (Yandex Market allows one report generation per 2 minutes).
 DEMO_HORIZON_DAYS = 35
-POOLS = {
-    "onec": (2, "1C OData servers are slow: at most 2 parallel requests per installation"),
-    "ozon": (4, "Ozon Seller API calls"),
-    "wildberries": (4, "Wildberries API calls"),
-    "yandex_market": (2, "Yandex Market caps parallel requests per resource"),
-    "megamarket": (2, "Megamarket merchant API calls"),
-}
 
 
 def step(message: str) -> None:
