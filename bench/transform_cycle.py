@@ -1,0 +1,274 @@
+"""Benchmark the transform under the real Airflow scheduler against plain `dbt build`, side by side in one run.
+
+    .venv/bin/python bench/transform_cycle.py [--orders-per-day 200] [--days 30] [--skip-old] [--dsn SUPERUSER_DSN]
+
+At demo scale (the `make demo` scenario: seed 42, 200 orders a day, 30 days ending today) it:
+
+1. generates the world, serves it with the emulators (own ports) and lands it through the extract DAGs of a
+   private Airflow installation (own metadata DB, own AIRFLOW_HOME, own api-server port), the transform paused;
+   the landed warehouse becomes a template database, so every measurement below starts from the same raw data;
+2. (a) plain ``dbt build`` from the CLI on a copy;
+3. (b) transform_dbt under the real scheduler in the old mode (``SELLERFLOW_TRANSFORM_MODE=per_model``: one
+   dbt invocation per model, Cosmos LOCAL / DBT_RUNNER), on a copy, with its own Airflow installation;
+4. (c) transform_dbt in the new mode (Cosmos WATCHER), on a copy — then, on that warehouse and installation,
+   (d) a steady 10-minute cycle: the world's clock moves 10 minutes (new orders), every extract DAG runs once,
+   and the transform runs their Assets schedule; timed from the triggers to the end of the last transform run.
+
+Targets: (c) ≤ 1.3 × (a); (d) ≤ 60 s. Every database, process and directory it made is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.orchestration.pools import POOLS
+from sellerflow.sources.yandex_market.testing import TEST_EXTRA as YM_TEST_EXTRA
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("airflow_stack", ROOT / "tests" / "dags" / "airflow_stack.py")
+airflow_stack = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(airflow_stack)  # type: ignore[union-attr]
+AirflowStack = airflow_stack.AirflowStack
+
+EXTRACT_DAGS = tuple(sorted(p.stem for p in (ROOT / "dags").glob("extract_*.py")))
+TRANSFORM = "transform_dbt"
+EMULATOR_BASE_PORT, API_PORTS = 18320, (18331, 18332)  # not the demo's 18080 / 18100..18110
+DEMO_HORIZON_DAYS = 35
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def database(admin: str, template: str | None = None) -> Iterator[str]:
+    """A throwaway database owned by the app role (a copy of ``template`` if given); its DSN; dropped after."""
+    name = f"sellerflow_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        copy = f' template "{template}"' if template else ""
+        conn.execute(f'create database "{name}" owner sellerflow{copy}')
+    params = conninfo_to_dict(admin)
+    try:
+        yield f"postgresql://sellerflow:sellerflow@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def dbname(dsn: str) -> str:
+    return str(conninfo_to_dict(dsn)["dbname"])
+
+
+def url(dsn: str) -> str:
+    p = conninfo_to_dict(dsn)
+    return f"postgresql://{p['user']}:{p.get('password', '')}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/{p['dbname']}"
+
+
+def world_env(world: Path) -> dict[str, str]:
+    """Airflow connections (AIRFLOW_CONN_*) and the accounts Variable of the world, on the bench's ports."""
+    document = json.loads((world / "accounts.json").read_text())
+    env, listing = {}, {}
+    for conn in document["connections"]:
+        host = re.sub(r":181(\d\d)", lambda m: f":{EMULATOR_BASE_PORT + int(m[1]) - 0}", conn["host"])
+        extra = dict(conn.get("extra") or {})
+        if conn["conn_id"].startswith("mp_"):
+            extra.setdefault("horizon_days", DEMO_HORIZON_DAYS)
+        if conn["conn_id"].startswith(
+            "mp_yandex_market_"
+        ):  # its report quota would pace the landing by minutes
+            extra.update({k: v for k, v in YM_TEST_EXTRA.items() if k != "horizon_days"})
+        body = {k: conn.get(k) for k in ("conn_type", "login", "password", "port", "schema")}
+        env[f"AIRFLOW_CONN_{conn['conn_id'].upper()}"] = json.dumps({**body, "host": host, "extra": extra})
+        source = "onec" if conn["conn_id"].startswith("onec_") else conn["extra"]["marketplace"]
+        listing.setdefault(source, []).append(conn["conn_id"])
+    env["AIRFLOW_VAR_SELLERFLOW_ACCOUNTS"] = json.dumps(listing)
+    return env
+
+
+def stack_env(world: Path, warehouse: str, mode: str) -> dict[str, str]:
+    return {
+        **world_env(world),
+        "SELLERFLOW_WAREHOUSE_DSN": warehouse,
+        "AIRFLOW_CONN_SELLERFLOW_WAREHOUSE": url(warehouse),
+        "SELLERFLOW_TRANSFORM_MODE": mode,
+    }
+
+
+def serve_emulators(world: Path, stack: ExitStack, logs: Path) -> str:
+    """The emulators serving ``world`` in a subprocess; returns the admin URL."""
+    log = (logs / "emulators.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sellerflow.emulators", "serve", "--world", str(world / "world.sqlite"),
+         "--base-port", str(EMULATOR_BASE_PORT)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    stack.callback(lambda: (proc.terminate(), proc.wait(timeout=20)))
+    admin = f"http://127.0.0.1:{EMULATOR_BASE_PORT}"
+    for _ in range(120):
+        try:
+            if httpx.get(f"{admin}/health", timeout=2).status_code == 200:
+                return admin
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise SystemExit("the emulators did not start")
+
+
+def started_stack(
+    stack: ExitStack, home: Path, metadata: str, port: int, env: dict[str, str]
+) -> AirflowStack:
+    airflow = AirflowStack(home, metadata, port, env)
+    stack.callback(airflow.stop)
+    airflow.start()
+    airflow.set_pools(POOLS)
+    airflow.wait_parsed([*EXTRACT_DAGS, TRANSFORM])
+    return airflow
+
+
+def extract_round(airflow: AirflowStack, timeout_s: float) -> dict[str, str]:
+    runs = {dag_id: airflow.trigger(dag_id) for dag_id in EXTRACT_DAGS}
+    return {dag_id: str(airflow.wait_run(dag_id, run_id, timeout_s)) for dag_id, run_id in runs.items()}
+
+
+def transform_run(airflow: AirflowStack, timeout_s: float) -> tuple[float, str]:
+    """Trigger transform_dbt once; (seconds start→end, state)."""
+    run_id = airflow.trigger(TRANSFORM)
+    state = airflow.wait_run(TRANSFORM, run_id, timeout_s)
+    if state not in ("success", "failed"):
+        return float("nan"), str(state)
+    if state != "success":
+        failed = [t for t, s in airflow.task_states(TRANSFORM, run_id).items() if s == "failed"]
+        say(f"transform run {run_id} failed: {failed[:10]}")
+    return airflow.run_seconds(TRANSFORM, run_id), state
+
+
+def steady_cycle(airflow: AirflowStack, admin: str, timeout_s: float) -> tuple[float, str]:
+    """New orders (+10 min on the world's clock), one extraction round, the transform their Assets schedule."""
+    before = {r[0] for r in airflow.runs(TRANSFORM)}
+    httpx.post(f"{admin}/clock", json={"minutes": 10}, timeout=120).raise_for_status()
+    started = datetime.now(UTC)
+    states = extract_round(airflow, timeout_s)
+    deadline = time.monotonic() + timeout_s
+    last, state = None, "not scheduled"
+    while time.monotonic() < deadline:  # wait until no transform run is queued or running
+        runs = [r for r in airflow.runs(TRANSFORM) if r[0] not in before]
+        if runs and all(r[2] in ("success", "failed") for r in runs):
+            time.sleep(3)  # a run the last Asset events queue appears within a scheduler loop
+            again = [r for r in airflow.runs(TRANSFORM) if r[0] not in before]
+            if len(again) == len(runs):
+                last, state = runs[-1], ",".join(r[2] for r in runs)
+                break
+        time.sleep(1)
+    if last is None or "failed" in states.values():
+        return float("nan"), f"extract {states}, transform {state}"
+    return (last[4] - started).total_seconds(), f"{len(runs)} transform run(s): {state}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders-per-day", type=int, default=200)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--skip-old", action="store_true", help="leave out the old per-model mode (~20 min)")
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    parser.add_argument("--timeout", type=float, default=3600)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (stop Airflow, drop databases) on TERM
+    results: dict[str, tuple[float, str]] = {}
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="transform_cycle_")))
+        world = tmp / "world"
+        start = (datetime.now(UTC).date() - timedelta(days=args.days)).isoformat()
+        say(f"world: seed 42, {args.orders_per_day} orders a day, {args.days} days from {start}")
+        subprocess.run(
+            [sys.executable, "-m", "sellerflow.emulators", "scenario", "--seed", "42", "--orders-per-day",
+             str(args.orders_per_day), "--days", str(args.days), "--start", start, "--out", str(world)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        subprocess.run(
+            ["dbt", "parse", "--quiet", "--project-dir", str(ROOT / "dbt")], check=True, cwd=ROOT / "dbt"
+        )
+        admin = serve_emulators(world, stack, tmp)
+        landed = stack.enter_context(database(args.dsn))
+        new_wh = stack.enter_context(database(args.dsn))
+        metadata = [stack.enter_context(database(args.dsn)) for _ in API_PORTS]
+
+        say("landing the world through the extract DAGs (transform paused, vendor rate limits off)")
+        httpx.put(f"{admin}/limits", json={"enabled": False}, timeout=30).raise_for_status()
+        for group in ("generateGoodsRealizationReport", "generateUnitedMarketplaceServicesReport"):
+            httpx.put(f"{admin}/limits/yandex_market/{group}", json={"unlimited": True}, timeout=30)
+        with ExitStack() as first:
+            airflow = started_stack(first, tmp / "airflow_land", metadata[0], API_PORTS[0],
+                                    stack_env(world, landed, "watcher"))  # fmt: skip
+            airflow.api("PATCH", f"/dags/{TRANSFORM}", json={"is_paused": True})
+            began = time.monotonic()
+            states = extract_round(airflow, args.timeout)
+            say(f"extraction: {states} in {time.monotonic() - began:.0f} s")
+        httpx.put(f"{admin}/limits", json={"enabled": True}, timeout=30).raise_for_status()
+        with psycopg.connect(args.dsn, autocommit=True) as conn:  # the landed warehouse becomes the template
+            conn.execute(f'drop database "{dbname(new_wh)}" with (force)')
+            conn.execute(f'create database "{dbname(new_wh)}" owner sellerflow template "{dbname(landed)}"')
+
+        with database(args.dsn, dbname(landed)) as cli_wh:
+            began = time.monotonic()
+            built = run_dbt(cli_wh, tmp / "cli", "build")
+            results["a"] = (time.monotonic() - began, "success" if built.returncode == 0 else "FAILED")
+            say(f"(a) dbt build: {results['a'][0]:.1f} s {results['a'][1]}")
+
+        if not args.skip_old:
+            with (
+                database(args.dsn, dbname(landed)) as old_wh,
+                database(args.dsn) as old_meta,
+                ExitStack() as old,
+            ):
+                airflow = started_stack(old, tmp / "airflow_old", old_meta, API_PORTS[1],
+                                        stack_env(world, old_wh, "per_model"))  # fmt: skip
+                results["b"] = transform_run(airflow, args.timeout)
+                say(f"(b) old mode: {results['b'][0]:.1f} s {results['b'][1]}")
+
+        with ExitStack() as new:
+            airflow = started_stack(new, tmp / "airflow_new", metadata[1], API_PORTS[0],
+                                    stack_env(world, new_wh, "watcher"))  # fmt: skip
+            results["c"] = transform_run(airflow, args.timeout)
+            say(f"(c) new mode: {results['c'][0]:.1f} s {results['c'][1]}")
+            results["d"] = steady_cycle(airflow, admin, args.timeout)
+            say(f"(d) steady cycle: {results['d'][0]:.1f} s {results['d'][1]}")
+
+    cli = results["a"][0]
+    print(f"{'measurement':<58} {'seconds':>8} {'/ CLI':>7}  state")
+    labels = {
+        "a": "(a) dbt build from the CLI",
+        "b": "(b) transform_dbt, old mode (per-model LOCAL/DBT_RUNNER)",
+        "c": "(c) transform_dbt, new mode (WATCHER)        target 1.3",
+        "d": "(d) steady 10-min cycle: orders+extract+transform  ≤ 60 s",
+    }
+    for key, label in labels.items():
+        if key in results:
+            seconds, state = results[key]
+            print(f"{label:<58} {seconds:>8.1f} {seconds / cli:>6.2f}x  {state}")
+    if "b" in results:
+        print(f"new mode vs old mode: {results['b'][0] / results['c'][0]:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()

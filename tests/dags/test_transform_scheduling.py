@@ -1,0 +1,185 @@
+"""Scheduling that cannot starve, under the real scheduler: a private Airflow installation (its own metadata
+database, AIRFLOW_HOME and ports) runs extract_ozon against the Ozon emulator and transform_dbt on a throwaway
+warehouse.
+
+The transform is held inside its run by a lock on a raw table it reads (another session holds it), so its
+tasks stay running for as long as the test wants, whatever the machine's speed. Meanwhile:
+
+- a triggered extraction runs to the end: extraction never waits behind dbt tasks (they hold only the `dbt`
+  pool's slots, and extraction tasks outrank them);
+- the Asset events of two extraction runs that land while the transform works start no second concurrent run;
+  when the run ends, exactly one next run starts, queued after both extractions ended (so its dbt reads what
+  both landed). Airflow links to that run the events up to the first queued one of each Asset; the later ones
+  of the same Asset are covered by it without a run of their own.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from sellerflow.emulators import clock
+from sellerflow.emulators.ozon import create_app as ozon_app
+from sellerflow.emulators.runtime import EmulatorState
+from sellerflow.emulators.testing import serve_in_thread
+from sellerflow.extract.testing import connections, generate_world
+from sellerflow.orchestration.pools import POOLS
+from sellerflow.warehouse.loader import ensure_raw_table
+from sellerflow.warehouse.migrations import migrate
+
+pytestmark = pytest.mark.e2e
+
+_spec = importlib.util.spec_from_file_location("airflow_stack", Path(__file__).with_name("airflow_stack.py"))
+airflow_stack = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(airflow_stack)  # type: ignore[union-attr]
+
+API_PORT = 18341  # not the demo's 18080
+TRANSFORM, EXTRACT = "transform_dbt", "extract_ozon"
+HELD_TABLE = ("onec", "products")  # read by the transform, never written by extract_ozon
+TIMEOUT_S = 90
+
+
+def _database(admin: str, stack: list[str]) -> str:
+    name = f"sellerflow_test_sched_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}" owner sellerflow')
+    stack.append(name)
+    params = conninfo_to_dict(admin)
+    return f"postgresql://sellerflow:sellerflow@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{name}"
+
+
+@pytest.fixture(scope="module")
+def ozon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmulatorState, str, Path]]:
+    """The Ozon emulator over a small generated world: (state, url, world dir)."""
+    world_dir = tmp_path_factory.mktemp("sched_world")
+    world = generate_world(world_dir)
+    shutil.copy(world, world_dir / "served.sqlite")
+    state = EmulatorState(world_dir / "served.sqlite")
+    with serve_in_thread(ozon_app(state)) as url:
+        yield state, url, world_dir
+
+
+@pytest.fixture(scope="module")
+def stack(ozon, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str]]:
+    """A running Airflow installation and its warehouse DSN."""
+    _, url, world_dir = ozon
+    admin = os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    made: list[str] = []
+    try:
+        metadata, warehouse = _database(admin, made), _database(admin, made)
+        migrate(warehouse)
+        ensure_raw_table(warehouse, *HELD_TABLE)
+        accounts = {
+            c["conn_id"]: {"conn_type": "http", "host": url, "login": c["login"], "password": c["password"],
+                           "extra": {**c["extra"], "horizon_days": 120}}
+            for c in connections(world_dir, "ozon")
+        }  # fmt: skip
+        env = {
+            "SELLERFLOW_WAREHOUSE_DSN": warehouse,
+            "AIRFLOW_CONN_SELLERFLOW_WAREHOUSE": warehouse,
+            "AIRFLOW_VAR_SELLERFLOW_ACCOUNTS": json.dumps({"ozon": list(accounts)}),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",  # only the runs this test starts
+            **{f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(c) for conn_id, c in accounts.items()},
+        }
+        airflow = airflow_stack.AirflowStack(
+            tmp_path_factory.mktemp("sched_airflow"), metadata, API_PORT, env
+        )
+        try:
+            airflow.start()
+            airflow.set_pools(POOLS)
+            airflow.wait_parsed([EXTRACT, TRANSFORM])
+            yield airflow, warehouse
+        finally:
+            airflow.stop()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for name in made:
+                conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def _wait(predicate, what: str, timeout_s: float = TIMEOUT_S):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def _consumed_source_runs(airflow, run_id: str) -> set[str]:
+    rows = airflow.query(
+        "select e.source_run_id from dagrun_asset_event d join asset_event e on e.id = d.event_id "
+        "join dag_run r on r.id = d.dag_run_id where r.dag_id = %s and r.run_id = %s",
+        TRANSFORM,
+        run_id,
+    )
+    return {source for (source,) in rows}
+
+
+def test_extraction_runs_while_the_transform_holds_its_tasks_and_events_coalesce(stack, ozon) -> None:
+    airflow, warehouse = stack
+    state, _, _ = ozon
+    with psycopg.connect(warehouse) as holder:
+        holder.execute(f"lock table raw.{HELD_TABLE[0]}_{HELD_TABLE[1]} in access exclusive mode")
+        airflow.api("PATCH", f"/dags/{TRANSFORM}", json={"is_paused": False})
+        first = airflow.trigger(TRANSFORM)
+        _wait(
+            lambda: "running" in airflow.task_states(TRANSFORM, first).values(),
+            "a transform task to run (and block on the lock)",
+        )
+        airflow.api("PATCH", f"/dags/{EXTRACT}", json={"is_paused": False})  # the scheduler starts a run
+
+        # 1. An extraction (the scheduled run that unpausing starts) runs to the end while the transform is stuck.
+        extract_1 = _wait(lambda: [r[0] for r in airflow.runs(EXTRACT)], "an extract_ozon run")[0]
+        assert airflow.wait_run(EXTRACT, extract_1, TIMEOUT_S) == "success", airflow.task_states(
+            EXTRACT, extract_1
+        )
+        assert airflow.run_state(TRANSFORM, first) == "running"
+        assert "running" in airflow.task_states(TRANSFORM, first).values(), "the transform still holds a slot"
+        assert set(airflow.task_states(EXTRACT, extract_1).values()) <= {"success", "skipped"}
+        assert airflow.task_states(EXTRACT, extract_1)["publish_assets"] == "success", (
+            "it emitted Asset events"
+        )
+
+        # 2. A second extraction lands new orders; its events and the first one's queue behind the running run.
+        clock.advance(state.conn(), state.now() + timedelta(days=1))
+        extract_2 = airflow.trigger(EXTRACT)
+        assert airflow.wait_run(EXTRACT, extract_2, TIMEOUT_S) == "success", airflow.task_states(
+            EXTRACT, extract_2
+        )
+        time.sleep(3)  # several scheduler loops: none may start a second transform run
+        assert [r[0] for r in airflow.runs(TRANSFORM)] == [first], "one transform run at a time"
+        queued = airflow.query(
+            "select count(*) from asset_dag_run_queue where target_dag_id = %s", TRANSFORM
+        )[0][0]
+        assert queued > 0, "the extractions' Asset events wait in the queue"
+
+    # 3. The run ends: exactly one next run starts, and it consumes the events of both extraction runs.
+    airflow.api("PATCH", f"/dags/{TRANSFORM}/dagRuns/{first}", json={"state": "failed"})
+    second = _wait(lambda: [r for r in airflow.runs(TRANSFORM) if r[0] != first], "the next transform run")
+    time.sleep(3)
+    runs = [r for r in airflow.runs(TRANSFORM) if r[0] != first]
+    assert len(runs) == 1, f"one run for all queued events, got {runs}"
+    assert second[0][1] == "asset_triggered"
+    assert _consumed_source_runs(airflow, second[0][0]) & {extract_1, extract_2}, (
+        "it was started by their events"
+    )
+    ((queued_at,),) = airflow.query(
+        "select queued_at from dag_run where dag_id = %s and run_id = %s", TRANSFORM, second[0][0]
+    )
+    ((extract_2_end,),) = airflow.query(
+        "select end_date from dag_run where dag_id = %s and run_id = %s", EXTRACT, extract_2
+    )
+    assert queued_at > extract_2_end, "the next run starts after both extractions landed: it reads both"
