@@ -23,7 +23,7 @@ lint:  ## ruff lint and format check
 	@$(ENV) && ruff check . && ruff format --check .
 
 test: prepare lint  ## the whole test suite on a real Postgres, in throwaway databases only (PYTEST_ARGS="-k loader" to narrow)
-	@$(ENV) && pytest $(PYTEST_ARGS)
+	@$(ENV) && pytest --durations=15 $(PYTEST_ARGS)
 
 stop:  ## stop what sellerflow started (emulators, Airflow, the private Postgres cluster)
 	@scripts/stop.sh

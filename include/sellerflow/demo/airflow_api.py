@@ -130,7 +130,11 @@ class AirflowAPI:
 
     def unpause(self, dag_id: str) -> None:
         """Unpause a DAG."""
-        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        self.set_paused(dag_id, False)
+
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        """Pause or unpause a DAG."""
+        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": paused})
 
     def trigger(self, dag_id: str, note: str = "") -> str:
         """Start a DAG run now; return its run id."""

@@ -34,3 +34,17 @@ def render(counts: list[tuple[str, int]]) -> str:
         return "  (nothing landed yet)"
     width = max(len(name) for name, _ in counts)
     return "\n".join(f"  {name:<{width}}  {rows:>10,}" for name, rows in counts)
+
+
+def reconciliation_lines(dsn: str) -> dict[str, dict[str, int]]:
+    """Reconciliation lines per marketplace and status (empty before the first transform)."""
+    with psycopg.connect(dsn) as conn:
+        if conn.execute("select to_regclass('marts.reconciliation_order_lines') is null").fetchone()[0]:
+            return {}
+        rows = conn.execute(
+            "select marketplace, status, count(*) from marts.reconciliation_order_lines group by 1, 2 order by 1, 2"
+        ).fetchall()
+    lines: dict[str, dict[str, int]] = {}
+    for marketplace, status, count in rows:
+        lines.setdefault(marketplace, {})[status] = count
+    return lines
