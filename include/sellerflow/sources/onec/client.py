@@ -35,6 +35,7 @@ from sellerflow.sources.onec import odata
 from sellerflow.sources.onec.base import OneCBase
 from sellerflow.sources.onec.errors import (
     OneCError,
+    OneCNotFoundError,
     OneCTransientError,
     error_from_response,
     is_html,
@@ -57,6 +58,8 @@ class OneCClient:
     def __init__(self, base: OneCBase, transport: httpx.BaseTransport | None = None) -> None:
         self.base = base
         self.requests_made = 0
+        # Called before every HTTP request (the reverse-ETL sender waits for the shared rate limiter here).
+        self.before_request: Callable[[str, str], None] | None = None
         self._http = httpx.Client(
             base_url=base.odata_url.rstrip("/") + "/",
             auth=(base.username, base.password),
@@ -76,13 +79,21 @@ class OneCClient:
         self.close()
 
     # -- one request ----------------------------------------------------------------------
-    def _send(self, resource: str, params: Mapping[str, str]) -> httpx.Response:
+    def _send(
+        self,
+        resource: str,
+        params: Mapping[str, str],
+        method: str = "GET",
+        body: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
         url = odata.resource_path(resource)
         query = odata.query_string(params)
-        what = f"GET {resource}"
+        what = f"{method} {resource}"
         self.requests_made += 1
+        if self.before_request is not None:
+            self.before_request(method, resource)
         try:
-            response = self._http.get(f"{url}?{query}" if query else url)
+            response = self._http.request(method, f"{url}?{query}" if query else url, json=body)
         except httpx.TimeoutException as exc:
             raise OneCTransientError(
                 f"1C base {self.base.base_id}: {what} timed out after {self.base.timeout_s:.0f} s "
@@ -139,6 +150,76 @@ class OneCClient:
                 f"1C base {self.base.base_id}: GET {resource} answered JSON that is not an object"
             )
         return body
+
+    # -- writes (1C:Enterprise 8.3.27 Developer Guide §17.4.13; shared docs C5) --------------------------
+    def _write(
+        self,
+        method: str,
+        resource: str,
+        body: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One write with the same retries as reads: every write sellerflow makes is safe to repeat (a create
+        carries its own ``Ref_Key``, so a repeat is refused with code 15 instead of creating twice)."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.base.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(OneCTransientError),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        return retrying(self._send, resource, dict(params or {}), method, body)
+
+    def _entity(self, response: httpx.Response, what: str) -> Record:
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise OneCTransientError(
+                f"1C base {self.base.base_id}: {what} answered an invalid JSON body",
+                base_id=self.base.base_id,
+            ) from exc
+        if not isinstance(body, dict):
+            raise OneCError(f"1C base {self.base.base_id}: {what} answered JSON that is not an object")
+        return body
+
+    def create(self, entity: str, body: Mapping[str, Any]) -> Record:
+        """``POST <Set>``: create an object (201); returns it as 1C stored it (``Ref_Key``, ``Number``...)."""
+        response = self._write("POST", entity, body, {"$format": JSON_FORMAT})
+        return self._entity(response, f"POST {entity}")
+
+    def update(self, entity: str, ref: str, body: Mapping[str, Any]) -> Record:
+        """``PATCH <Set>(guid'…')``: change the given properties (a tabular section is sent whole)."""
+        resource = f"{entity}({odata.literal(odata.Guid(ref))})"
+        response = self._write("PATCH", resource, body, {"$format": JSON_FORMAT})
+        return self._entity(response, f"PATCH {resource}")
+
+    def post_document(self, entity: str, ref: str, *, operational: bool = False) -> None:
+        """``POST Document_X(guid'…')/Post``: run the posting handlers (a refusal is code -1, HTTP 500)."""
+        resource = f"{entity}({odata.literal(odata.Guid(ref))})/Post"
+        self._write("POST", resource, None, {"PostingModeOperational": "true" if operational else "false"})
+
+    def unpost_document(self, entity: str, ref: str) -> None:
+        """``POST Document_X(guid'…')/Unpost``: cancel posting (releases what the document reserved)."""
+        self._write("POST", f"{entity}({odata.literal(odata.Guid(ref))})/Unpost", None)
+
+    def find(
+        self, entity: str, where: odata.Filter, *, fields: Iterable[str] | None = None, top: int = 50
+    ) -> list[Record]:
+        """Objects matching ``where`` (at most ``top``), in ``Ref_Key`` order."""
+        params = {"$filter": where.text, "$top": str(top), "$orderby": odata.orderby(["Ref_Key"])}
+        if fields is not None:
+            params["$select"] = odata.select(fields)
+        values = self.get_json(entity, params).get("value", [])
+        if not isinstance(values, list):
+            raise OneCError(f"1C base {self.base.base_id}: {entity} answered no 'value' list")
+        return values
+
+    def read(self, entity: str, ref: str) -> Record | None:
+        """One object by ``Ref_Key`` (with its tabular sections), or None when 1C has no such object."""
+        try:
+            return self.get_json(f"{entity}({odata.literal(odata.Guid(ref))})")
+        except OneCNotFoundError:
+            return None
 
     # -- lists ----------------------------------------------------------------------------
     def count(self, entity: str, where: odata.Filter | None = None) -> int:

@@ -1,0 +1,314 @@
+{{ config(materialized='view', post_hook=[]) }}
+{#- Desired 1C reservations: one ЗаказКлиента per marketplace order the seller ships from its own stock (Ozon
+    FBS/rFBS, WB FBS, Yandex Market FBS/DBS, Megamarket), in the cabinet's 1C base and organization, partner =
+    the marketplace (the commissioner), НомерПоДаннымКлиента = the marketplace order number (the key the
+    reconciliation joins on), lines mapped to Номенклатура by int_product_mapping, every line reserved from
+    stock (ВариантОбеспечения = СоСклада, Статус КОбеспечению). A cancelled order asks for its lines Отменено
+    and Статус Закрыт.
+
+    Only rows whose desired state is distinct from the last state 1C acknowledged (ops.outbox_acknowledged) are
+    returned: this is what the push DAG enqueues (sellerflow.reverse_etl, target onec_reservations). A row that
+    cannot be sent carries its reasons in payload.problems (unmapped SKU, no 1C base, partner or warehouse): the
+    sender parks it with that reason, and it comes back by itself once the mapping is fixed (its payload changes).
+
+    A view, evaluated by the push DAG every minute: orders are those the new-order lists showed in the last
+    var('reservation_horizon_days') days (raw rows by landing time), so the cost does not grow with history. -#}
+{#- ИНН of each marketplace's operator (the commissioner), to find its Контрагент in 1C when the cabinet's
+    connection names no onec_partner_key; override with var marketplace_commissioner_inn (docs/vendors/onec.md). -#}
+{%- set DEFAULT_INN = {'ozon': '7704217370', 'wildberries': '7721546864', 'yandex_market': '9704254424',
+                       'megamarket': '9701048328'} %}
+{%- set horizon = "now() - make_interval(days => " ~ var('reservation_horizon_days', 2) ~ ")" %}
+with
+
+accounts as (
+
+    select
+        account_id,
+        marketplace,
+        settings ->> 'onec_base' as onec_base_id,
+        nullif(settings ->> 'organization_key', '')::uuid as organization_ref,
+        nullif(settings ->> 'partner_key', '')::uuid as partner_ref,
+        nullif(settings ->> 'contractor_key', '')::uuid as contractor_ref,
+        coalesce(
+            nullif(settings ->> 'commissioner_inn', ''),
+            case marketplace
+                {%- for mp, inn in var('marketplace_commissioner_inn', DEFAULT_INN).items() %}
+                when '{{ mp }}' then '{{ inn }}'
+                {%- endfor %}
+            end
+        ) as commissioner_inn,
+        coalesce(settings -> 'warehouse_onec_refs', '{}'::jsonb) as warehouse_refs
+    from {{ source('reverse_etl', 'reverse_etl_accounts') }}
+
+),
+
+{#- One row per (posting, line) of every list, latest version per posting within the horizon. -#}
+ozon as (
+
+    select distinct on (account_id, natural_key)
+        'ozon' as marketplace, account_id, natural_key as posting_number,
+        payload ->> 'order_number' as order_number,
+        payload -> 'delivery_method' ->> 'warehouse_id' as mp_warehouse_id,
+        payload ->> 'in_process_at' as created_at,
+        payload -> 'products' as products,
+        extracted_at,
+        min(extracted_at) over (partition by account_id, natural_key) as first_seen_at
+    from {{ source('ozon', 'ozon_postings_fbs_unfulfilled') }}
+    where extracted_at > {{ horizon }}
+    order by account_id, natural_key, extracted_at desc, id desc
+
+),
+
+wildberries as (
+
+    select distinct on (account_id, natural_key)
+        'wildberries' as marketplace, account_id, natural_key as posting_number,
+        payload ->> 'rid' as order_number,
+        payload ->> 'warehouseId' as mp_warehouse_id,
+        payload ->> 'createdAt' as created_at,
+        jsonb_build_array(jsonb_build_object(
+            'offer_id', payload ->> 'article', 'quantity', 1,
+            'price', round(coalesce(payload ->> 'convertedFinalPrice', payload ->> 'convertedPrice')::numeric / 100, 2)
+        )) as products,
+        extracted_at,
+        min(extracted_at) over (partition by account_id, natural_key) as first_seen_at
+    from {{ source('wildberries', 'wildberries_orders_fbs_new') }}
+    where extracted_at > {{ horizon }}
+    order by account_id, natural_key, extracted_at desc, id desc
+
+),
+
+yandex_market as (
+
+    select distinct on (account_id, natural_key)
+        'yandex_market' as marketplace, account_id, natural_key as posting_number,
+        payload ->> 'orderId' as order_number,
+        payload -> 'delivery' ->> 'warehouseId' as mp_warehouse_id,
+        payload ->> 'creationDate' as created_at,
+        (
+            select jsonb_agg(jsonb_build_object(
+                'offer_id', item ->> 'offerId', 'quantity', (item ->> 'count')::int,
+                'price', nullif(item -> 'prices' -> 'payment' ->> 'value', '')::numeric))
+            from jsonb_array_elements(payload -> 'items') as item
+        ) as products,
+        extracted_at,
+        min(extracted_at) over (partition by account_id, natural_key) as first_seen_at
+    from {{ source('yandex_market', 'yandex_market_orders_processing') }}
+    where extracted_at > {{ horizon }}
+        and coalesce(payload ->> 'programType', 'FBS') <> 'FBY'
+        and not coalesce((payload ->> 'fake')::boolean, false)
+    order by account_id, natural_key, extracted_at desc, id desc
+
+),
+
+megamarket as (
+
+    select distinct on (account_id, natural_key)
+        'megamarket' as marketplace, account_id, natural_key as posting_number,
+        payload ->> 'shipmentId' as order_number,
+        payload ->> 'shippingPoint' as mp_warehouse_id,
+        payload ->> 'creationDate' as created_at,
+        (
+            select jsonb_agg(jsonb_build_object(
+                'offer_id', item ->> 'offerId', 'quantity', coalesce((item ->> 'quantity')::int, 1),
+                'price', coalesce(nullif(item ->> 'finalPrice', ''), nullif(item ->> 'price', ''))::numeric))
+            from jsonb_array_elements(payload -> 'items') as item
+            where item ->> 'offerId' <> 'delivery'
+        ) as products,
+        extracted_at,
+        min(extracted_at) over (partition by account_id, natural_key) as first_seen_at
+    from {{ source('megamarket', 'megamarket_shipments_new') }}
+    where extracted_at > {{ horizon }}
+    order by account_id, natural_key, extracted_at desc, id desc
+
+),
+
+postings as (
+
+    select * from ozon
+    union all select * from wildberries
+    union all select * from yandex_market
+    union all select * from megamarket
+
+),
+
+{#- The latest status each vendor's history holds for these postings (cancelled or not). -#}
+latest_status as (
+
+    select postings.account_id, postings.posting_number, latest.status
+    from postings
+    cross join lateral (
+        select status from (
+            select s.payload ->> 'status' as status, s.extracted_at, s.id
+            from {{ source('ozon', 'ozon_posting_statuses') }} as s
+            where postings.marketplace = 'ozon' and s.account_id = postings.account_id
+                and s.natural_key = postings.posting_number
+            union all
+            select case
+                    when s.payload ->> 'supplierStatus' in ('cancel', 'cancel_carrier')
+                        or s.payload ->> 'wbStatus' in ('canceled', 'canceled_by_client', 'declined_by_client',
+                            'defect', 'canceled_by_carrier') then 'cancelled'
+                    else s.payload ->> 'wbStatus' end,
+                s.extracted_at, s.id
+            from {{ source('wildberries', 'wildberries_order_statuses') }} as s
+            where postings.marketplace = 'wildberries' and s.account_id = postings.account_id
+                and s.natural_key = postings.posting_number
+            union all
+            select lower(s.payload ->> 'status'), s.extracted_at, s.id
+            from {{ source('yandex_market', 'yandex_market_order_statuses') }} as s
+            where postings.marketplace = 'yandex_market' and s.account_id = postings.account_id
+                and s.natural_key = postings.posting_number
+            union all
+            select case when s.payload ->> 'status' like '%CANCELED' then 'cancelled' else lower(s.payload ->> 'status') end,
+                s.extracted_at, s.id
+            from {{ source('megamarket', 'megamarket_shipment_statuses') }} as s
+            where postings.marketplace = 'megamarket' and s.account_id = postings.account_id
+                and s.natural_key = postings.posting_number
+        ) as history
+        order by extracted_at desc, id desc
+        limit 1
+    ) as latest
+
+),
+
+lines as (
+
+    select
+        postings.marketplace,
+        postings.account_id,
+        postings.order_number,
+        postings.posting_number,
+        postings.mp_warehouse_id,
+        postings.created_at,
+        postings.first_seen_at,
+        product.value ->> 'offer_id' as offer_id,
+        coalesce((product.value ->> 'quantity')::int, 1) as quantity,
+        coalesce(
+            case when jsonb_typeof(product.value -> 'price') = 'object'
+                then (product.value -> 'price' ->> 'amount')::numeric
+                else (product.value ->> 'price')::numeric end,
+            0
+        ) as price
+    from postings
+    cross join lateral jsonb_array_elements(coalesce(postings.products, '[]'::jsonb)) as product
+
+),
+
+mapped as (
+
+    select
+        lines.*,
+        {{ mapped('product_ref') }} as product_ref,
+        {{ mapped('unmapped_reason') }} as unmapped_reason
+    from lines
+    {{ join_product_mapping('lines', 'lines.mp_warehouse_id') }}
+
+),
+
+orders as (
+
+    select
+        mapped.marketplace,
+        mapped.account_id,
+        mapped.order_number,
+        min(mapped.created_at) as created_at,
+        min(mapped.first_seen_at) as first_seen_at,
+        min(mapped.mp_warehouse_id) as mp_warehouse_id,
+        array_agg(distinct mapped.posting_number order by mapped.posting_number) as postings,
+        bool_and(coalesce(latest_status.status, '') = 'cancelled') as is_cancelled,
+        jsonb_agg(
+            jsonb_build_object(
+                'offer_id', mapped.offer_id,
+                'product_key', mapped.product_ref,
+                'quantity', mapped.quantity,
+                'price', mapped.price
+            ) order by mapped.offer_id, mapped.posting_number
+        ) filter (where mapped.product_ref is not null) as lines,
+        array_agg(
+            format('SKU %s is not mapped to a 1C item (%s): add it to seeds/product_mapping_overrides.csv '
+                || 'or give the 1C item that Артикул', mapped.offer_id, coalesce(mapped.unmapped_reason, 'not known yet'))
+            order by mapped.offer_id
+        ) filter (where mapped.product_ref is null) as unmapped
+    from mapped
+    left join latest_status
+        on latest_status.account_id = mapped.account_id and latest_status.posting_number = mapped.posting_number
+    group by 1, 2, 3
+
+),
+
+commissioners as (
+
+    select distinct on (onec_base_id, inn) onec_base_id, inn, counterparty_ref, partner_ref
+    from {{ ref('stg_onec__counterparties') }}
+    where not is_deleted and not is_folder
+    order by onec_base_id, inn, counterparty_ref
+
+),
+
+desired as (
+
+    select
+        orders.account_id,
+        orders.order_number,
+        orders.first_seen_at,
+        accounts.onec_base_id,
+        jsonb_build_object(
+            'onec_base', accounts.onec_base_id,
+            'organization_key', accounts.organization_ref,
+            'partner_key', coalesce(accounts.partner_ref, commissioners.partner_ref),
+            'contractor_key', coalesce(accounts.contractor_ref, commissioners.counterparty_ref),
+            'warehouse_key', accounts.warehouse_refs ->> orders.mp_warehouse_id,
+            'marketplace', orders.marketplace,
+            'account_id', orders.account_id,
+            'order_number', orders.order_number,
+            'order_date', orders.created_at,
+            'postings', to_jsonb(orders.postings),
+            'cancelled', orders.is_cancelled,
+            'lines', coalesce(orders.lines, '[]'::jsonb),
+            'problems', to_jsonb(array_remove(array[
+                case when accounts.account_id is null
+                    then format('cabinet %s has no reverse-ETL settings (the push DAG writes them from its connection)', orders.account_id) end,
+                case when accounts.account_id is not null and accounts.onec_base_id is null
+                    then format('cabinet %s has no 1C base: set extra onec_base of its connection', orders.account_id) end,
+                case when accounts.onec_base_id is not null and accounts.organization_ref is null
+                    then format('1C base %s has no organization: set extra organization_ref of connection onec_%s',
+                        accounts.onec_base_id, accounts.onec_base_id) end,
+                case when accounts.onec_base_id is not null and coalesce(accounts.partner_ref, commissioners.partner_ref) is null
+                    then format('no 1C partner for %s: set extra onec_partner_key of the cabinet''s connection, or '
+                        || 'load the commissioner (ИНН %s) into Catalog_Контрагенты of base %s',
+                        orders.marketplace, coalesce(accounts.commissioner_inn, '?'), accounts.onec_base_id) end,
+                case when accounts.account_id is not null and accounts.warehouse_refs ->> orders.mp_warehouse_id is null
+                    then format('marketplace warehouse %s has no 1C warehouse: add it to extra warehouse_onec_refs',
+                        coalesce(orders.mp_warehouse_id, '?')) end
+            ]::text[] || coalesce(orders.unmapped, array[]::text[]), null))
+        ) as payload
+    from orders
+    left join accounts on accounts.account_id = orders.account_id
+    left join commissioners
+        on commissioners.onec_base_id = accounts.onec_base_id and commissioners.inn = accounts.commissioner_inn
+
+),
+
+keyed as (
+
+    select
+        account_id || ':' || order_number as item_key,
+        coalesce(onec_base_id, '?') as account_id,
+        payload,
+        md5(payload::text) as payload_hash,
+        first_seen_at
+    from desired
+
+),
+
+final as (
+
+    select keyed.*
+    from keyed
+    left join {{ source('reverse_etl', 'outbox_acknowledged') }} as acknowledged
+        on acknowledged.target = 'onec_reservations' and acknowledged.item_key = keyed.item_key
+    where acknowledged.payload_hash is distinct from keyed.payload_hash
+
+)
+
+select * from final

@@ -1,0 +1,180 @@
+"""A small world with every marketplace extracted, the reservations model built, and helpers per test.
+
+Module-scoped (built once, ~minutes): a scenario world, a throwaway warehouse with the full extraction of
+1C and the four marketplaces, the hot path's new-order lists landed, and ``dbt run +sync_onec__reservations``.
+Each test then gets a pristine copy of the world (so 1C writes never leak between tests) served by the 1C
+emulator, and an empty outbox.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from sellerflow.emulators.runtime import EmulatorState
+from sellerflow.emulators.testing import serve_in_thread
+from sellerflow.extract.account import extract_account
+from sellerflow.extract.testing import FAST, accounts
+from sellerflow.orchestration.connections import onec_settings
+from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
+from sellerflow.reverse_etl import accounts as settings
+from sellerflow.reverse_etl.new_orders import ensure_tables, poll_new_orders
+from sellerflow.sources.onec import OneCBase
+from sellerflow.warehouse.migrations import migrate
+
+MARKETPLACES = ("ozon", "wildberries", "yandex_market", "megamarket")
+SCENARIO = ("--seed", "11", "--days", "3", "--orders-per-day", "120")
+OUTBOX_TABLES = "ops.outbox_attempts, ops.outbox_acknowledged, ops.outbox"
+
+
+@dataclass
+class World:
+    """The built module world."""
+
+    dir: Path
+    dsn: str
+    connections: list[dict[str, Any]]
+    now: Any
+
+    def onec_bases(self, url: str) -> dict[str, OneCBase]:
+        """The 1C bases of accounts.json pointed at an emulator on ``url`` (fast retries)."""
+        out = {}
+        for conn in self.connections:
+            if not conn["conn_id"].startswith("onec_"):
+                continue
+            path = conn["host"].split("/", 3)[3]
+            base_id = conn["conn_id"].removeprefix("onec_")
+            out[base_id] = OneCBase(
+                base_id,
+                f"{url}/{path}",
+                conn["login"],
+                conn["password"],
+                **{
+                    **onec_settings(conn["extra"]),
+                    "retry_initial_s": 0.05,
+                    "retry_max_s": 0.5,
+                    "timeout_s": 10,
+                },
+            )
+        return out
+
+
+def _pace(marketplace: str, state: EmulatorState) -> dict[str, Any]:
+    if marketplace == "wildberries":
+        from sellerflow.sources.wildberries.testing import SPEED, apply_limits, scaled_limits
+
+        emulator, client = scaled_limits(SPEED)
+        apply_limits(state, emulator)
+        return {"rate_limits": client}
+    if marketplace == "yandex_market":
+        from sellerflow.sources.yandex_market.testing import TEST_EXTRA, relax_report_quota
+
+        relax_report_quota(state)
+        return {k: v for k, v in TEST_EXTRA.items() if k != "horizon_days"}
+    return {}
+
+
+def build_world(world_dir: Path, dsn: str, dbt_dir: Path) -> World:
+    """Generate, extract everything, land the new-order lists, write the settings, build the model."""
+    subprocess.run(
+        [sys.executable, "-m", "sellerflow.emulators", "scenario", *SCENARIO, "--out", str(world_dir)],
+        check=True,
+        capture_output=True,
+    )
+    migrate(dsn)
+    state = EmulatorState(world_dir / "world.sqlite")
+    document = json.loads((world_dir / "accounts.json").read_text())
+    world = World(world_dir, dsn, document["connections"], state.now())
+    with ExitStack() as stack:
+        onec_url = stack.enter_context(
+            serve_in_thread(importlib.import_module("sellerflow.emulators.onec").create_app(state))
+        )
+        bases = world.onec_bases(onec_url)
+        for base in bases.values():
+            for step in (extract_catalogs, extract_documents, extract_stock):
+                step(base, dsn, "test", world.now)
+        organizations = {b.base_id: b.organization_key for b in bases.values()}
+        rows = []
+        for marketplace in MARKETPLACES:
+            app = importlib.import_module(f"sellerflow.emulators.{marketplace}").create_app(state)
+            url = stack.enter_context(serve_in_thread(app))
+            extra = _pace(marketplace, state)
+            for account in accounts(world_dir, marketplace, url, horizon_days=10, **extra):
+                extract_account(account, dsn, "test", world.now, force=True, client_options=FAST)
+                poll_new_orders(account, dsn, "test", world.now, client_options=FAST)
+                rows.append((account, settings.reservation_settings(account, organizations)))
+        settings.store(dsn, rows)
+    ensure_tables(dsn)
+    for args in (("seed",), ("run", "--select", "+sync_onec__reservations")):
+        built = run_dbt(dsn, dbt_dir, *args)
+        assert built.returncode == 0, built.stdout[-5000:]
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The module's world (its own throwaway warehouse)."""
+    with own_database() as dsn:
+        yield build_world(tmp_path_factory.mktemp("world"), dsn, tmp_path_factory.mktemp("dbt"))
+
+
+@contextmanager
+def own_database() -> Iterator[str]:
+    """A throwaway warehouse database owned by the app role (as tests/conftest.py makes them)."""
+    admin = os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"sellerflow_test_retl_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}" owner sellerflow')
+    params = conninfo_to_dict(admin)
+    host, port = params.get("host") or "127.0.0.1", params.get("port") or 5432
+    try:
+        yield f"postgresql://sellerflow:sellerflow@{host}:{port}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@dataclass
+class Onec:
+    """A pristine copy of the world served by the 1C emulator for one test."""
+
+    state: EmulatorState
+    path: Path
+    url: str
+    bases: dict[str, OneCBase]
+
+    def sql(self, query: str, *params: object) -> list[tuple]:
+        """Read the emulator's world directly (the expectations' side)."""
+        conn = sqlite3.connect(self.path)
+        try:
+            return conn.execute(query, params).fetchall()
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def onec(world: World, tmp_path: Path) -> Iterator[Onec]:
+    """1C over HTTP on a fresh copy of the world, and an empty outbox."""
+    path = tmp_path / "world.sqlite"
+    shutil.copy(world.dir / "world.sqlite", path)
+    state = EmulatorState(path)
+    with psycopg.connect(world.dsn, autocommit=True) as conn:
+        conn.execute(f"truncate {OUTBOX_TABLES} restart identity")
+    with serve_in_thread(importlib.import_module("sellerflow.emulators.onec").create_app(state)) as url:
+        yield Onec(state, path, url, world.onec_bases(url))
