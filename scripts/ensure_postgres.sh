@@ -12,7 +12,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STATE=${SELLERFLOW_HOME:-$ROOT/.sellerflow}
+STATE=${SELLERFLOW_STATE_DIR:-$ROOT/.sellerflow}
 mkdir -p "$STATE"
 APP_USER=sellerflow
 APP_PASSWORD=sellerflow

@@ -5,7 +5,8 @@
 #   scripts/service.sh running NAME        -> exit 0 when alive
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUN="$ROOT/.sellerflow/run"; LOGS="$ROOT/.sellerflow/logs"
+STATE=${SELLERFLOW_STATE_DIR:-$ROOT/.sellerflow}
+RUN="$STATE/run"; LOGS="$STATE/logs"
 mkdir -p "$RUN" "$LOGS"
 action=$1; name=$2; shift 2
 pidfile="$RUN/$name.pid"

@@ -12,7 +12,7 @@ scripts/bootstrap_venv.sh
 scripts/ensure_postgres.sh
 scripts/write_env.sh
 # shellcheck disable=SC1091
-. "${SELLERFLOW_HOME:-$ROOT/.sellerflow}/env"
+. "${SELLERFLOW_STATE_DIR:-$ROOT/.sellerflow}/env"
 if [ "${1:-}" != --prepare ]; then
   python -m sellerflow.installation claim
   python -m sellerflow.installation fernet-key

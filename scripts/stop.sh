@@ -2,7 +2,7 @@
 # Stop only what sellerflow started: services recorded in .sellerflow/run/*.pid and the private Postgres cluster.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STATE="$ROOT/.sellerflow"
+STATE=${SELLERFLOW_STATE_DIR:-$ROOT/.sellerflow}
 for pidfile in "$STATE"/run/*.pid; do
   [ -e "$pidfile" ] || continue
   "$ROOT/scripts/service.sh" stop "$(basename "$pidfile" .pid)"

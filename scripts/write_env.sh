@@ -4,7 +4,7 @@
 # The installation's name and databases come from `python -m sellerflow.installation env` (see its docstring).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STATE=${SELLERFLOW_HOME:-$ROOT/.sellerflow}
+STATE=${SELLERFLOW_STATE_DIR:-$ROOT/.sellerflow}
 [ -f "$STATE/pg.env" ] || { echo "[env] run scripts/ensure_postgres.sh first" >&2; exit 1; }
 mkdir -p "$STATE/airflow" "$STATE/logs" "$STATE/run" "$STATE/cosmos"
 # shellcheck disable=SC1091

@@ -57,16 +57,18 @@ def test_values_merely_sourced_from_the_env_file_are_not_overrides(tmp_path: Pat
     (tmp_path / "env").write_text("export SELLERFLOW_WAREHOUSE_DSN=postgresql://a:b@h:1/old\n")
     (tmp_path / "installation.env").write_text("export SELLERFLOW_INSTANCE=acme\n")
     sourced = {"SELLERFLOW_WAREHOUSE_DSN": "postgresql://a:b@h:1/old"}
-    assert given_settings(sourced, tmp_path) == {"SELLERFLOW_INSTANCE": "acme"}
+    assert given_settings(sourced, tmp_path, tmp_path) == {"SELLERFLOW_INSTANCE": "acme"}
     given = {"SELLERFLOW_WAREHOUSE_DSN": "postgresql://a:b@h:1/new"}
-    assert given_settings(given, tmp_path)["SELLERFLOW_WAREHOUSE_DSN"] == "postgresql://a:b@h:1/new"
+    assert given_settings(given, tmp_path, tmp_path)["SELLERFLOW_WAREHOUSE_DSN"] == "postgresql://a:b@h:1/new"
 
 
 def test_a_new_instance_name_drops_the_databases_saved_for_the_old_one(tmp_path: Path) -> None:
     (tmp_path / "installation.env").write_text(
         "export SELLERFLOW_INSTANCE=acme\nexport SELLERFLOW_WAREHOUSE_DB=sellerflow_acme_warehouse\n"
     )
-    assert given_settings({"SELLERFLOW_INSTANCE": "beta"}, tmp_path) == {"SELLERFLOW_INSTANCE": "beta"}
+    assert given_settings({"SELLERFLOW_INSTANCE": "beta"}, tmp_path, tmp_path) == {
+        "SELLERFLOW_INSTANCE": "beta"
+    }
 
 
 def test_env_lines_name_the_key_file_never_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,3 +81,15 @@ def test_env_lines_name_the_key_file_never_the_key(tmp_path: Path, monkeypatch: 
     assert env["SELLERFLOW_PURPOSE"] == "demo"
     assert env["AIRFLOW__CORE__FERNET_KEY_CMD"] == f"cat {tmp_path / 'keys' / 'acme' / 'fernet_key'}"
     assert "AIRFLOW__CORE__FERNET_KEY" not in env
+
+
+def test_settings_sourced_from_another_checkout_are_ignored(tmp_path: Path) -> None:
+    other_checkouts_shell = {
+        "SELLERFLOW_ROOT": str(tmp_path / "other"),
+        "SELLERFLOW_INSTANCE": "other_1a2b3c",
+    }
+    assert given_settings(other_checkouts_shell, tmp_path / "state", tmp_path / "mine") == {}
+    own_shell = {"SELLERFLOW_ROOT": str(tmp_path / "mine"), "SELLERFLOW_INSTANCE": "mine_2"}
+    assert given_settings(own_shell, tmp_path / "state", tmp_path / "mine") == {
+        "SELLERFLOW_INSTANCE": "mine_2"
+    }

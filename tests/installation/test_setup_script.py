@@ -1,6 +1,6 @@
 """scripts/setup.sh as checkouts run it, on the test server: installations side by side never touch each other.
 
-Each "checkout" here is the repository with its own state folder (SELLERFLOW_HOME), instance name and key
+Each "checkout" here is the repository with its own state folder (SELLERFLOW_STATE_DIR), instance name and key
 store, which is everything a second clone would have of its own (the venv is shared: it holds no state).
 """
 
@@ -37,7 +37,7 @@ class Checkout:
         }
         return {
             **keep,
-            "SELLERFLOW_HOME": str(self.state),
+            "SELLERFLOW_STATE_DIR": str(self.state),
             "SELLERFLOW_INSTANCE": self.instance,
             "SELLERFLOW_PG_DSN": admin_dsn(),
             "SELLERFLOW_KEYS_DIR": str(self.keys),

@@ -23,7 +23,12 @@ def say(message: str) -> None:
 
 def cmd_env(args: argparse.Namespace) -> int:
     state = Path(args.state)
-    given = settings.given_settings(os.environ, state)
+    if settings.sourced_elsewhere(os.environ, Path(args.root)):
+        say(
+            f"this shell sourced the environment of another checkout ({os.environ['SELLERFLOW_ROOT']}); its "
+            "installation settings are ignored here"
+        )
+    given = settings.given_settings(os.environ, state, Path(args.root))
     installation = settings.resolve(Path(args.root), args.admin_dsn, given)
     airflow_port, emulator_port = settings.choose_ports(installation.instance, given)
     given = {

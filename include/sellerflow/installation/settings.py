@@ -101,11 +101,19 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def given_settings(environ: Mapping[str, str], state_dir: Path) -> dict[str, str]:
-    """The settings in force: the environment's (unless merely sourced from .sellerflow/env), then the saved ones."""
+def sourced_elsewhere(environ: Mapping[str, str], root: Path) -> bool:
+    """Whether the environment comes from sourcing another checkout's .sellerflow/env (its settings are not ours)."""
+    other = environ.get("SELLERFLOW_ROOT")
+    return bool(other) and Path(other).resolve() != root.resolve()
+
+
+def given_settings(environ: Mapping[str, str], state_dir: Path, root: Path) -> dict[str, str]:
+    """The settings in force: the environment's (unless merely sourced from a .sellerflow/env), then the saved ones."""
     sourced = read_env_file(state_dir / "env")
     saved = read_env_file(state_dir / "installation.env")
     settings = dict(saved)
+    if sourced_elsewhere(environ, root):
+        environ = {}
     for name in SETTING_NAMES:
         value = environ.get(name, "")
         if value and sourced.get(name) != value:
