@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from airflow.sdk import AssetAny, task
 from cosmos import DbtDag
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID as PRODUCER
 from cosmos.operators.local import DbtDocsLocalOperator
 
 from sellerflow.orchestration.assets import RAW_ONEC_PRODUCTS
@@ -106,5 +107,15 @@ with transform_dbt:
         callback="sellerflow.quality.artifacts.keep_docs",
         install_deps=False,
     )
-    prepare_raw_tables() >> check_raw_quality() >> models
+    checked = check_raw_quality()
+    prepare_raw_tables() >> checked >> models
+    # Cosmos starts the sensors of the first models with the producer ("always"): here they wait for the
+    # quality suites too, so a failed suite leaves them upstream_failed instead of waiting for a build that
+    # never comes, and `airflow dags test` runs the producer before them.
+    first_sensors = (
+        transform_dbt.get_task(PRODUCER).downstream_list if PRODUCER in transform_dbt.task_ids else []
+    )
+    for sensor in first_sensors:
+        checked >> sensor
+        sensor.trigger_rule = "one_success"
     leaves >> generate_docs
