@@ -3,27 +3,46 @@
     A raw table appears with its extraction's first load: until then the model reads an empty set of the
     same shape, so a marketplace whose extraction has not run yet builds (and fills on a later run).
 
-    In an incremental model only the keys that got a version since the model's last run are read: those
-    with a raw id above the largest one the model holds, less var raw_id_overlap ids (a loader transaction
-    that took its ids earlier may commit later). -#}
+    In an incremental model only the keys that got a version the model's previous run could not see are read:
+    those of the raw rows written by a transaction whose id is at or above the xmin of a snapshot taken when that
+    run started (ops.dbt_watermarks.snapshot_xmin, written by record_watermark before the run read anything).
+    Why nothing is skipped, however late a load commits: every transaction with an id below a snapshot's xmin
+    had ended when the snapshot was taken, so a row the previous run did not see — its transaction was still
+    running, or began later — was written by a transaction with an id at or above that xmin (a snapshot's xmin
+    only grows, so the one recorded before the read is at most the read's own). Row ids and landing times give
+    no such bound: a loader transaction takes its ids and its ``now()`` when it starts and may commit after
+    others that started later. The price is a sequential scan of the raw table's heap (``xmin`` has no index;
+    the payloads stay compressed in place), then an index probe per key; rows older than the previous run cost
+    nothing else. A long transaction anywhere on the server holds the xmin back: rows are then read again (more
+    work, never a wrong result). A model without a snapshot_xmin (built before migration 0042) reads every key
+    once. -#}
 {% macro latest_version(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
+    {%- set since = model_watermark().snapshot_xmin if is_incremental() else none -%}
     {%- if execute and load_relation(relation) is none -%}
     select
         null::text as account_id, null::text as natural_key, null::jsonb as payload,
         null::jsonb as context, null::bytea as payload_hash, null::timestamptz as extracted_at,
         null::text as run_id, null::bigint as raw_id
     where false
-    {%- elif is_incremental() -%}
-    select distinct on (raw.account_id, raw.natural_key)
-        raw.account_id, raw.natural_key, raw.payload, raw.context, raw.payload_hash, raw.extracted_at,
-        raw.run_id, raw.id as raw_id
-    from {{ relation }} as raw
-    where (raw.account_id, raw.natural_key) in (
-        select account_id, natural_key from {{ relation }}
-        where id > (select coalesce(max(raw_id), 0) - {{ var('raw_id_overlap') }} from {{ this }})
-    )
-    order by raw.account_id, raw.natural_key, raw.extracted_at desc, raw.id desc
+    {%- elif since is not none -%}
+    select
+        latest.account_id, latest.natural_key, latest.payload, latest.context, latest.payload_hash,
+        latest.extracted_at, latest.run_id, latest.raw_id
+    from (
+        select distinct account_id, natural_key from {{ relation }}
+        where {{ written_since('xmin', since) }}
+    ) as written
+    {#- a lateral subquery with a limit is always a nested loop over the written keys: a probe of the
+        latest-version index each, however badly the planner guesses how many keys the xmin test keeps #}
+    cross join lateral (
+        select raw.account_id, raw.natural_key, raw.payload, raw.context, raw.payload_hash, raw.extracted_at,
+            raw.run_id, raw.id as raw_id
+        from {{ relation }} as raw
+        where raw.account_id = written.account_id and raw.natural_key = written.natural_key
+        order by raw.extracted_at desc, raw.id desc
+        limit 1
+    ) as latest
     {%- else -%}
     select distinct on (account_id, natural_key)
         account_id, natural_key, payload, context, payload_hash, extracted_at, run_id, id as raw_id
@@ -32,42 +51,83 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- In an incremental model: the time above which a ``column`` (landed_at) is new since the model's last run —
-    when that run started (ops.dbt_watermarks, written by record_watermark), less var incremental_overlap_minutes
-    (loads that committed late); for a model built before watermarks were kept, its newest ``column``. Read before
-    the statement runs and inlined as a literal, so the planner sees how few rows are new (a subquery there looks
-    like a third of the table and makes it scan everything). -#}
-{% macro new_since(column='landed_at') -%}
-    {#- seconds since the epoch (a number survives agate's type guessing; year 1 when nothing is known) -#}
-    {%- set sql -%}
-        select coalesce(
-            (select extract(epoch from run_started_at) from ops.dbt_watermarks
-             where relation = '{{ this.schema }}.{{ this.identifier }}'),
-            (select extract(epoch from max({{ column }})) from {{ this }}),
-            -62135596800
-        ) - {{ var("incremental_overlap_minutes") }} * 60
-    {%- endset -%}
-    {%- if execute -%}
-        to_timestamp({{ run_query(sql).columns[0].values()[0] }})
-    {%- else -%}
-        to_timestamp(({{ sql }}))
-    {%- endif -%}
+{#- A condition true for the rows of a table whose writing transaction (``xid``, a 32-bit xid column such as
+    ``xmin``) has an id at or above ``since`` (the text of an xid8, e.g. a snapshot_xmin of ops.dbt_watermarks).
+    A row keeps only the low 32 bits of its transaction's id: counted modulo 2^32 from ``since``, a transaction of
+    [since, the statement's snapshot xmax) is at that distance exactly, below the distance to the xmax. Rows
+    older than ``since`` fall outside unless they are ~4 billion transactions older (then they are read again:
+    more work, never a row missed); when ``since`` is over 2^32 transactions behind, or ahead of this server's
+    counter (a restored copy), every row counts as written since. -#}
+{% macro written_since(xid, since) -%}
+    {%- set since = since | int -%}
+    {#- a scalar subquery: evaluated once per statement, not per row #}
+    {%- set horizon = '(select pg_snapshot_xmax(pg_current_snapshot())::text::bigint - ' ~ since ~ ')' -%}
+    ({{ horizon }} not between 0 and 4294967295
+        or ({{ xid }}::text::bigint - {{ since % 4294967296 }} + 4294967296) % 4294967296 < {{ horizon }})
 {%- endmacro %}
 
-{#- Post-hook of every model (dbt_project.yml): an incremental model records when this run started (its
-    transaction's start, so nothing that committed after its snapshot is skipped next time). -#}
+{#- The watermark of the incremental model being compiled, from ops.dbt_watermarks (see record_watermark): a dict
+    with ``run_started_at`` (seconds since the epoch when its previous run started) and ``snapshot_xmin`` (text),
+    each none when not known. Read once per model: the first call queries it, later calls of the same compilation
+    (new_since in every CTE, latest_version) reuse the answer kept on the model's context. -#}
+{% macro model_watermark() -%}
+    {%- if not execute -%}
+        {{ return({'run_started_at': none, 'snapshot_xmin': none}) }}
+    {%- endif -%}
+    {%- if 'sellerflow_watermark' not in model -%}
+        {%- set sql -%}
+            select extract(epoch from run_started_at)::float8, snapshot_xmin::text
+            from ops.dbt_watermarks where relation = '{{ this.schema }}.{{ this.identifier }}'
+        {%- endset -%}
+        {%- set rows = run_query(sql).rows -%}
+        {%- do model.update({'sellerflow_watermark': {
+            'run_started_at': rows[0][0] if rows | length > 0 else none,
+            'snapshot_xmin': rows[0][1] if rows | length > 0 else none,
+        }}) -%}
+    {%- endif -%}
+    {{ return(model['sellerflow_watermark']) }}
+{%- endmacro %}
+
+{#- In an incremental model: the time above which a ``column`` (landed_at) is new since the model's last run —
+    when that run started, less var incremental_overlap_minutes (loads that committed late); for a model built
+    before watermarks were kept, its newest ``column``. Inlined as a literal, so the planner sees how few rows are
+    new (a subquery there looks like a third of the table and makes it scan everything). -#}
+{% macro new_since(column='landed_at') -%}
+    {%- if not execute -%}
+        {{ return("'-infinity'::timestamptz") }}
+    {%- endif -%}
+    {%- set started = model_watermark().run_started_at -%}
+    {%- if started is none -%}
+        {%- set sql -%}
+            select coalesce(extract(epoch from max({{ column }}))::float8, -62135596800) from {{ this }}
+        {%- endset -%}
+        {%- set started = run_query(sql).columns[0].values()[0] -%}
+    {%- endif -%}
+    to_timestamp({{ started - var("incremental_overlap_minutes") * 60 }})
+{%- endmacro %}
+
+{#- Pre-hook of every model (dbt_project.yml), in the model's transaction before it reads anything: an incremental
+    model records when this run started (now(): its transaction's start), the xmin of a snapshot taken now
+    (latest_version reads from there next time) and the landing time above which this run re-reads rows (the
+    previous run's start less the overlap; null on a full build), which the data tests of the cycle check
+    (get_where_subquery). A failed run rolls its watermark back with the rest. -#}
 {% macro record_watermark() -%}
     {%- if model.config.materialized == 'incremental' -%}
-    insert into ops.dbt_watermarks (relation, run_started_at)
-    values ('{{ this.schema }}.{{ this.identifier }}', now())
-    on conflict (relation) do update set run_started_at = excluded.run_started_at
+    insert into ops.dbt_watermarks as watermark (relation, run_started_at, snapshot_xmin, cycle_since)
+    values ('{{ this.schema }}.{{ this.identifier }}', now(), pg_snapshot_xmin(pg_current_snapshot()), null)
+    on conflict (relation) do update set
+        run_started_at = excluded.run_started_at,
+        snapshot_xmin = excluded.snapshot_xmin,
+        cycle_since = {% if is_incremental() -%}
+            watermark.run_started_at - interval '{{ var("incremental_overlap_minutes") }} minutes'
+        {%- else %}null{% endif %}
     {%- endif -%}
 {%- endmacro %}
 
 {#- In an incremental model: a where clause keeping only the rows landed since its last run (nothing on a full
     build). -#}
 {% macro only_new(column='landed_at') -%}
-    {%- if is_incremental() %}where {{ column }} > {{ new_since() }}{% endif -%}
+    {%- if is_incremental() %}where {{ column }} > {{ new_since(column) }}{% endif -%}
 {%- endmacro %}
 
 {#- In an incremental model over report rows: a where clause keeping the rows landed since its last run and every

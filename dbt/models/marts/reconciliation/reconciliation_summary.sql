@@ -1,9 +1,29 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='summary_id',
+          indexes=[{'columns': ['summary_id']}],
+          post_hook="delete from {{ this }} where order_lines = 0 and report_total_lines is null") }}
 {#- Per legal entity × cabinet × report: reconciliation lines by status, and the report's money as the
     reconciliation saw it (its lines attributed to order lines, plus lines without an order) beside the
     report's totals (summed straight from the report rows, and the totals the report states where it states
     them: Megamarket's Итого row, Wildberries' list sums). ``ties_out`` must be true on every row
     (singular test assert_summary_ties_out_to_report_totals). Lines not reported yet (awaiting_report) sit
-    in a row with a null report. -#}
+    in a row with a null report.
+
+    Incremental per report: a cycle rebuilds the rows of the reports it touched — those whose lines by status
+    differ from the stored row (counted afresh each cycle, so a line that left a report shows there too), whose
+    report lines or attributed reconciliation lines were written since the previous run (snapshot_xmin of
+    ops.dbt_watermarks, macro written_since), or whose cabinet or report header changed. A touched report left
+    with neither lines nor report lines yields a row with order_lines 0 and no report total: it replaces the
+    stored row and the post-hook deletes it (a full build never makes one). -#}
+{%- for marketplace in var('marketplaces') %}
+-- depends_on: {{ ref('int_' ~ marketplace ~ '__report_lines') }}
+{%- endfor %}
+{%- set since = model_watermark().snapshot_xmin if is_incremental() else none %}
+{%- set statuses = ['matched', 'amount_mismatch', 'quantity_mismatch', 'awaiting_report', 'missing_in_report',
+    'reported_not_shipped', 'returned', 'return_not_received', 'duplicate_in_report', 'cancelled_but_reported'] %}
+{%- set counted -%}
+    account_id, report_id, order_lines,
+    {%- for status in statuses %} {{ status }}_lines,{% endfor %} unmapped_lines, shipped_amount
+{%- endset %}
 with
 
 lines as (
@@ -30,9 +50,7 @@ statuses as (
         account_id,
         report_id,
         count(*) as order_lines,
-        {%- for status in ['matched', 'amount_mismatch', 'quantity_mismatch', 'awaiting_report', 'missing_in_report',
-            'reported_not_shipped', 'returned', 'return_not_received', 'duplicate_in_report',
-            'cancelled_but_reported'] %}
+        {%- for status in statuses %}
         count(*) filter (where status = '{{ status }}') as {{ status }}_lines,
         {%- endfor %}
         count(*) filter (where not is_mapped) as unmapped_lines,
@@ -42,6 +60,54 @@ statuses as (
 
 ),
 
+{% if is_incremental() %}
+touched as (
+
+    select account_id, report_id from (
+        select {{ counted }} from statuses
+        except
+        select {{ counted }} from {{ this }} where order_lines > 0
+    ) as counted_anew
+    union
+    select account_id, report_id from (
+        select {{ counted }} from {{ this }} where order_lines > 0
+        except
+        select {{ counted }} from statuses
+    ) as counted_before
+    union
+    {%- if since is not none %}
+    {%- for marketplace in var('marketplaces') %}
+    select account_id, report_id from {{ ref('int_' ~ marketplace ~ '__report_lines') }}
+    where {{ written_since('xmin', since) }}
+    union
+    {%- endfor %}
+    select account_id, report_id from {{ ref('int_report_lines_keyed') }} where {{ written_since('xmin', since) }}
+    union
+    select report_lines.account_id, report_lines.report_id
+    from {{ ref('int_report_lines_keyed') }} as report_lines
+    where (report_lines.marketplace, report_lines.order_number) in (
+        select marketplace, order_number from {{ ref('reconciliation_order_lines') }}
+        where {{ written_since('xmin', since) }}
+    )
+    {%- else %}
+    {#- built before snapshot watermarks were kept: every report once #}
+    select account_id, report_id from {{ ref('int_marketplace__report_lines') }}
+    {%- endif %}
+    union
+    select stored.account_id, stored.report_id
+    from {{ this }} as stored
+    left join accounts on accounts.account_id = stored.account_id
+    left join reports on reports.account_id = stored.account_id and reports.report_id = stored.report_id
+    where (stored.legal_entity_inn, stored.legal_entity_name, stored.marketplace, stored.report_period_start,
+            stored.report_period_end, stored.report_published_on, stored.report_stated_net_sales,
+            stored.report_stated_payout)
+        is distinct from (accounts.legal_entity_inn, accounts.legal_entity_name, accounts.marketplace,
+            reports.period_start, reports.period_end, reports.published_on, reports.stated_net_sales,
+            reports.stated_payout)
+
+),
+
+{% endif %}
 {#- Every report line, attributed to its reconciliation line when it has one. -#}
 attributed as (
 
@@ -60,9 +126,13 @@ attributed as (
         count(*) filter (where recon.reconciliation_line_id is null) as lines_without_order
     from {{ ref('int_report_lines_keyed') }} as report_lines
     left join lines as recon
-        on recon.account_id = report_lines.account_id
+        on recon.marketplace = report_lines.marketplace
+        and recon.account_id = report_lines.account_id
         and recon.order_number = report_lines.order_number
         and recon.product_key = report_lines.product_key
+    {%- if is_incremental() %}
+    where (report_lines.account_id, report_lines.report_id) in (select account_id, report_id from touched)
+    {%- endif %}
     group by 1, 2
 
 ),
@@ -81,15 +151,22 @@ report_totals as (
         sum(storage_amount + acquiring_amount + other_amount) as other_amount,
         sum(payout_amount) as payout_amount
     from {{ ref('int_marketplace__report_lines') }}
+    {%- if is_incremental() %}
+    where (account_id, report_id) in (select account_id, report_id from touched)
+    {%- endif %}
     group by 1, 2
 
 ),
 
 grain as (
 
+    {%- if is_incremental() %}
+    select distinct account_id, report_id from touched
+    {%- else %}
     select account_id, report_id from statuses
     union
     select account_id, report_id from report_totals
+    {%- endif %}
 
 ),
 
@@ -106,9 +183,7 @@ final as (
         reports.period_end as report_period_end,
         reports.published_on as report_published_on,
         coalesce(statuses.order_lines, 0) as order_lines,
-        {%- for status in ['matched', 'amount_mismatch', 'quantity_mismatch', 'awaiting_report', 'missing_in_report',
-            'reported_not_shipped', 'returned', 'return_not_received', 'duplicate_in_report',
-            'cancelled_but_reported'] %}
+        {%- for status in statuses %}
         coalesce(statuses.{{ status }}_lines, 0) as {{ status }}_lines,
         {%- endfor %}
         coalesce(statuses.unmapped_lines, 0) as unmapped_lines,
