@@ -25,6 +25,7 @@ POOLS: dict[str, tuple[int, str]] = {
     "wildberries": (4, "Wildberries API calls"),
     "yandex_market": (2, "Yandex Market caps parallel requests per resource"),
     "megamarket": (2, "Megamarket merchant API calls"),
+    "reverse_etl": (2, "push DAGs: new-order polls and outbox senders (each sender holds one slot)"),
     DBT_POOL: (2, "transform_dbt: one dbt build (dbt threads inside) plus one retry of a single model"),
 }
 
