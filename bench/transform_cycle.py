@@ -39,7 +39,7 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.orchestration.dbt_cli import profile_env, run_dbt
 from sellerflow.orchestration.pools import POOLS
 from sellerflow.sources.yandex_market.testing import TEST_EXTRA as YM_TEST_EXTRA
 
@@ -109,6 +109,7 @@ def stack_env(world: Path, warehouse: str, mode: str) -> dict[str, str]:
         **world_env(world),
         "SELLERFLOW_WAREHOUSE_DSN": warehouse,
         "AIRFLOW_CONN_SELLERFLOW_WAREHOUSE": url(warehouse),
+        **profile_env(warehouse),
         "SELLERFLOW_TRANSFORM_MODE": mode,
     }
 

@@ -13,7 +13,7 @@ that arrive while a run works are queued and start **one** next run that sees al
    Every model keeps its task in the grid (`<model>_run`, its tests `<model>_test`): a sensor that turns green
    or red as dbt reports that node, without a worker of its own. Models land in `staging`, `intermediate` and
    `marts`; growing tables are incremental.
-3. `generate_docs` — `dbt docs generate`, kept as the artifact in `$SELLERFLOW_DOCS_DIR`.
+The dbt docs artifact is built nightly by `dbt_nightly`, not in this 10-minute cycle.
 
 **Retry one failed model**: fix the cause, then *Clear* that model's task (and its `_test` task, and "Downstream"
 to rebuild what depends on it). A cleared task runs `dbt run --select <model>` (tests: `dbt test --select
@@ -22,7 +22,7 @@ to rebuild what depends on it). A cleared task runs `dbt run --select <model>` (
 (README, "Transform: how dbt runs in Airflow").
 
 All tasks run in the pool `dbt` (2 slots) at a priority below extraction, so an extraction never waits for the
-transform. The dbt profile comes from the Airflow connection `sellerflow_warehouse`.
+transform. The dbt profile is dbt/profiles.yml: the warehouse from the `SELLERFLOW_WAREHOUSE_*` variables.
 """
 
 from __future__ import annotations
@@ -30,11 +30,9 @@ from __future__ import annotations
 from airflow.sdk import AssetAny, task
 from cosmos import DbtDag
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID as PRODUCER
-from cosmos.operators.local import DbtDocsLocalOperator
 
 from sellerflow.orchestration.assets import RAW_ONEC_PRODUCTS
 from sellerflow.orchestration.dbt import (
-    DBT_PROJECT_DIR,
     execution_config,
     profile_config,
     project_config,
@@ -64,7 +62,6 @@ watch_from_triggerer(transform_dbt)
 
 with transform_dbt:
     models = list(transform_dbt.roots)
-    leaves = list(transform_dbt.leaves)
 
     @task
     def prepare_raw_tables() -> int:
@@ -99,14 +96,6 @@ with transform_dbt:
             raise ValueError("; ".join(failures))
         return verdicts
 
-    generate_docs = DbtDocsLocalOperator(
-        task_id="generate_docs",
-        project_dir=DBT_PROJECT_DIR,
-        profile_config=profile_config(),
-        invocation_mode=execution_config().invocation_mode,
-        callback="sellerflow.quality.artifacts.keep_docs",
-        install_deps=False,
-    )
     checked = check_raw_quality()
     prepare_raw_tables() >> checked >> models
     # Cosmos starts the sensors of the first models with the producer ("always"): here they wait for the
@@ -118,4 +107,3 @@ with transform_dbt:
     for sensor in first_sensors:
         checked >> sensor
         sensor.trigger_rule = "one_success"
-    leaves >> generate_docs

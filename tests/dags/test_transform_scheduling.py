@@ -34,6 +34,7 @@ from sellerflow.emulators.ozon import create_app as ozon_app
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.testing import connections, generate_world
+from sellerflow.orchestration.dbt_cli import profile_env
 from sellerflow.orchestration.pools import POOLS
 from sellerflow.warehouse.loader import ensure_raw_table
 from sellerflow.warehouse.migrations import migrate
@@ -88,6 +89,7 @@ def stack(ozon, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[obje
         env = {
             "SELLERFLOW_WAREHOUSE_DSN": warehouse,
             "AIRFLOW_CONN_SELLERFLOW_WAREHOUSE": warehouse,
+            **profile_env(warehouse),
             "AIRFLOW_VAR_SELLERFLOW_ACCOUNTS": json.dumps({"ozon": list(accounts)}),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",  # only the runs this test starts
             **{f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(c) for conn_id, c in accounts.items()},

@@ -62,6 +62,25 @@ def test_a_volume_below_the_previous_run_fails(dsn: str) -> None:
     assert [v[2] for v in _verdicts(dsn)] == [4, 3]
 
 
+def test_an_unchanged_table_is_not_checked_again_until_something_lands(dsn: str) -> None:
+    load_records(
+        dsn, "ozon", "postings_fbs", "ozon_main", [_posting(n) for n in range(3)], "posting_number", "r1"
+    )
+    assert check_landed_table(dsn, "ozon_postings_fbs", "r1") is not None
+    assert (
+        check_landed_table(dsn, "ozon_postings_fbs", "r2") is None
+    )  # nothing new: not run, nothing recorded
+    assert len(_verdicts(dsn)) == 1
+    load_records(dsn, "ozon", "postings_fbs", "ozon_main", [_posting(7, status=None)], "posting_number", "r3")
+    with pytest.raises(ValueError, match=r"(?i)not_be_null|NotBeNull"):
+        check_landed_table(dsn, "ozon_postings_fbs", "r3")
+    with pytest.raises(
+        ValueError, match=r"(?i)not_be_null|NotBeNull"
+    ):  # a failed suite runs again, unchanged
+        check_landed_table(dsn, "ozon_postings_fbs", "r4")
+    assert [v[1] for v in _verdicts(dsn)] == [True, False, False]
+
+
 def test_out_of_range_quantity_fails(dsn: str) -> None:
     row = {"row_number": 1, "order": {"posting_number": "1-1-1"}, "item": {"offer_id": "A"},
            "delivery_commission": {"quantity": -2, "amount": 100.0}}  # fmt: skip

@@ -10,6 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from sellerflow.orchestration.dbt_cli import profile_env
+
 pytestmark = pytest.mark.e2e
 
 
@@ -37,6 +39,7 @@ def pipeline_env(scenario_dir: Path, onec_url: str, warehouse_dsn: str) -> dict[
     env = {
         "SELLERFLOW_WAREHOUSE_DSN": warehouse_dsn,
         "AIRFLOW_CONN_SELLERFLOW_WAREHOUSE": warehouse_dsn,
+        **profile_env(warehouse_dsn),
         "AIRFLOW_VAR_SELLERFLOW_ACCOUNTS": json.dumps({"onec": [f"onec_{base}" for base, _, _ in bases]}),
     }
     for base, username, password in bases:

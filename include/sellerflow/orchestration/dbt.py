@@ -2,8 +2,11 @@
 
 The DAG renders from dbt/target/manifest.json (LoadMode.DBT_MANIFEST) so that parsing a DAG
 file never runs dbt: `make demo` and `make test` refresh the manifest with `dbt parse`.
-dbt runs in-process (dbtRunner) from the same virtualenv; the profile comes from the Airflow
-connection `sellerflow_warehouse`, so no secrets live in profiles.yml.
+dbt runs in-process (dbtRunner) from the same virtualenv with dbt/profiles.yml, the one profile the CLI, the
+tests and the benchmarks use too: it reads the warehouse from the SELLERFLOW_WAREHOUSE_* variables of the
+environment (.sellerflow/env, or your deployment's), so no secrets live in it. Because it is the same profile that
+`dbt parse` used when the setup wrote the manifest, dbt's partial parsing holds and a run does not re-parse the
+whole project (a profile Cosmos generated from a connection differs from it, and forced a full parse every run).
 
 Two ways to run the project (``SELLERFLOW_TRANSFORM_MODE``, read when the DAG file is parsed):
 
@@ -22,12 +25,10 @@ import os
 
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
-from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR
 
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-WAREHOUSE_CONN_ID = "sellerflow_warehouse"
 TRANSFORM_MODE_ENV = "SELLERFLOW_TRANSFORM_MODE"
 WATCHER, PER_MODEL = "watcher", "per_model"
 
@@ -55,13 +56,11 @@ def project_config() -> ProjectConfig:
 
 
 def profile_config() -> ProfileConfig:
-    """dbt profile built from the Airflow warehouse connection."""
+    """dbt/profiles.yml: the warehouse from the SELLERFLOW_WAREHOUSE_* variables (see the module docstring)."""
     return ProfileConfig(
         profile_name="sellerflow",
         target_name="warehouse",
-        profile_mapping=PostgresUserPasswordProfileMapping(
-            conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "public", "threads": 2}
-        ),
+        profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
     )
 
 
@@ -108,7 +107,10 @@ def raw_source_tables() -> list[tuple[str, str]]:
 # every sensor starts in the triggerer (Airflow's start_from_trigger) and ends there (TaskSuccessEvent, ...): a
 # worker is used only when a model must run on its own (a cleared or retried task) or to report a failure.
 
-TRIGGER_POKE_S = 2.0
+# Each waiting sensor asks for its node's status once per poke (one XCom read through the api-server): ~200
+# sensors at 2 s were 100+ calls a second, which on 2 cores slowed the very build they watch. At 10 s a model
+# turns green in the grid at most 10 s after dbt finished it, and the run ends at most 10 s after the build.
+TRIGGER_POKE_S = 10.0
 
 
 def _trigger_base():  # imported lazily: the triggerer imports this module by the trigger's classpath

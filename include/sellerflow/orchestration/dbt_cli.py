@@ -1,7 +1,7 @@
 """Run the dbt CLI of this project against a given warehouse database (tests and benchmarks).
 
-Airflow runs dbt through Cosmos (orchestration/dbt.py); this is the same project and profile
-(dbt/profiles.yml reads the SELLERFLOW_WAREHOUSE_* variables) pointed at any DSN, with its own
+Airflow runs dbt through Cosmos (orchestration/dbt.py) with the same project and profile (dbt/profiles.yml reads
+the SELLERFLOW_WAREHOUSE_* variables); here it is pointed at any DSN, with its own
 target and log folders so that parallel runs never share dbt's state.
 """
 
@@ -19,18 +19,21 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 DBT_PROJECT_DIR = Path(os.environ.get("SELLERFLOW_DBT_PROJECT_DIR", REPO_ROOT / "dbt"))
 
 
-def warehouse_env(dsn: str) -> dict[str, str]:
-    """The environment that points dbt/profiles.yml at the database of ``dsn``."""
+def profile_env(dsn: str) -> dict[str, str]:
+    """The SELLERFLOW_WAREHOUSE_* variables that point dbt/profiles.yml at the database of ``dsn``."""
     params = conninfo_to_dict(dsn)
     return {
-        **os.environ,
         "SELLERFLOW_WAREHOUSE_HOST": str(params.get("host") or "127.0.0.1"),
         "SELLERFLOW_WAREHOUSE_PORT": str(params.get("port") or 5432),
         "SELLERFLOW_WAREHOUSE_USER": str(params["user"]),
         "SELLERFLOW_WAREHOUSE_PASSWORD": str(params.get("password") or ""),
         "SELLERFLOW_WAREHOUSE_DB": str(params["dbname"]),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
+
+
+def warehouse_env(dsn: str) -> dict[str, str]:
+    """This process's environment with dbt/profiles.yml pointed at the database of ``dsn``."""
+    return {**os.environ, **profile_env(dsn), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
 
 
 def run_dbt(dsn: str, work_dir: Path, *args: str, timeout_s: float = 900) -> subprocess.CompletedProcess[str]:

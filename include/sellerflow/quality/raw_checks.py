@@ -46,6 +46,7 @@ class SuiteResult:
     evaluated: int
     failed: list[str] = field(default_factory=list)
     rows: int = 0
+    last_id: int | None = None  # the newest raw row id the suite saw
 
 
 ONEC_PRODUCTS = RawSuite(
@@ -125,14 +126,31 @@ def raw_table_exists(dsn: str, table: str) -> bool:
     return bool(landed and landed[0])
 
 
-def previous_rows(dsn: str, suite: RawSuite) -> int | None:
-    """Records the suite saw on its previous run (ops.quality_results), if any."""
+@dataclass(frozen=True)
+class PreviousRun:
+    """What the suite's previous run saw (ops.quality_results)."""
+
+    rows: int
+    success: bool
+    last_id: int | None
+
+
+def previous_run(dsn: str, suite: RawSuite) -> PreviousRun | None:
+    """The suite's previous run, if any."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
-            "select rows_checked from ops.quality_results where suite = %s order by checked_at desc, id desc limit 1",
+            "select rows_checked, success, last_id from ops.quality_results where suite = %s"
+            " order by checked_at desc, id desc limit 1",
             (f"raw.{suite.table}",),
         ).fetchone()
-    return int(row[0]) if row else None
+    return PreviousRun(int(row[0]), bool(row[1]), row[2]) if row else None
+
+
+def newest_id(dsn: str, table: str) -> int | None:
+    """The newest row id of ``raw.<table>`` (raw is append-only: a new version is a new, higher id)."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(sql.SQL("select max(id) from raw.{}").format(sql.Identifier(table))).fetchone()
+    return row[0] if row else None
 
 
 def run_suite(rows: list[dict[str, Any]], suite: RawSuite, previous: int | None = None) -> SuiteResult:
@@ -181,15 +199,34 @@ def record_result(dsn: str, result: SuiteResult, run_id: str) -> None:
     """Keep the outcome in ops.quality_results for monitoring."""
     with psycopg.connect(dsn) as conn:
         conn.execute(
-            "insert into ops.quality_results (suite, run_id, success, evaluated, failed, rows_checked)"
-            " values (%s, %s, %s, %s, %s, %s)",
-            (result.suite, run_id, result.success, result.evaluated, json.dumps(result.failed), result.rows),
+            "insert into ops.quality_results (suite, run_id, success, evaluated, failed, rows_checked, last_id)"
+            " values (%s, %s, %s, %s, %s, %s, %s)",
+            (result.suite, run_id, result.success, result.evaluated, json.dumps(result.failed), result.rows,
+             result.last_id),
+        )  # fmt: skip
+
+
+def check_raw_table(dsn: str, suite: RawSuite, run_id: str) -> SuiteResult | None:
+    """Run a suite on a raw table (against the volume of its previous run), record it, log a one-line verdict.
+
+    Returns None, running nothing, when nothing landed in the table since a passing run of the suite.
+    """
+    previous = previous_run(dsn, suite)
+    last_id = newest_id(dsn, suite.table)
+    if (
+        previous is not None
+        and previous.success
+        and previous.last_id is not None
+        and previous.last_id == last_id
+    ):
+        logger.info(
+            "quality raw.%s: unchanged since its last passing run (newest id %s), not run",
+            suite.table,
+            last_id,
         )
-
-
-def check_raw_table(dsn: str, suite: RawSuite, run_id: str) -> SuiteResult:
-    """Run a suite on a raw table (against the volume of its previous run), record it, log a one-line verdict."""
-    result = run_suite(latest_payloads(dsn, suite), suite, previous_rows(dsn, suite))
+        return None
+    result = run_suite(latest_payloads(dsn, suite), suite, previous.rows if previous else None)
+    result.last_id = last_id
     record_result(dsn, result, run_id)
     logger.info(
         "quality %s: %s (%d expectations, %d rows)%s",
@@ -203,12 +240,13 @@ def check_raw_table(dsn: str, suite: RawSuite, run_id: str) -> SuiteResult:
 
 
 def check_landed_table(dsn: str, table: str, run_id: str) -> SuiteResult | None:
-    """The Airflow task body: run the suite of ``raw.<table>`` if the table has landed (None otherwise);
-    raise when the suite fails, naming what failed (the verdict is in ops.quality_results either way)."""
+    """The Airflow task body: run the suite of ``raw.<table>`` if the table has landed and changed since the
+    suite last passed (None otherwise); raise when the suite fails, naming what failed (the verdict is in
+    ops.quality_results either way)."""
     if not raw_table_exists(dsn, table):
         logger.info("quality raw.%s: not landed yet, skipped", table)
         return None
     result = check_raw_table(dsn, SUITES_BY_TABLE[table], run_id)
-    if not result.success:
+    if result is not None and not result.success:
         raise ValueError(f"raw.{table} failed its quality suite: {result.failed}")
     return result
