@@ -8,7 +8,7 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
-EXPECTED_DAGS = {"extract_onec", "extract_ozon", "push_reservations", "transform_dbt"}
+EXPECTED_DAGS = {"dbt_nightly", "extract_onec", "extract_ozon", "push_reservations", "transform_dbt"}
 
 
 @pytest.fixture(scope="module")
