@@ -110,6 +110,15 @@ def enqueue(
                 (target, row.item_key, ["acknowledged", "superseded"]),
             )
             open_item = cur.fetchone()
+            if open_item is None:
+                cur.execute(
+                    "select payload_hash from ops.outbox_acknowledged where target = %s and item_key = %s",
+                    (target, row.item_key),
+                )
+                acknowledged = cur.fetchone()
+                if acknowledged is not None and acknowledged["payload_hash"] == row.payload_hash:
+                    result.unchanged += 1  # the target already has it (a sync model that does not diff)
+                    continue
             if open_item is not None and open_item["payload_hash"] == row.payload_hash:
                 if open_item["state"] == "dry_run" and not dry_run:
                     cur.execute(
