@@ -79,8 +79,11 @@ class Request1C:
 class ODataService:
     """Routing and rendering for the standard OData interface of every base."""
 
-    def __init__(self, state: EmulatorState, tz_name: str, enforce_if_match: bool) -> None:
+    def __init__(
+        self, state: EmulatorState, tz_name: str, enforce_if_match: bool, fill_checks: bool = True
+    ) -> None:
         self.state = state
+        self.fill_checks = fill_checks
         self.tz = ZoneInfo(tz_name)
         self.enforce_if_match = enforce_if_match
         self.sets = all_entity_sets()
@@ -225,7 +228,7 @@ class ODataService:
                 raise ODataError(
                     501, errors.NOT_SUPPORTED, f"Создание {entity.name} не поддерживается эмулятором"
                 )
-            writer = DocumentWriter(self.state.conn(), call.base_id, self.tz, clock)
+            writer = DocumentWriter(self.state.conn(), call.base_id, self.tz, clock, self.fill_checks)
             ref = writer.create(entity, _body(call), f"/{call.base_id}/odata/standard.odata/{call.resource}")
             response = self._single(call, lister, ref, metadata)
             response.status_code = 201
@@ -241,7 +244,7 @@ class ODataService:
         lister = Lister(self.state.conn(), entity, params, self.tz, self.tz_offset())
         key = _parse_key(entity, head.args or "")
         path = f"/{call.base_id}/odata/standard.odata/{call.resource}"
-        writer = DocumentWriter(self.state.conn(), call.base_id, self.tz, clock)
+        writer = DocumentWriter(self.state.conn(), call.base_id, self.tz, clock, self.fill_checks)
         if_match = call.if_match if self.enforce_if_match else None
         if rest:
             action = rest[0].name
@@ -444,16 +447,21 @@ def _schema_fault(items: list[dict], fault: Fault | None, entity: EntitySet) -> 
 
 
 def create_app(
-    state: EmulatorState, *, timezone: str = "Europe/Moscow", enforce_if_match: bool = False
+    state: EmulatorState,
+    *,
+    timezone: str = "Europe/Moscow",
+    enforce_if_match: bool = False,
+    fill_checks: bool = True,
 ) -> FastAPI:
     """The 1C:УТ 11 standard OData emulator for every base in ``onec_bases``.
 
     ``timezone`` is the 1C server's zone (dates are served as its local time);
     ``enforce_if_match`` turns on 412 for a stale ``If-Match`` (shared docs uncertainty 8:
-    real bases reportedly ignore it, so it is off by default).
+    real bases reportedly ignore it, so it is off by default); ``fill_checks`` switches УТ's
+    fill checks at posting (documents.py; their texts are not sourced [?]).
     """
     app = FastAPI(title="1C:УТ 11 standard OData (emulator)", docs_url=None, redoc_url=None, openapi_url=None)
-    service = ODataService(state, timezone, enforce_if_match)
+    service = ODataService(state, timezone, enforce_if_match, fill_checks)
 
     @app.api_route("/{base_id}/odata/standard.odata", methods=METHODS)
     async def root(base_id: str, request: Request) -> Response:

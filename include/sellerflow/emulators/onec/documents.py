@@ -15,6 +15,19 @@ Posting rules (what УТ 11's handlers do that matters to this project, C7):
 - ``РеализацияТоваровУслуг`` takes the goods off ``in_stock`` (fails when on hand is
   short); ``ВозвратТоваровОтКлиента`` puts them back. Neither touches order reserves.
 Every write is appended to ``push_log`` (vendor ``onec``, account = base id).
+
+Strictness (sources in docs/vendors/onec.md):
+- Enum attributes take only the enumeration's value names (УТ 11.5 metadata, S13): ``Статус`` of
+  ЗаказКлиента (НеСогласован, КОбеспечению, КОтгрузке, Закрыт) and of РеализацияТоваровУслуг
+  (КПредоплате, ВПути, Отгружено), line ``ВариантОбеспечения`` (Отгрузить, СоСклада, …); anything else is
+  HTTP 400 code 4 «Неверное значение свойства» (the code of §17.4.10; the exact text is [?]). Reference
+  attributes (``*_Key``) must be GUIDs (same answer).
+- Fill checks at posting (``fill_checks``, on by default; the texts are [?], modelled on УТ 11's
+  ОбработкаПроверкиЗаполнения): an order needs a client (Партнер) and at least one line, every line a
+  positive quantity; an order set to ``Закрыт`` may keep only lines that are cancelled (Отменено) or shipped
+  (a posted Реализация based on it). Each refusal is HTTP 500, code -1, like every posting refusal.
+- 1C's only idempotency rule: ``Ref_Key`` is unique — a POST with an existing one is refused with code 15
+  (§17.4.10); there is no idempotency key and no uniqueness of ``НомерПоДаннымКлиента``.
 """
 
 from __future__ import annotations
@@ -46,10 +59,35 @@ SYNONYMS = {
     "ВозвратТоваровОтКлиента": "Возврат товаров от клиента",
 }
 RESERVING_STATUSES = ("КОбеспечению", "КОтгрузке")
+# Enumerations of УТ 11.5 (shared docs C7, S13): attribute -> allowed value names, per document type.
+HEADER_ENUMS = {
+    "ЗаказКлиента": {"Статус": ("НеСогласован", "КОбеспечению", "КОтгрузке", "Закрыт")},
+    "РеализацияТоваровУслуг": {"Статус": ("КПредоплате", "ВПути", "Отгружено")},
+}
+LINE_ENUMS = {
+    "ЗаказКлиента": {
+        "ВариантОбеспечения": (
+            "Отгрузить",
+            "СоСклада",
+            "РезервироватьПоМереПоступления",
+            "КОбеспечению",
+            "НеТребуется",
+            "ПереданРанее",
+        )
+    },
+}
 
 
 def _bad_value(name: str, value: object) -> ODataError:
     return ODataError(400, BAD_PROPERTY_VALUE, f"Неверное значение свойства {name}: {value!r}")
+
+
+def _is_guid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _json_backed(entity: EntitySet, alias: str) -> dict[str, str]:
@@ -75,11 +113,14 @@ def _field_value(name: str, value: object, edm: str, tz: tzinfo) -> object:
 class DocumentWriter:
     """Document writes for one infobase, each in its own IMMEDIATE transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, base_id: str, tz: tzinfo, clock: str) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, base_id: str, tz: tzinfo, clock: str, fill_checks: bool = True
+    ) -> None:
         self.conn = conn
         self.base_id = base_id
         self.tz = tz
         self.clock = clock
+        self.fill_checks = fill_checks
 
     # -- transactions -------------------------------------------------------------------
     def _begin(self) -> None:
@@ -210,11 +251,45 @@ class DocumentWriter:
             raise posting_failed(
                 self._presentation(doc), "Помеченный на удаление документ не может быть проведен."
             )
+        if self.fill_checks and entity.doc_type == "ЗаказКлиента":
+            self._check_order(self._doc(entity, ref))
         if doc["posted"]:
             self._movements(entity, ref, sign=-1)
         self._movements(entity, ref, sign=+1)
         self.conn.execute("update onec_documents set posted = 1 where ref_key = ?", (ref,))
         self._touch(ref)
+
+    def _check_order(self, doc: sqlite3.Row) -> None:
+        """УТ 11's fill checks of a customer order at posting [?: texts modelled, not sourced]."""
+        problems = []
+        if not doc["partner_ref"]:
+            problems.append('Поле "Клиент" не заполнено.')
+        lines = self.conn.execute(
+            "select line_no, quantity, fields from onec_document_lines where doc_ref = ? order by line_no",
+            (doc["ref_key"],),
+        ).fetchall()
+        if not lines:
+            problems.append('Не заполнен список "Товары".')
+        for line in lines:
+            if int(line["quantity"]) <= 0:
+                problems.append(f'В строке {line["line_no"]} списка "Товары" не заполнено поле "Количество".')
+        if effective_status(doc) == "Закрыт":
+            shipped = self.conn.execute(
+                "select 1 from onec_documents where base_doc_ref = ? and doc_type = 'РеализацияТоваровУслуг'"
+                " and posted = 1 limit 1",
+                (doc["ref_key"],),
+            ).fetchone()
+            open_lines = [
+                line["line_no"] for line in lines if not json.loads(line["fields"] or "{}").get("Отменено")
+            ]
+            if open_lines and shipped is None:
+                problems.append(
+                    "Заказ не может быть закрыт: строки "
+                    + ", ".join(str(n) for n in open_lines)
+                    + ' не отгружены и не отменены (установите "Отменено").'
+                )
+        if problems:
+            raise posting_failed(self._presentation(doc), "\n".join(problems))
 
     def _unpost(self, entity: EntitySet, ref: str) -> None:
         doc = self._doc(entity, ref)
@@ -248,7 +323,12 @@ class DocumentWriter:
         doc = self.conn.execute("select fields from onec_documents where ref_key = ?", (ref,)).fetchone()
         fields = json.loads(doc["fields"] or "{}")
         json_props = _json_backed(entity, "d")
+        enums = HEADER_ENUMS.get(entity.doc_type or "", {})
         for name, value in body.items():
+            if name in enums and value not in enums[name]:
+                raise _bad_value(name, value)
+            if name.endswith("_Key") and name in entity.props and not _is_guid(value):
+                raise _bad_value(name, value)
             if name in json_props:
                 fields[name] = _field_value(name, value, json_props[name], self.tz)
             elif name in _HEADER_COLUMNS and (
@@ -305,6 +385,9 @@ class DocumentWriter:
         for line_no, row in enumerate(rows, start=1):
             if not isinstance(row, dict):
                 raise _bad_value("Товары", row)
+            for name, allowed in LINE_ENUMS.get(entity.doc_type or "", {}).items():
+                if name in row and row[name] not in allowed:
+                    raise _bad_value(name, row[name])
             product = str(row.get("Номенклатура_Key") or "").lower()
             known = self.conn.execute(
                 "select 1 from products where ref_key = ? and base_id = ?", (product, self.base_id)
