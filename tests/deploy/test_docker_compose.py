@@ -54,9 +54,14 @@ def test_celery_executor_and_local_env_names(compose: dict) -> None:
     env = compose["services"]["airflow-scheduler"]["environment"]
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert int(env["AIRFLOW__CORE__PARALLELISM"]) <= 4
-    local_env = (ROOT / "scripts" / "write_env.sh").read_text() + (
-        ROOT / "scripts" / "ensure_postgres.sh"
-    ).read_text()
+    local_env = "".join(
+        (ROOT / path).read_text()
+        for path in (
+            "scripts/write_env.sh",
+            "scripts/ensure_postgres.sh",
+            "include/sellerflow/installation/settings.py",  # the installation's database variables
+        )
+    )
     shared = [k for k in env if k.startswith(("SELLERFLOW_", "AIRFLOW_CONN_", "DBT_"))]
     assert shared, "compose carries sellerflow's own settings"
     for key in shared:
