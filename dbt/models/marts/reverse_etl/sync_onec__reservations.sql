@@ -205,34 +205,65 @@ mapped as (
 
 ),
 
+{#- One line per (order, SKU, price): Megamarket sends one lot per unit, Ozon may split an order in postings. -#}
+order_lines as (
+
+    select
+        account_id,
+        order_number,
+        offer_id,
+        price,
+        min(product_ref::text)::uuid as product_ref,
+        min(unmapped_reason) as unmapped_reason,
+        sum(quantity) as quantity
+    from mapped
+    group by account_id, order_number, offer_id, price
+
+),
+
+order_postings as (
+
+    select
+        postings.marketplace,
+        postings.account_id,
+        postings.order_number,
+        min(postings.created_at) as created_at,
+        min(postings.first_seen_at) as first_seen_at,
+        min(postings.mp_warehouse_id) as mp_warehouse_id,
+        array_agg(distinct postings.posting_number order by postings.posting_number) as postings,
+        bool_and(coalesce(latest_status.status, '') = 'cancelled') as is_cancelled
+    from postings
+    left join latest_status
+        on latest_status.account_id = postings.account_id
+        and latest_status.posting_number = postings.posting_number
+    group by 1, 2, 3
+
+),
+
 orders as (
 
     select
-        mapped.marketplace,
-        mapped.account_id,
-        mapped.order_number,
-        min(mapped.created_at) as created_at,
-        min(mapped.first_seen_at) as first_seen_at,
-        min(mapped.mp_warehouse_id) as mp_warehouse_id,
-        array_agg(distinct mapped.posting_number order by mapped.posting_number) as postings,
-        bool_and(coalesce(latest_status.status, '') = 'cancelled') as is_cancelled,
-        jsonb_agg(
-            jsonb_build_object(
-                'offer_id', mapped.offer_id,
-                'product_key', mapped.product_ref,
-                'quantity', mapped.quantity,
-                'price', mapped.price
-            ) order by mapped.offer_id, mapped.posting_number
-        ) filter (where mapped.product_ref is not null) as lines,
-        array_agg(
-            format('SKU %s is not mapped to a 1C item (%s): add it to seeds/product_mapping_overrides.csv '
-                || 'or give the 1C item that Артикул', mapped.offer_id, coalesce(mapped.unmapped_reason, 'not known yet'))
-            order by mapped.offer_id
-        ) filter (where mapped.product_ref is null) as unmapped
-    from mapped
-    left join latest_status
-        on latest_status.account_id = mapped.account_id and latest_status.posting_number = mapped.posting_number
-    group by 1, 2, 3
+        order_postings.*,
+        (
+            select jsonb_agg(
+                jsonb_build_object(
+                    'offer_id', l.offer_id, 'product_key', l.product_ref, 'quantity', l.quantity, 'price', l.price
+                ) order by l.offer_id, l.price
+            )
+            from order_lines as l
+            where l.account_id = order_postings.account_id and l.order_number = order_postings.order_number
+                and l.product_ref is not null
+        ) as lines,
+        array(
+            select format('SKU %s is not mapped to a 1C item (%s): add it to seeds/product_mapping_overrides.csv '
+                || 'or give the 1C item that Артикул', l.offer_id, coalesce(l.unmapped_reason, 'not known yet'))
+            from order_lines as l
+            where l.account_id = order_postings.account_id and l.order_number = order_postings.order_number
+                and l.product_ref is null
+            group by l.offer_id, l.unmapped_reason
+            order by l.offer_id
+        ) as unmapped
+    from order_postings
 
 ),
 
