@@ -95,6 +95,7 @@ class EnqueueResult:
     unchanged: int = 0
     busy: int = 0  # a sender holds the open item; the next cycle enqueues the new state
     released: int = 0  # dry_run items turned pending by a live run
+    held: int = 0  # new items that wait for approval
 
 
 def enqueue(
@@ -153,6 +154,7 @@ def enqueue(
                 ),
             )
             result.new += 1
+            result.held += 1 if row.hold_reason else 0
     return result
 
 

@@ -92,7 +92,6 @@ class DrainResult:
     failed: int = 0
     parked: int = 0
     dry_runs: int = 0
-    held: int = 0
     rounds: int = 0
     errors: list[str] = field(default_factory=list)
 
