@@ -22,16 +22,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import psycopg
+import yaml
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR, run_dbt
 from sellerflow.warehouse import load_records, migrate
+from sellerflow.warehouse.loader import ensure_raw_table
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the 10-minute cycle runs: every model and data test. dbt unit tests check the SQL, not the data: they run
@@ -243,6 +246,22 @@ def _fmt(sql: str, first: int, last: int, total: int, history: bool) -> str:
     )  # fmt: skip
 
 
+DBT_TARGET_RATIO, INCREMENTAL_TARGET_RATIO = 2.0, 0.1
+
+
+def prepare_raw_tables(dsn: str) -> None:
+    """Create, empty, every raw table the dbt project declares as a source (what transform_dbt's
+    prepare_raw_tables does): models that read one without a guard build on the bench's database too."""
+    for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
+        for declared in (yaml.safe_load(path.read_text()) or {}).get("sources") or []:
+            if declared.get("schema") != "raw":
+                continue
+            source = declared["name"]
+            for table in declared.get("tables") or []:
+                name = table.get("identifier") or table["name"]
+                ensure_raw_table(dsn, source, name.removeprefix(f"{source}_"))
+
+
 def seed(dsn: str, orders: int) -> None:
     """Create the raw tables through the loader (one real record each), then land the bulk with SQL."""
     org = {"Ref_Key": ORGANIZATION, "ИНН": SELLER_INN, "Description": 'ООО "Ромашка"', "DeletionMark": False}
@@ -270,6 +289,7 @@ def seed(dsn: str, orders: int) -> None:
             conn.execute(_fmt(statement, 0, 0, orders, history=True))
         land(conn, 1, orders, orders, history=True)
         conn.execute("vacuum analyze")
+    prepare_raw_tables(dsn)
 
 
 def land(conn: psycopg.Connection, first: int, last: int, total: int, history: bool) -> None:
@@ -370,18 +390,28 @@ def main() -> None:
         else:
             with psycopg.connect(args.dsn, autocommit=True) as conn:
                 conn.execute(f'drop database if exists "{name}" with (force)')
+    dbt_ratio, incremental_ratio = path / hand, incremental / full
     print(f"statuses: {dict(statuses)}")
     print(f"dbt and the hand-written SQL disagree on {differ} lines")
     print(f"{'full dbt build (models + data tests)':<48}{full:>9.1f} s   {_breakdown(full_nodes)}")
     print(f"{'dbt run +reconciliation_order_lines':<48}{path:>9.1f} s")
-    print(
-        f"{'hand-written SQL, same classification':<48}{hand:>9.1f} s   ratio {path / hand:.2f} (target <= 2)"
-    )
+    print(f"{'hand-written SQL, same classification':<48}{hand:>9.1f} s   ratio {dbt_ratio:.2f} "
+          f"(target <= {DBT_TARGET_RATIO}){_missed(dbt_ratio, DBT_TARGET_RATIO)}")  # fmt: skip
     print(f"{f'incremental dbt build after {args.new_orders} orders':<48}{incremental:>9.1f} s   "
-          f"ratio {incremental / full:.3f} of full (target <= 0.1)   {_breakdown(incremental_nodes)}")  # fmt: skip
+          f"ratio {incremental_ratio:.3f} of full (target <= {INCREMENTAL_TARGET_RATIO})"
+          f"{_missed(incremental_ratio, INCREMENTAL_TARGET_RATIO)}   {_breakdown(incremental_nodes)}")  # fmt: skip
     print(f"reconciliation rows after the cycle: {rows}")
     print("slowest nodes of the reconciliation path: " + ", ".join(f"{n} {t:.1f} s" for n, t in path_slowest))
     print("slowest nodes of the incremental build: " + ", ".join(f"{n} {t:.1f} s" for n, t in slowest))
+    if differ:
+        # The benchmark's own cross-check: timings of two classifications that disagree mean nothing.
+        print(f"FAILED: dbt and the hand-written SQL disagree on {differ} lines", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _missed(ratio: float, target: float) -> str:
+    """A missed target said plainly (the exit code stays 0: timings vary with the machine's load)."""
+    return "" if ratio <= target else f"   MISSED (target <= {target})"
 
 
 if __name__ == "__main__":

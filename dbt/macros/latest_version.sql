@@ -44,10 +44,22 @@
         limit 1
     ) as latest
     {%- else -%}
-    select distinct on (account_id, natural_key)
-        account_id, natural_key, payload, context, payload_hash, extracted_at, run_id, id as raw_id
-    from {{ relation }}
-    order by account_id, natural_key, extracted_at desc, id desc
+    {#- every row but the superseded versions: these are numbered in the order of the latest-version index (an
+        index-only scan, no sort) and anti-joined by id, so the table is read once in physical order; a distinct on
+        over whole rows would fetch them in key order, at random (at 1M rows 3 times slower) #}
+    select
+        raw.account_id, raw.natural_key, raw.payload, raw.context, raw.payload_hash, raw.extracted_at, raw.run_id,
+        raw.id as raw_id
+    from {{ relation }} as raw
+    where not exists (
+        select from (
+            select id, row_number() over (
+                partition by account_id, natural_key order by extracted_at desc, id desc
+            ) as version
+            from {{ relation }}
+        ) as versions
+        where versions.version > 1 and versions.id = raw.id
+    )
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,8 +1,10 @@
-"""Incremental dbt models read only what landed since their last run (ops.dbt_watermarks), on a real Postgres."""
+"""Incremental dbt models read only what landed since their last run (ops.dbt_watermarks), on a real Postgres; staging
+reads the raw rows its previous run could not see, however late their load commits."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -12,6 +14,7 @@ from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.warehouse import load_records, migrate
 
 MODEL = "int_ozon__order_lines"
+STAGING = "stg_ozon__postings_fbs"
 
 
 def _posting(n: int) -> dict:
@@ -25,16 +28,21 @@ def _posting(n: int) -> dict:
     }
 
 
-def _land(dsn: str, numbers: range) -> None:
+def _land(conn_or_dsn: str | psycopg.Connection, numbers: range, account: str = "ozon_main") -> None:
     load_records(
-        dsn, "ozon", "postings_fbs", "ozon_main", [_posting(n) for n in numbers], "posting_number", "t"
+        conn_or_dsn, "ozon", "postings_fbs", account, [_posting(n) for n in numbers], "posting_number", "t"
     )
 
 
-def _rows_written(work_dir: Path) -> int:
+def _rows_written(work_dir: Path, model: str = MODEL) -> int:
     results = json.loads((work_dir / "target" / "run_results.json").read_text())["results"]
-    (result,) = [r for r in results if r["unique_id"].endswith(f".{MODEL}")]
+    (result,) = [r for r in results if r["unique_id"].endswith(f".{model}")]
     return result["adapter_response"]["rows_affected"]
+
+
+def _staged(dsn: str) -> set[tuple[str, str]]:
+    with psycopg.connect(dsn) as conn:
+        return set(conn.execute(f"select account_id, posting_number from staging.{STAGING}").fetchall())
 
 
 @pytest.fixture
@@ -70,3 +78,63 @@ def test_a_run_reads_only_what_landed_since_the_last_one(dsn: str, tmp_path: Pat
         ).fetchone()
     assert lines == (4,)
     assert recorded == (1,)
+
+
+def test_staging_reads_a_load_that_committed_after_a_later_one_and_after_the_run(
+    dsn: str, tmp_path: Path
+) -> None:
+    """Out-of-order commits, for real: transaction A lands posting 10 and stays open for an hour (its rows take their
+    id and landing time when it starts); meanwhile B lands posting 11 and commits, and dbt runs (it cannot see
+    A's row). A commits. The next run must read posting 10 although its raw id is below, and its landing time an
+    hour before, everything that run had already read: a watermark on ids or landing times would skip it."""
+    _land(dsn, range(1, 4))
+    assert run_dbt(dsn, tmp_path, "run", "--select", STAGING).returncode == 0
+
+    with psycopg.connect(dsn, autocommit=True) as late, late.transaction():
+        _land(late, range(10, 11))  # A: not committed yet
+        # A started an hour ago: its rows carry that landing time (the loader's extracted_at is now()).
+        late.execute(
+            "update raw.ozon_postings_fbs set extracted_at = extracted_at - interval '1 hour' "
+            "where natural_key = '000010-0001-1'"
+        )
+        _land(dsn, range(11, 12), account="ozon_second")  # B: another connection, committed
+        during = run_dbt(dsn, tmp_path, "run", "--select", STAGING)
+        assert during.returncode == 0, during.stdout[-3000:]
+        assert ("ozon_second", "000011-0001-1") in _staged(dsn)
+        assert ("ozon_main", "000010-0001-1") not in _staged(dsn), "A has not committed: invisible"
+    # A commits here, after B and after the run.
+
+    with psycopg.connect(dsn) as conn:
+        (late_id, late_landed), (early_id, _) = conn.execute(
+            "select id, extracted_at from raw.ozon_postings_fbs where natural_key in ('000010-0001-1', '000011-0001-1') "
+            "order by natural_key"
+        ).fetchall()
+        (run_started,) = conn.execute(
+            "select run_started_at from ops.dbt_watermarks where relation = %s", (f"staging.{STAGING}",)
+        ).fetchone()
+    assert late_id < early_id, "A took its raw id before B"
+    assert late_landed < run_started - timedelta(minutes=10), (
+        "A landed before that run, beyond the overlap too"
+    )
+
+    after = run_dbt(dsn, tmp_path, "run", "--select", STAGING)
+    assert after.returncode == 0, after.stdout[-3000:]
+    assert ("ozon_main", "000010-0001-1") in _staged(dsn)
+    # A's row, and B's once more: A was still running at the previous run, so its snapshot's xmin stayed at A.
+    assert _rows_written(tmp_path, STAGING) == 2
+    assert len(_staged(dsn)) == 5
+
+
+def test_a_run_without_new_raw_rows_reads_none_and_a_full_refresh_reads_all(dsn: str, tmp_path: Path) -> None:
+    """The snapshot watermark moves with every run: a run after nothing landed reads no raw row; a full refresh
+    reads them all again (and records a watermark the next incremental run starts from)."""
+    _land(dsn, range(1, 6))
+    assert run_dbt(dsn, tmp_path, "run", "--select", STAGING).returncode == 0
+    assert _rows_written(tmp_path, STAGING) == 5
+    assert run_dbt(dsn, tmp_path, "run", "--select", STAGING).returncode == 0
+    assert _rows_written(tmp_path, STAGING) == 0
+    assert run_dbt(dsn, tmp_path, "run", "--select", STAGING, "--full-refresh").returncode == 0
+    assert _rows_written(tmp_path, STAGING) == 5
+    _land(dsn, range(6, 7))
+    assert run_dbt(dsn, tmp_path, "run", "--select", STAGING).returncode == 0
+    assert _rows_written(tmp_path, STAGING) == 1

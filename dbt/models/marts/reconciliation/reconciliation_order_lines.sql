@@ -125,14 +125,6 @@ order_state as (
 
 ),
 
-keys as (
-
-    select account_key, order_number, product_key from onec
-    union
-    select account_key, order_number, product_key from reported
-
-),
-
 {#- the sales reports (a services-only report, e.g. Yandex Market's, is not the report a sale is due in) -#}
 reports as (
 
@@ -144,9 +136,9 @@ reports as (
 joined as (
 
     select
-        nullif(keys.account_key, '?' || coalesce(reported.marketplace, onec.marketplace)) as account_id,
-        keys.order_number,
-        keys.product_key,
+        nullif(account_key, '?' || coalesce(reported.marketplace, onec.marketplace)) as account_id,
+        order_number,
+        product_key,
         coalesce(reported.marketplace, onec.marketplace) as marketplace,
         onec.onec_base_id,
         coalesce(onec.product_ref, reported.product_ref) as product_ref,
@@ -179,9 +171,9 @@ joined as (
         ((onec.shipped_at + make_interval(days => {{ per_marketplace('delivery_window_days', 'coalesce(reported.marketplace, onec.marketplace)') }})) at time zone 'UTC')::date
             as report_due_for_date
 
-    from keys
-    left join onec using (account_key, order_number, product_key)
-    left join reported using (account_key, order_number, product_key)
+    {#- every key of either side (each is one row per key): a full join, not a union of the keys joined back #}
+    from onec
+    full join reported using (account_key, order_number, product_key)
     left join order_state using (account_key, order_number, product_key)
     left join mapping using (account_key, product_key)
 

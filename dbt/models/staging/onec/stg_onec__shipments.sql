@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'shipment_ref'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'shipment_ref']}, {'columns': ['raw_id']}],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'shipment_ref']}],
           post_hook='analyze {{ this }}') }}
 with
 

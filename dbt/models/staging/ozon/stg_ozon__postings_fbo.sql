@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'posting_number'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'posting_number']}, {'columns': ['raw_id']}],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'posting_number']}],
           post_hook='analyze {{ this }}') }}
 with
 

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}, {'columns': ['raw_id']}],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}],
           post_hook='analyze {{ this }}') }}
 {#- Rows of the realization report by posting. A row is a sale (delivery_commission) or a return
     (return_commission); amounts are roubles. ``total`` is what the row adds to the payout, signed from the

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'order_number'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'order_number']}, {'columns': ['raw_id']}],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'order_number']}],
           post_hook='analyze {{ this }}') }}
 {#- Orders of every scheme from the statistics API; one srid is one unit. Dates are Moscow time without an
     offset. -#}

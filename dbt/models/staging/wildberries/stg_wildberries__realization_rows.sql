@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}, {'columns': ['raw_id']}],
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}],
           post_hook='analyze {{ this }}') }}
 {#- Weekly realization report rows. WB's amounts are positive; the operation (sellerOperName) gives their
     meaning: forPay on sale and return rows, deliveryService / penalty / paidStorage / acquiringFee /
