@@ -8,7 +8,14 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
-EXPECTED_DAGS = {"dbt_nightly", "extract_onec", "extract_ozon", "push_reservations", "transform_dbt"}
+EXPECTED_DAGS = {
+    "dbt_nightly",
+    "extract_onec",
+    "extract_ozon",
+    "push_reservations",
+    "test_dbt_nightly",
+    "transform_dbt",
+}
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +80,10 @@ def test_transform_dbt_runs_each_model_then_its_tests(dagbag: DagBag) -> None:
     assert {"warehouse.raw.onec_products", "warehouse.raw.ozon_postings_fbs"} <= names, (
         "scheduled on the extract DAGs' Assets"
     )
+
+
+def test_test_dbt_nightly_runs_every_data_test_on_every_row(dagbag: DagBag) -> None:
+    """The cycle's tests check the rows it re-read (dbt where __this_cycle__); the nightly run turns that off."""
+    task = dagbag.dags["test_dbt_nightly"].get_task("test_every_row")
+    assert task.base_cmd == ["test"]
+    assert task.vars == {"test_this_cycle_only": False}
