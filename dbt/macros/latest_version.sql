@@ -4,18 +4,17 @@
     same shape, so a marketplace whose extraction has not run yet builds (and fills on a later run).
 
     In an incremental model only the keys that got a version the model's previous run could not see are read:
-    those of the raw rows written by a transaction whose id is at or above the xmin of a snapshot taken when that
-    run started (ops.dbt_watermarks.snapshot_xmin, written by record_watermark before the run read anything).
-    Why nothing is skipped, however late a load commits: every transaction with an id below a snapshot's xmin
-    had ended when the snapshot was taken, so a row the previous run did not see — its transaction was still
-    running, or began later — was written by a transaction with an id at or above that xmin (a snapshot's xmin
-    only grows, so the one recorded before the read is at most the read's own). Row ids and landing times give
-    no such bound: a loader transaction takes its ids and its ``now()`` when it starts and may commit after
-    others that started later. The price is a sequential scan of the raw table's heap (``xmin`` has no index;
-    the payloads stay compressed in place), then an index probe per key; rows older than the previous run cost
-    nothing else. A long transaction anywhere on the server holds the xmin back: rows are then read again (more
-    work, never a wrong result). A model without a snapshot_xmin (built before migration 0042) reads every key
-    once. -#}
+    those of the raw rows written by a transaction whose id is at or above the horizon recorded when that run
+    started (ops.dbt_watermarks.snapshot_xmin, see record_watermark and database_xmin), before it read anything.
+    Why nothing is skipped, however late a load commits: a transaction with an id below a snapshot's xmin had
+    ended when the snapshot was taken, so a row the previous run did not see — its transaction was still running,
+    or began later — was written by a transaction with an id at or above that xmin (database_xmin: the same,
+    leaving out transactions running in other databases, which cannot write here). Row ids and landing times give
+    no such bound: a loader transaction takes its ids and its ``now()`` when it starts and may commit after others
+    that started later. The price is a sequential scan of the raw table's heap (``xmin`` has no index; the payloads
+    stay compressed in place), then an index probe per key; rows older than the previous run cost nothing else. A
+    long transaction in this database holds the horizon back: rows are then read again (more work, never a wrong
+    result). A model without a snapshot_xmin (built before migration 0042) reads every key once. -#}
 {% macro latest_version(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- set since = model_watermark().snapshot_xmin if is_incremental() else none -%}
@@ -119,14 +118,15 @@
 {%- endmacro %}
 
 {#- Pre-hook of every model (dbt_project.yml), in the model's transaction before it reads anything: an incremental
-    model records when this run started (now(): its transaction's start), the xmin of a snapshot taken now
-    (latest_version reads from there next time) and the landing time above which this run re-reads rows (the
-    previous run's start less the overlap; null on a full build), which the data tests of the cycle check
+    model records when this run started (now(): its transaction's start), the snapshot horizon latest_version
+    reads from next time (database_xmin) and the landing time above which this run re-reads rows (the previous
+    run's start less the overlap; null on a full build), which the data tests of the cycle check
     (get_where_subquery). A failed run rolls its watermark back with the rest. -#}
 {% macro record_watermark() -%}
     {%- if model.config.materialized == 'incremental' -%}
+    select pg_stat_clear_snapshot();
     insert into ops.dbt_watermarks as watermark (relation, run_started_at, snapshot_xmin, cycle_since)
-    values ('{{ this.schema }}.{{ this.identifier }}', now(), pg_snapshot_xmin(pg_current_snapshot()), null)
+    select '{{ this.schema }}.{{ this.identifier }}', now(), {{ database_xmin() }}, null
     on conflict (relation) do update set
         run_started_at = excluded.run_started_at,
         snapshot_xmin = excluded.snapshot_xmin,
@@ -134,6 +134,34 @@
             watermark.run_started_at - interval '{{ var("incremental_overlap_minutes") }} minutes'
         {%- else %}null{% endif %}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The xmin of the statement's snapshot, counting only transactions that may write this database: the oldest
+    transaction the snapshot sees running (pg_snapshot_xip) that pg_stat_activity does not show running in another
+    database, else the snapshot's xmax. Every transaction of this database whose rows the snapshot — or any later
+    one — does not see has an id at or above it: one that had its id when the snapshot was taken and had not
+    committed is in the snapshot's running list and shows in no other database's backend (a backend serves one
+    database for life; its slot can be taken over only by a backend that starts, and so gets its ids, after the
+    snapshot, at or above its xmax); one that got its id later has one at or above the xmax. So a long transaction
+    in another database (another installation, the Airflow metadata) does not hold the horizon back; one in this
+    database (another dbt thread, a loader) does. Needs pg_stat_activity read after the snapshot: the caller clears
+    the statistics cached by its transaction first (pg_stat_clear_snapshot). Another role's backends show no
+    transaction id without pg_read_all_stats: they then count as this database's (an earlier horizon: rows read
+    again, never missed). -#}
+{% macro database_xmin() -%}
+    (
+        select least(
+            pg_snapshot_xmax(current.snapshot),
+            (
+                select min(running) from pg_snapshot_xip(current.snapshot) as running
+                where running::text::bigint % 4294967296 not in (
+                    select backend_xid::text::bigint from pg_stat_activity
+                    where backend_xid is not null and datname is distinct from current_database()
+                )
+            )
+        )
+        from (select pg_current_snapshot() as snapshot) as current
+    )
 {%- endmacro %}
 
 {#- In an incremental model: a where clause keeping only the rows landed since its last run (nothing on a full

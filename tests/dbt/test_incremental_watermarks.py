@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.warehouse import load_records, migrate
@@ -138,3 +139,22 @@ def test_a_run_without_new_raw_rows_reads_none_and_a_full_refresh_reads_all(dsn:
     _land(dsn, range(6, 7))
     assert run_dbt(dsn, tmp_path, "run", "--select", STAGING).returncode == 0
     assert _rows_written(tmp_path, STAGING) == 1
+
+
+def test_a_long_transaction_in_another_database_does_not_hold_the_horizon_back(
+    dsn: str, tmp_path: Path
+) -> None:
+    """A transaction open in another database (another installation, the Airflow metadata) cannot write this
+    warehouse: rows landed while it runs are read once, not again on every run until it ends."""
+    other = make_conninfo(dsn, dbname="postgres")
+    with psycopg.connect(other) as foreign:
+        foreign.execute(
+            "select pg_current_xact_id()"
+        )  # an open transaction with an id, older than what lands
+        _land(dsn, range(1, 4))
+        assert run_dbt(dsn, tmp_path, "run", "--select", STAGING).returncode == 0
+        assert _rows_written(tmp_path, STAGING) == 3
+        again = run_dbt(dsn, tmp_path, "run", "--select", STAGING)
+        assert again.returncode == 0, again.stdout[-3000:]
+        assert _rows_written(tmp_path, STAGING) == 0
+        foreign.rollback()
