@@ -95,3 +95,18 @@ def test_fill_checks_can_be_switched_off(tmp_path) -> None:
         body = {"Организация_Key": ORG_MAIN, "Склад_Key": WH_MSK, "Товары": []}
         ref = client.post("Document_ЗаказКлиента", json=body).json()["Ref_Key"]
         assert client.post(f"Document_ЗаказКлиента(guid'{ref}')/Post").status_code == 200
+
+
+def test_a_shipped_order_is_closed_and_its_reserve_consumed(fresh: Served) -> None:
+    from sellerflow.emulators.onec.documents import close_shipped_order
+
+    client = fresh.client()
+    before = reserved(fresh)
+    ref = client.post("Document_ЗаказКлиента", json=order_body(2, status="КОбеспечению")).json()["Ref_Key"]
+    assert client.post(f"Document_ЗаказКлиента(guid'{ref}')/Post").status_code == 200
+    assert reserved(fresh) == before + 2
+    conn = fresh.state.conn()
+    with conn:
+        assert close_shipped_order(conn, ref) == 2
+    assert reserved(fresh) == before
+    assert client.get(f"Document_ЗаказКлиента(guid'{ref}')").json()["Статус"] == "Закрыт"

@@ -494,6 +494,45 @@ class DocumentWriter:
             )
 
 
+def close_shipped_order(conn: sqlite3.Connection, order_ref: str) -> int:
+    """What УТ 11 does to a customer order once a Реализация shipped it in full: the order's reserve is consumed
+    and the order is closed (Статус Закрыт). For the world's own 1C activity (emulators/clock.py posts its
+    Реализация rows directly): without it, reserves made over the API would never be released. Returns the
+    units released. Runs inside the caller's transaction."""
+    doc = conn.execute(
+        "select * from onec_documents where ref_key = ? and doc_type = 'ЗаказКлиента'", (order_ref,)
+    ).fetchone()
+    if doc is None:
+        return 0
+    released = 0
+    if doc["posted"] and effective_status(doc) in RESERVING_STATUSES:
+        for line in conn.execute(
+            "select * from onec_document_lines where doc_ref = ?", (order_ref,)
+        ).fetchall():
+            fields = json.loads(line["fields"] or "{}")
+            if fields.get("ВариантОбеспечения") != "СоСклада" or fields.get("Отменено"):
+                continue
+            warehouse = doc["warehouse_id"]
+            if fields.get("Склад_Key"):
+                row = conn.execute(
+                    "select id from warehouses where external_id = ? and owner = ?",
+                    (str(fields["Склад_Key"]), f"onec:{doc['base_id']}"),
+                ).fetchone()
+                warehouse = row[0] if row else warehouse
+            conn.execute(
+                "update onec_stock set reserved = max(reserved - ?, 0) where warehouse_id = ? and product_ref = ?",
+                (int(line["quantity"]), warehouse, line["product_ref"]),
+            )
+            released += int(line["quantity"])
+    fields = json.loads(doc["fields"] or "{}")
+    fields["Статус"] = "Закрыт"
+    conn.execute(
+        "update onec_documents set fields = ?, data_version = ? where ref_key = ?",
+        (json.dumps(fields, ensure_ascii=False), next_data_version(doc["data_version"]), order_ref),
+    )
+    return released
+
+
 def effective_status(doc: sqlite3.Row) -> str:
     """ЗаказКлиента.Статус: the stored value, else what the emulator renders by default."""
     fields = json.loads(doc["fields"] or "{}")
