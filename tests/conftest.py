@@ -39,6 +39,8 @@ def keep_away_from_installations() -> None:
         os.environ[name] = nowhere.replace("postgresql://", "postgresql+psycopg2://", 1)
     os.environ["SELLERFLOW_WAREHOUSE_DB"] = NO_INSTALLATION_DB
     os.environ.pop("AIRFLOW__CORE__FERNET_KEY_CMD", None)  # the installation's key: not the tests' business
+    for name in ("AIRFLOW__LOGGING__BASE_LOG_FOLDER", "AIRFLOW__COSMOS__CACHE_DIR"):  # its logs and dbt cache
+        os.environ.pop(name, None)
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="sellerflow-test-airflow-home-")
 
 
@@ -109,9 +111,11 @@ def airflow_metadata_env(
 def run_dag(airflow_metadata_env: dict[str, str]):
     """`airflow dags test <dag_id>` in a subprocess with extra environment; output kept for assertion messages."""
 
-    def run(dag_id: str, env: dict[str, str], timeout_s: int = 600) -> subprocess.CompletedProcess[str]:
+    def run(
+        dag_id: str, env: dict[str, str], timeout_s: int = 600, *args: str
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["airflow", "dags", "test", dag_id],
+            ["airflow", "dags", "test", dag_id, *args],
             env={**os.environ, **airflow_metadata_env, **env},
             capture_output=True,
             text=True,

@@ -24,7 +24,7 @@ import httpx
 from sellerflow.demo.airflow_api import AirflowAPI, admin_password
 from sellerflow.demo.guard import DemoRefusedError, check_airflow, check_warehouse, marked
 from sellerflow.demo.pace import DEMO_PACE, client_limits, speed_up_emulators
-from sellerflow.demo.summary import reconciliation_lines, render, table_counts
+from sellerflow.demo.summary import reconciliation_lines, render, render_outbox, table_counts
 from sellerflow.emulators.scenario.params import DEFAULT_BASE_PORT
 from sellerflow.orchestration.accounts import source_of
 from sellerflow.orchestration.pools import POOLS
@@ -35,6 +35,8 @@ AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 # Every dags/extract_<source>.py is an extract DAG of the same id (tests/dags checks the naming rule).
 EXTRACT_DAGS = tuple(sorted(path.stem for path in (ROOT / "dags").glob("extract_*.py")))
 TRANSFORM_DAG = "transform_dbt"
+# Every dags/push_<what>.py is a reverse-ETL DAG; they read the marts, so they start after the first transform.
+PUSH_DAGS = tuple(sorted(path.stem for path in (ROOT / "dags").glob("push_*.py")))
 DEMO_SCENARIO = ("--seed", "42", "--orders-per-day", "200")
 # 75 days: every marketplace has published at least one monthly report by the end, so the first cycle shows
 # matched lines for all four (with 30 days the Ozon and Megamarket reports of the month were not out yet).
@@ -215,8 +217,9 @@ def run_pipeline(api: AirflowAPI, timeout_s: float) -> bool:
     start on the first extraction to finish and run a second time for the rest. It is unpaused at the end, so
     from then on every extraction's Assets schedule it (one run at a time, events coalesced).
     """
-    api.wait_dag_parsed([*EXTRACT_DAGS, TRANSFORM_DAG])
-    api.set_paused(TRANSFORM_DAG, True)
+    api.wait_dag_parsed([*EXTRACT_DAGS, TRANSFORM_DAG, *PUSH_DAGS])
+    for dag_id in (TRANSFORM_DAG, *PUSH_DAGS):
+        api.set_paused(dag_id, True)
     for dag_id in EXTRACT_DAGS:
         api.unpause(dag_id)
     wait_idle(api, TRANSFORM_DAG, timeout_s)
@@ -232,6 +235,24 @@ def run_pipeline(api: AirflowAPI, timeout_s: float) -> bool:
     if ok:
         ok = run_transform(api, timeout_s)
     api.unpause(TRANSFORM_DAG)
+    if ok:
+        ok = run_pushes(api, timeout_s)
+    return ok
+
+
+def run_pushes(api: AirflowAPI, timeout_s: float) -> bool:
+    """Run every push DAG once (they then keep their schedules); True when all are green."""
+    runs = {}
+    for dag_id in PUSH_DAGS:
+        api.unpause(dag_id)
+        runs[dag_id] = api.trigger(dag_id, note="make demo: after the first transform")
+    ok = True
+    for dag_id, run_id in runs.items():
+        state = wait_run(api, dag_id, run_id, timeout_s)
+        step(f"{dag_id}: {state}")
+        if state != "success":
+            ok = False
+            step(f"  failed tasks: {api.failed_tasks(dag_id, run_id)} (logs in the UI)")
     return ok
 
 
@@ -312,6 +333,8 @@ def up(timeout_s: float) -> int:
     print(
         f'Warehouse:   {os.environ["SELLERFLOW_WAREHOUSE_DB"]} (psql "$SELLERFLOW_WAREHOUSE_DSN" after . .sellerflow/env)'
     )
+    print("What was pushed (reverse-ETL outbox, `python -m sellerflow.reverse_etl status`):")
+    print(render_outbox(os.environ["SELLERFLOW_WAREHOUSE_DSN"]))
     print("What landed:")
     print(render(table_counts(os.environ["SELLERFLOW_WAREHOUSE_DSN"])))
     print(f"Reconciled:  {summary_path} (lines per status per marketplace)")

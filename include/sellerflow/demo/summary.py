@@ -48,3 +48,16 @@ def reconciliation_lines(dsn: str) -> dict[str, dict[str, int]]:
     for marketplace, status, count in rows:
         lines.setdefault(marketplace, {})[status] = count
     return lines
+
+
+def render_outbox(dsn: str) -> str:
+    """Outbox items per target and state, one line each (what the push DAGs sent, parked, held)."""
+    from sellerflow.reverse_etl.outbox import status
+
+    with psycopg.connect(dsn) as conn:
+        if conn.execute("select to_regclass('ops.outbox') is null").fetchone()[0]:
+            return "  (no outbox yet)"
+        rows = status(conn)
+    if not rows:
+        return "  (nothing was due)"
+    return "\n".join(f"  {row['target']:<24} {row['state']:<14} {row['items']:>8,}" for row in rows)
