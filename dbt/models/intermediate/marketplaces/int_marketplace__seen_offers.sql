@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'offer_id'],
-          indexes=[{'columns': ['account_id', 'offer_id']}], post_hook='analyze {{ this }}') }}
+          indexes=[{'columns': ['account_id', 'offer_id']}]) }}
 {#- Every SKU a cabinet's orders or reports named, catalog or not (an archived offer still sells and is still
     reported). Incremental: only the lines landed since the last run are read, so the SKU mapping does not scan
     every order and report line each cycle. -#}

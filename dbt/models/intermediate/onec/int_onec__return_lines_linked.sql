@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'customer_return_ref'],
-          indexes=[{'columns': ['onec_base_id', 'customer_return_ref']}, {'columns': ['landed_at']}], post_hook='analyze {{ this }}') }}
+          indexes=[{'columns': ['onec_base_id', 'customer_return_ref']}, {'columns': ['landed_at']}]) }}
 {#- Lines of posted, live 1C customer returns (ВозвратТоваровОтКлиента) linked through ДокументРеализации to the
     shipment and so to the marketplace order they return. -#}
 with

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'shipment_ref'],
-          indexes=[{'columns': ['onec_base_id', 'shipment_ref']}, {'columns': ['marketplace', 'order_number']}, {'columns': ['landed_at']}], post_hook='analyze {{ this }}') }}
+          indexes=[{'columns': ['onec_base_id', 'shipment_ref']}, {'columns': ['marketplace', 'order_number']}, {'columns': ['landed_at']}]) }}
 {#- Lines of posted, live 1C shipments (РеализацияТоваровУслуг) linked to the marketplace order they fulfil:
     ЗаказКлиента.НомерПоДаннымКлиента is the marketplace order number, the counterparty's ИНН names the
     marketplace (seed marketplace_counterparties). Shipments to other clients have marketplace null. -#}

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['marketplace', 'order_number'],
-          indexes=[{'columns': ['marketplace', 'order_number']}, {'columns': ['account_id']}], post_hook='analyze {{ this }}') }}
+          indexes=[{'columns': ['marketplace', 'order_number']}, {'columns': ['account_id']}]) }}
 {#- Which cabinet a marketplace order number belongs to: from the orders API, else from the reports. -#}
 with
 
