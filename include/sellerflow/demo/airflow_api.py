@@ -132,6 +132,10 @@ class AirflowAPI:
         """Unpause a DAG."""
         self.set_paused(dag_id, False)
 
+    def is_paused(self, dag_id: str) -> bool:
+        """Whether a DAG is paused."""
+        return bool(self.call("GET", f"/dags/{dag_id}")["is_paused"])
+
     def set_paused(self, dag_id: str, paused: bool) -> None:
         """Pause or unpause a DAG."""
         self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": paused})
