@@ -24,6 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import yaml
 from psycopg.conninfo import conninfo_to_dict
 
 from sellerflow.emulators.runtime import EmulatorState
@@ -31,9 +32,10 @@ from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.testing import FAST, accounts
 from sellerflow.orchestration.connections import onec_settings
-from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR, run_dbt
 from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.sources.onec import OneCBase
+from sellerflow.warehouse.loader import ensure_raw_table
 from sellerflow.warehouse.migrations import migrate
 
 pytestmark = pytest.mark.e2e
@@ -116,6 +118,17 @@ def _extract(world_dir: Path, state: EmulatorState, dsn: str) -> None:
                 extract_account(account, dsn, "acceptance", now, force=True, client_options=FAST)
 
 
+def _prepare_raw_tables(dsn: str) -> None:
+    """Create, empty, every raw table the dbt project declares as a source and no extraction landed (what
+    transform_dbt's prepare_raw_tables does before dbt runs)."""
+    for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
+        for declared in (yaml.safe_load(path.read_text()) or {}).get("sources") or []:
+            if declared.get("schema") == "raw":
+                for table in declared.get("tables") or []:
+                    name = table.get("identifier") or table["name"]
+                    ensure_raw_table(dsn, declared["name"], name.removeprefix(f"{declared['name']}_"))
+
+
 def _dbt_build(dsn: str, target: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """`dbt build` of the project on the test's warehouse (its own target and log paths)."""
     return run_dbt(dsn, target, "build", *extra)
@@ -147,6 +160,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, own_warehouse: str) -> Out
     )
     migrate(warehouse_dsn)
     _extract(world_dir, EmulatorState(world_dir / "world.sqlite"), warehouse_dsn)
+    _prepare_raw_tables(warehouse_dsn)
     built = _dbt_build(warehouse_dsn, tmp_path_factory.mktemp("dbt"))
     assert built.returncode == 0, built.stdout[-5000:]
     truth = json.loads((world_dir / "ground_truth.json").read_text())
