@@ -13,6 +13,7 @@ EXPECTED_DAGS = {
     "extract_onec",
     "extract_ozon",
     "push_reservations",
+    "push_stock",
     "test_dbt_nightly",
     "transform_dbt",
 }

@@ -10,7 +10,10 @@ needs of every marketplace cabinet — never a secret:
   from cabinet extras ``onec_partner_key`` / ``onec_contractor_key``; when absent, the model looks up the
   counterparty with the marketplace operator's ИНН (``commissioner_inn`` extra, else the dbt var
   ``marketplace_commissioner_inn``);
-- ``warehouse_onec_refs``: marketplace warehouse id → ``Catalog_Склады`` ref the goods are reserved on.
+- ``warehouse_onec_refs``: marketplace warehouse id → ``Catalog_Склады`` ref the goods are reserved on (and whose
+  free stock is published to that marketplace warehouse);
+- ``stock_safety_buffer`` / ``stock_safety_buffer_by_offer``: units kept back from the published stock, per
+  cabinet and per SKU (``{offer_id: units}``); default the dbt var ``stock_safety_buffer`` (0).
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ def reservation_settings(
         "contractor_key": extra.get("onec_contractor_key"),
         "commissioner_inn": extra.get("commissioner_inn"),
         "warehouse_onec_refs": {str(k): str(v) for k, v in dict(refs).items()},
+        "stock_safety_buffer": extra.get("stock_safety_buffer"),
+        "stock_safety_buffer_by_offer": {
+            str(k): int(v) for k, v in dict(extra.get("stock_safety_buffer_by_offer") or {}).items()
+        },
     }
 
 

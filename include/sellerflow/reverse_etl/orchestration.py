@@ -4,7 +4,9 @@
   failing cabinet does not stop the others), then copy the cabinets' non-secret settings into
   ``ops.reverse_etl_accounts`` for the sync models.
 - :func:`push_target`: enqueue the target's sync model and drain the outbox (dry run when the Variable
-  ``sellerflow_reverse_etl_dry_run`` is ``true`` or lists the target).
+  ``sellerflow_reverse_etl_dry_run`` is ``true`` or lists the target); :func:`push_targets` does several
+  (push_stock: the four ``*_stocks`` targets), a failing one not stopping the others.
+- :func:`store_settings`: the cabinets' settings for the sync models (push_stock refreshes them each run).
 """
 
 from __future__ import annotations
@@ -75,19 +77,64 @@ def poll_new_orders_all(dsn: str, run_id: str, now: datetime) -> dict[str, Any]:
     }
 
 
+def cabinet_accounts(marketplace: str) -> dict[str, Any]:
+    """account_id → MarketplaceAccount of every configured cabinet of ``marketplace`` (read at run time)."""
+    from sellerflow.orchestration.accounts import configured_accounts
+    from sellerflow.orchestration.marketplaces import marketplace_account
+
+    accounts = [marketplace_account(conn_id) for conn_id in configured_accounts(marketplace)]
+    return {account.account_id: account for account in accounts}
+
+
+def store_settings(dsn: str) -> int:
+    """Copy every cabinet's non-secret settings into ``ops.reverse_etl_accounts`` (the sync models read them)."""
+    organizations = _onec_organizations()
+    rows = []
+    for marketplace in MARKETPLACES:
+        for account in cabinet_accounts(marketplace).values():
+            rows.append((account, account_settings.reservation_settings(account, organizations)))
+    return account_settings.store(dsn, rows)
+
+
+def _target(target_name: str) -> Any:
+    from sellerflow.orchestration.connections import onec_base
+    from sellerflow.reverse_etl.targets import MARKETPLACE_TARGETS, marketplace_target, onec_reservations
+
+    if target_name == "onec_reservations":
+        return onec_reservations(lambda base_id: onec_base(f"onec_{base_id}"))
+    if target_name in MARKETPLACE_TARGETS:
+        accounts = cabinet_accounts(target_name.rsplit("_", 1)[0])
+
+        def account(account_id: str) -> Any:
+            if account_id not in accounts:
+                raise LookupError(f"no configured connection for cabinet {account_id}")
+            return accounts[account_id]
+
+        return marketplace_target(target_name, account)
+    raise ValueError(f"unknown target {target_name!r}")
+
+
+def push_targets(dsn: str, target_names: list[str]) -> dict[str, Any]:
+    """Push several targets; one failing target is logged and counted, the others still run."""
+    out: dict[str, Any] = {"failed_targets": []}
+    for name in target_names:
+        try:
+            out[name] = push_target(dsn, name)
+        except Exception as exc:  # one vendor's outage must not hold back the others' stock
+            logger.error("%s: push failed: %s", name, exc)
+            out["failed_targets"].append(f"{name}: {type(exc).__name__}: {exc}"[:300])
+    return out
+
+
 def push_target(dsn: str, target_name: str) -> dict[str, Any]:
     """Enqueue and drain one target (dry run per the Variable)."""
     from airflow.sdk import Variable
 
-    from sellerflow.orchestration.connections import onec_base
     from sellerflow.reverse_etl.push import push
-    from sellerflow.reverse_etl.targets import onec_reservations
     from sellerflow.sources.ratelimit import PostgresLimiter
 
-    if target_name != "onec_reservations":
-        raise ValueError(f"unknown target {target_name!r}")
     dry_run = is_dry_run(Variable.get(DRY_RUN_VARIABLE, default=None), target_name)
-    target = onec_reservations(lambda base_id: onec_base(f"onec_{base_id}"))
+    target = _target(target_name)
     limiter = PostgresLimiter(dsn)
     try:
         return push(dsn, target, dry_run=dry_run, limiter=limiter)

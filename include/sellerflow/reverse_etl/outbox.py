@@ -69,6 +69,7 @@ class Outcome:
     remote_ref: str | None = None
     retry_after_s: float | None = None
     requests: list[str] = field(default_factory=list)
+    item_only: bool = False  # retry_after_s is this item's own wait (Ozon's 30 s per pair), not the cabinet's
 
     @classmethod
     def acknowledged(cls, remote_ref: str | None = None, message: str | None = None, **kw: Any) -> Outcome:

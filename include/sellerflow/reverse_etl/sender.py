@@ -122,6 +122,20 @@ def _send_batch(target: Target, batch: Sequence[Item], ctx: SendContext) -> list
     return outcomes
 
 
+def _batches(target: Target, items: Sequence[Item]) -> list[list[Item]]:
+    """Batches of at most ``max_batch`` items; items of one ``target.batch_key`` (if it has one: the cabinet,
+    the warehouse) are kept together, so each batch is one vendor request."""
+    key = getattr(target, "batch_key", None)
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(key(item) if key else "", []).append(item)
+    return [
+        group[start : start + target.max_batch]
+        for group in groups.values()
+        for start in range(0, len(group), target.max_batch)
+    ]
+
+
 def drain(
     dsn: str,
     target: Target,
@@ -147,8 +161,7 @@ def drain(
                 break
             result.rounds += 1
             done += len(items)
-            for start in range(0, len(items), target.max_batch):
-                batch = items[start : start + target.max_batch]
+            for batch in _batches(target, items):
                 started = datetime.now(UTC)
                 if dry_run:
                     outcomes = [target.preview(item) for item in batch]
@@ -185,7 +198,7 @@ def _record(
     retry_at = None
     if outcome.kind == "transient":
         wait = outcome.retry_after_s
-        if wait is not None:
+        if wait is not None and not outcome.item_only:
             ctx.limiter.penalize(ctx.vendor, "default", item.account_id, wait)
         else:
             wait = backoff(item.attempts, backoff_initial_s)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from typing import Any
 
+from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.onec import OneCBase
 
-TARGET_NAMES = ("onec_reservations",)
+# target name → (module, class); the marketplace targets take ``accounts(account_id)`` (the cabinet's connection)
+MARKETPLACE_TARGETS: dict[str, tuple[str, str]] = {
+    "ozon_stocks": ("ozon_stocks", "OzonStocks"),
+    "wildberries_stocks": ("wildberries_stocks", "WildberriesStocks"),
+    "yandex_market_stocks": ("yandex_market_stocks", "YandexMarketStocks"),
+    "megamarket_stocks": ("megamarket_stocks", "MegamarketStocks"),
+}
+STOCK_TARGETS = ("ozon_stocks", "wildberries_stocks", "yandex_market_stocks", "megamarket_stocks")
+TARGET_NAMES = ("onec_reservations", *MARKETPLACE_TARGETS)
 
 
 def onec_reservations(bases: Callable[[str], OneCBase]):
@@ -14,3 +25,14 @@ def onec_reservations(bases: Callable[[str], OneCBase]):
     from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
 
     return OneCReservations(bases)
+
+
+def marketplace_target(
+    name: str,
+    accounts: Callable[[str], MarketplaceAccount],
+    client_options: dict[str, Any] | None = None,
+):
+    """A marketplace target by name (``accounts(account_id)`` gives a cabinet's connection)."""
+    module, cls = MARKETPLACE_TARGETS[name]
+    target_class = getattr(importlib.import_module(f"sellerflow.reverse_etl.targets.{module}"), cls)
+    return target_class(accounts, client_options)

@@ -1,0 +1,344 @@
+"""Stock to all four marketplaces against their emulators and a real warehouse.
+
+The module world (tests/reverse_etl/conftest.py) is extracted once; each test gets a fresh copy of the emulator
+world served by the four marketplace emulators and an empty outbox. Expected stock is computed here from the
+emulator's own tables (1C balances, products by Артикул, the cabinets' warehouse mapping), never from the SQL
+or the code under test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from sellerflow.emulators.limits import LimitConfig
+from sellerflow.emulators.runtime import EmulatorState
+from sellerflow.emulators.testing import serve_in_thread
+from sellerflow.extract.testing import accounts
+from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.reverse_etl import outbox
+from sellerflow.reverse_etl.push import push
+from sellerflow.reverse_etl.sender import drain
+from sellerflow.reverse_etl.targets import STOCK_TARGETS, marketplace_target
+from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, _pace
+
+BUFFER_ACCOUNT, BUFFER_DEFAULT, BUFFER_OFFER_UNITS = "ozon_main", 2, 7
+
+
+@pytest.fixture(scope="module")
+def stock_world(world, tmp_path_factory):
+    """The module world with the stock models built and a safety buffer on one cabinet."""
+    built = run_dbt(
+        world.dsn, tmp_path_factory.mktemp("dbt_stock"), "run", "--select", "+int_reverse_etl__free_stock+"
+    )
+    assert built.returncode == 0, built.stdout[-5000:]
+    with psycopg.connect(world.dsn, autocommit=True) as conn:
+        offer = conn.execute(
+            "select offer_id from marts.int_reverse_etl__free_stock where account_id = %s and problem is null "
+            "and stock > 20 order by offer_id limit 1",
+            (BUFFER_ACCOUNT,),
+        ).fetchone()[0]
+        conn.execute(
+            "update ops.reverse_etl_accounts set settings = settings || %s::jsonb where account_id = %s",
+            (
+                json.dumps(
+                    {
+                        "stock_safety_buffer": BUFFER_DEFAULT,
+                        "stock_safety_buffer_by_offer": {offer: BUFFER_OFFER_UNITS},
+                    }
+                ),
+                BUFFER_ACCOUNT,
+            ),
+        )
+    world.buffer_offer = offer
+    return world
+
+
+@dataclass
+class Vendors:
+    """A fresh copy of the world served by the four marketplace emulators."""
+
+    state: EmulatorState
+    path: Path
+    accounts: dict[str, Any]
+
+    def sql(self, query: str, *params: object) -> list[tuple]:
+        conn = sqlite3.connect(self.path)
+        try:
+            return conn.execute(query, params).fetchall()
+        finally:
+            conn.close()
+
+    def target(self, name: str):
+        return marketplace_target(name, self.accounts.__getitem__, {"backoff_base_s": 0.01})
+
+    def pushes(self, marketplace: str) -> int:
+        return int(self.sql("select count(*) from push_log where vendor = ?", marketplace)[0][0])
+
+
+@pytest.fixture
+def vendors(stock_world, tmp_path) -> Iterator[Vendors]:
+    path = tmp_path / "world.sqlite"
+    shutil.copy(stock_world.dir / "world.sqlite", path)
+    state = EmulatorState(path)
+    with psycopg.connect(stock_world.dsn, autocommit=True) as conn:
+        conn.execute(f"truncate {OUTBOX_TABLES} restart identity")
+    found: dict[str, Any] = {}
+    with ExitStack() as stack:
+        for marketplace in MARKETPLACES:
+            app = importlib.import_module(f"sellerflow.emulators.{marketplace}").create_app(state)
+            url = stack.enter_context(serve_in_thread(app))
+            for account in accounts(stock_world.dir, marketplace, url, **_pace(marketplace, state)):
+                found[account.account_id] = account
+        yield Vendors(state, path, found)
+
+
+def expected_stock(vendors: Vendors, world) -> dict[tuple[str, str], int]:
+    """(emulator warehouse id, offer_id) → the free stock each marketplace must show, from the world's 1C."""
+    free = {
+        (wh, product): in_stock - reserved
+        for wh, product, in_stock, reserved in vendors.sql(
+            "select warehouse_id, product_ref, in_stock, reserved from onec_stock"
+        )
+    }
+    base_of = dict(
+        vendors.sql(
+            "select a.id, org.base_id from accounts a join onec_organizations org on org.legal_entity_id = a.legal_entity_id"
+        )
+    )
+    out: dict[tuple[str, str], int] = {}
+    for account_id, marketplace, vendor in vendors.sql("select id, marketplace, vendor from accounts"):
+        mapping = json.loads(vendor).get("warehouse_mapping", {})
+        # the warehouse a cabinet-wide stock call lands in: YM the campaign's first, MM its FBS one
+        order = "case kind when 'fbs' then 0 else 1 end, id" if marketplace == "megamarket" else "id"
+        houses = vendors.sql(
+            f"select id, external_id from warehouses where owner = ? and kind in ('fbs', 'dbs') order by {order}",
+            account_id,
+        )
+        if marketplace in ("yandex_market", "megamarket"):  # one stock per cabinet
+            units = [(houses[0][0], sorted({mapping[ext] for _, ext in houses if ext in mapping}))]
+        else:
+            units = [(wid, [mapping[ext]]) for wid, ext in houses if ext in mapping]
+        offers = vendors.sql(
+            "select f.offer_id, p.ref_key from offers f left join products p on p.base_id = ? "
+            "and p.article = f.offer_id and p.deletion_mark = 0 where f.account_id = ?",
+            base_of[account_id],
+            account_id,
+        )
+        for wid, sources in units:
+            for offer_id, product in offers:
+                if product is None:
+                    continue  # unmapped: parked, nothing published
+                buffer = 0
+                if account_id == BUFFER_ACCOUNT:
+                    buffer = BUFFER_OFFER_UNITS if offer_id == world.buffer_offer else BUFFER_DEFAULT
+                out[(wid, offer_id)] = max(0, sum(free.get((s, product), 0) for s in sources) - buffer)
+    return out
+
+
+def held_stock(vendors: Vendors) -> dict[tuple[str, str], int]:
+    return {(w, o): p for w, o, p in vendors.sql("select warehouse_id, offer_id, present from stocks")}
+
+
+def push_all(world, vendors: Vendors, **kw) -> dict[str, dict]:
+    out = {}
+    for name in STOCK_TARGETS:
+        target = vendors.target(name)
+        out[name] = push(world.dsn, target, **kw)
+        out[name]["requests"] = target.requests_made
+        target.close()
+    return out
+
+
+def known_megamarket_offers(world) -> set[str]:
+    with psycopg.connect(world.dsn) as conn:
+        return {r[0] for r in conn.execute("select offer_id from staging.stg_megamarket__offers")}
+
+
+def test_one_cycle_publishes_exactly_the_free_stock_and_a_rerun_sends_nothing(stock_world, vendors) -> None:
+    expected = expected_stock(vendors, stock_world)
+    mm_known = known_megamarket_offers(stock_world)
+    mm_houses = {w for (w,) in vendors.sql("select id from warehouses where owner like 'megamarket%'")}
+    result = push_all(stock_world, vendors)
+    held = held_stock(vendors)
+    checked = 0
+    for (wid, offer_id), stock in expected.items():
+        if wid in mm_houses and offer_id not in mm_known:
+            continue  # Megamarket has no offer listing: only offers seen in its shipments are known
+        assert held.get((wid, offer_id)) == stock, (wid, offer_id)
+        checked += 1
+    assert checked > 500
+    buffered = [k for k in expected if k[1] == stock_world.buffer_offer and k[0].startswith(BUFFER_ACCOUNT)]
+    assert buffered and all(expected[k] == held[k] for k in buffered)
+    for name, counts in result.items():
+        assert counts["failed"] == 0, (name, counts["errors"])
+        assert counts["acknowledged"] > 0, name
+        assert all("not mapped to a 1C item" in e for e in counts["errors"]), counts["errors"]
+    # within the batch maxima: Ozon 100 pairs per request, one warehouse per WB request, YM 2000 SKUs
+    assert result["ozon_stocks"]["requests"] <= sum(
+        -(-n // 100) for n in _per_unit(stock_world.dsn, "ozon_stocks").values()
+    )
+    assert result["wildberries_stocks"]["requests"] == len(_per_unit(stock_world.dsn, "wildberries_stocks"))
+    assert result["yandex_market_stocks"]["requests"] == 1
+
+    calls = {m: vendors.pushes(m) for m in MARKETPLACES}
+    again = push_all(stock_world, vendors)
+    for name, counts in again.items():
+        assert counts["enqueued"]["new"] == 0, name
+        assert counts["sent"] == 0 and counts["requests"] == 0, name
+    assert {m: vendors.pushes(m) for m in MARKETPLACES} == calls
+
+
+def _per_unit(dsn: str, target: str) -> dict[str, int]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select account_id || ':' || coalesce(payload->>'warehouse_id', ''), count(*) from ops.outbox "
+            "where target = %s and state = 'acknowledged' group by 1",
+            (target,),
+        ).fetchall()
+    return dict(rows)
+
+
+def test_a_changed_or_vanished_sku_is_the_only_thing_sent(stock_world, vendors) -> None:
+    push_all(stock_world, vendors)
+    with psycopg.connect(stock_world.dsn, autocommit=True) as conn:
+        (item_key, payload) = conn.execute(
+            "select item_key, payload from ops.outbox_acknowledged where target = 'wildberries_stocks' "
+            "and (payload->>'stock')::int > 0 order by item_key limit 1"
+        ).fetchone()
+        # an SKU that is no longer desired (its offer left the catalogue) must be published as 0
+        conn.execute(
+            "update ops.outbox_acknowledged set item_key = item_key || '-gone', "
+            "payload = jsonb_set(payload, '{chrt_id}', to_jsonb((payload->>'chrt_id')::bigint)) "
+            "where target = 'wildberries_stocks' and item_key = %s",
+            (item_key,),
+        )
+    target = vendors.target("wildberries_stocks")
+    result = push(stock_world.dsn, target)
+    assert result["enqueued"]["new"] == 2, "the vanished key as 0, the renamed one as itself"
+    assert target.requests_made == 1
+    wid = vendors.sql(
+        "select id from warehouses where owner = 'wildberries_main' and external_id = ?",
+        str(payload["warehouse_id"]),
+    )[0][0]
+    assert held_stock(vendors)[(wid, payload["offer_id"])] == payload["stock"]
+    with psycopg.connect(stock_world.dsn) as conn:
+        gone = conn.execute(
+            "select payload->>'stock' from ops.outbox_acknowledged where item_key = %s", (item_key + "-gone",)
+        ).fetchone()
+    assert gone == ("0",)
+
+
+def test_orders_after_the_snapshot_are_subtracted(stock_world, vendors) -> None:
+    with psycopg.connect(stock_world.dsn, autocommit=True) as conn:
+        offer, warehouse, before = conn.execute(
+            "select offer_id, mp_warehouse_id, stock from marts.int_reverse_etl__free_stock "
+            "where account_id = 'ozon_second' and problem is null and stock > 5 order by offer_id limit 1"
+        ).fetchone()
+        posting = {
+            "posting_number": "LATE-1-1",
+            "order_number": "LATE-1",
+            "in_process_at": "2099-01-01T00:00:00Z",
+            "delivery_method": {"warehouse_id": int(warehouse)},
+            "products": [{"offer_id": offer, "quantity": 3}],
+        }
+        conn.execute(
+            "insert into raw.ozon_postings_fbs_unfulfilled (account_id, natural_key, payload, payload_hash, run_id) "
+            "values ('ozon_second', 'LATE-1-1', %s, 'late', 'test-late')",
+            (json.dumps(posting),),
+        )
+        try:
+            after, late = conn.execute(
+                "select stock, late_orders from marts.int_reverse_etl__free_stock "
+                "where account_id = 'ozon_second' and offer_id = %s and mp_warehouse_id = %s",
+                (offer, warehouse),
+            ).fetchone()
+        finally:
+            conn.execute("delete from raw.ozon_postings_fbs_unfulfilled where run_id = 'test-late'")
+    assert late == 3
+    assert after == before - 3
+
+
+def test_a_crash_between_send_and_acknowledgement_sends_no_second_write(
+    stock_world, vendors, monkeypatch
+) -> None:
+    real_record = outbox.record
+    crashed: list[int] = []
+
+    def crash_once(conn, item, outcome, **kw):
+        if not crashed and outcome.kind == "acknowledged":
+            crashed.append(item.id)
+            raise SystemExit("worker killed after WB answered")
+        return real_record(conn, item, outcome, **kw)
+
+    monkeypatch.setattr(outbox, "record", crash_once)
+    with pytest.raises(SystemExit):
+        push(stock_world.dsn, vendors.target("wildberries_stocks"))
+    monkeypatch.setattr(outbox, "record", real_record)
+    writes = vendors.pushes("wildberries")
+    target = vendors.target("wildberries_stocks")
+    drain(stock_world.dsn, target, lease=timedelta(0))
+    with psycopg.connect(stock_world.dsn) as conn:
+        (state,) = conn.execute("select state from ops.outbox where id = %s", crashed).fetchone()
+        attempts = conn.execute(
+            "select message from ops.outbox_attempts where outbox_id = %s order by attempt", crashed
+        ).fetchall()
+    assert state == "acknowledged"
+    assert "already holds" in attempts[-1][0], "read back, not written again"
+    assert vendors.pushes("wildberries") == writes + 1, "only the warehouse batch that never ran is PUT"
+
+
+def test_only_refused_items_are_retried_and_rate_limits_are_honoured(stock_world, vendors) -> None:
+    # YM: one offer the campaign does not know makes the PUT a 400 naming it; WB: 2 requests per 10 s
+    vendors.state.limits.override("wildberries", "stocks", LimitConfig(limit=1, window_s=2.0, burst=1))
+    target = vendors.target("wildberries_stocks")
+    first = push(stock_world.dsn, target, backoff_initial_s=0.01)
+    assert first["failed"] > 0, "the second warehouse's PUT must meet 429"
+    with psycopg.connect(stock_world.dsn) as conn:
+        retry_at, updated = conn.execute(
+            "select min(retry_at), max(updated_at) from ops.outbox where state = 'failed'"
+        ).fetchone()
+    assert (retry_at - updated).total_seconds() >= 0.9, (
+        "Retry-After / X-Ratelimit-Retry is the earliest retry"
+    )
+    deadline = time.monotonic() + 30
+    while _states(stock_world.dsn).get("failed") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        drain(stock_world.dsn, target)
+    assert not _states(stock_world.dsn).get("failed")
+    with psycopg.connect(stock_world.dsn) as conn:
+        history = conn.execute(
+            "select array_agg(outcome order by attempt) from ops.outbox_attempts group by outbox_id"
+        ).fetchall()
+    for (outcomes,) in history:
+        assert outcomes.count("acknowledged") <= 1
+        if outcomes[0] == "acknowledged":
+            assert len(outcomes) == 1, "an acknowledged item is never sent again"
+
+
+def _states(dsn: str) -> dict[str, int]:
+    with psycopg.connect(dsn) as conn:
+        return dict(conn.execute("select state, count(*) from ops.outbox group by 1").fetchall())
+
+
+def test_a_dry_run_changes_nothing_at_any_vendor(stock_world, vendors) -> None:
+    calls = {m: vendors.pushes(m) for m in MARKETPLACES}
+    before = held_stock(vendors)
+    result = push_all(stock_world, vendors, dry_run=True)
+    assert all(r["requests"] == 0 and r["dry_runs"] > 0 for r in result.values())
+    assert {m: vendors.pushes(m) for m in MARKETPLACES} == calls
+    assert held_stock(vendors) == before
+    live = push_all(stock_world, vendors)
+    assert all(r["enqueued"]["released"] > 0 for r in live.values())
