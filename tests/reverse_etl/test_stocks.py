@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, _pace
 
 from sellerflow.emulators.limits import LimitConfig
 from sellerflow.emulators.runtime import EmulatorState
@@ -32,7 +33,6 @@ from sellerflow.reverse_etl import outbox
 from sellerflow.reverse_etl.push import push
 from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.targets import STOCK_TARGETS, marketplace_target
-from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, _pace
 
 BUFFER_ACCOUNT, BUFFER_DEFAULT, BUFFER_OFFER_UNITS = "ozon_main", 2, 7
 
@@ -181,7 +181,8 @@ def test_one_cycle_publishes_exactly_the_free_stock_and_a_rerun_sends_nothing(st
         checked += 1
     assert checked > 500
     buffered = [k for k in expected if k[1] == stock_world.buffer_offer and k[0].startswith(BUFFER_ACCOUNT)]
-    assert buffered and all(expected[k] == held[k] for k in buffered)
+    assert buffered
+    assert all(expected[k] == held[k] for k in buffered)
     for name, counts in result.items():
         assert counts["failed"] == 0, (name, counts["errors"])
         assert counts["acknowledged"] > 0, name
@@ -197,7 +198,8 @@ def test_one_cycle_publishes_exactly_the_free_stock_and_a_rerun_sends_nothing(st
     again = push_all(stock_world, vendors)
     for name, counts in again.items():
         assert counts["enqueued"]["new"] == 0, name
-        assert counts["sent"] == 0 and counts["requests"] == 0, name
+        assert counts["sent"] == 0, name
+        assert counts["requests"] == 0, name
     assert {m: vendors.pushes(m) for m in MARKETPLACES} == calls
 
 
@@ -211,34 +213,41 @@ def _per_unit(dsn: str, target: str) -> dict[str, int]:
     return dict(rows)
 
 
-def test_a_changed_or_vanished_sku_is_the_only_thing_sent(stock_world, vendors) -> None:
+def _hide_offer(dsn: str, account_id: str, offer_id: str, hidden: bool) -> None:
+    """Take an offer out of (or back into) the landed catalogue of the module world."""
+    old, new = (account_id, f"x-{account_id}") if hidden else (f"x-{account_id}", account_id)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "update intermediate.int_marketplace__offers set account_id = %s where account_id = %s and offer_id = %s",
+            (new, old, offer_id),
+        )
+
+
+def test_a_vanished_sku_is_published_as_zero_and_only_it_is_sent(stock_world, vendors) -> None:
     push_all(stock_world, vendors)
-    with psycopg.connect(stock_world.dsn, autocommit=True) as conn:
-        (item_key, payload) = conn.execute(
+    with psycopg.connect(stock_world.dsn) as conn:
+        item_key, payload = conn.execute(
             "select item_key, payload from ops.outbox_acknowledged where target = 'wildberries_stocks' "
             "and (payload->>'stock')::int > 0 order by item_key limit 1"
         ).fetchone()
-        # an SKU that is no longer desired (its offer left the catalogue) must be published as 0
-        conn.execute(
-            "update ops.outbox_acknowledged set item_key = item_key || '-gone', "
-            "payload = jsonb_set(payload, '{chrt_id}', to_jsonb((payload->>'chrt_id')::bigint)) "
-            "where target = 'wildberries_stocks' and item_key = %s",
-            (item_key,),
-        )
-    target = vendors.target("wildberries_stocks")
-    result = push(stock_world.dsn, target)
-    assert result["enqueued"]["new"] == 2, "the vanished key as 0, the renamed one as itself"
+    _hide_offer(stock_world.dsn, "wildberries_main", payload["offer_id"], True)
+    try:
+        target = vendors.target("wildberries_stocks")
+        result = push(stock_world.dsn, target)
+    finally:
+        _hide_offer(stock_world.dsn, "wildberries_main", payload["offer_id"], False)
+    assert result["enqueued"]["new"] == 1, "only the vanished SKU changed"
     assert target.requests_made == 1
     wid = vendors.sql(
         "select id from warehouses where owner = 'wildberries_main' and external_id = ?",
         str(payload["warehouse_id"]),
     )[0][0]
-    assert held_stock(vendors)[(wid, payload["offer_id"])] == payload["stock"]
+    assert held_stock(vendors)[(wid, payload["offer_id"])] == 0
     with psycopg.connect(stock_world.dsn) as conn:
-        gone = conn.execute(
-            "select payload->>'stock' from ops.outbox_acknowledged where item_key = %s", (item_key + "-gone",)
+        (stock,) = conn.execute(
+            "select payload->>'stock' from ops.outbox_acknowledged where item_key = %s", (item_key,)
         ).fetchone()
-    assert gone == ("0",)
+    assert stock == "0"
 
 
 def test_orders_after_the_snapshot_are_subtracted(stock_world, vendors) -> None:
@@ -300,32 +309,92 @@ def test_a_crash_between_send_and_acknowledgement_sends_no_second_write(
     assert vendors.pushes("wildberries") == writes + 1, "only the warehouse batch that never ran is PUT"
 
 
-def test_only_refused_items_are_retried_and_rate_limits_are_honoured(stock_world, vendors) -> None:
-    # YM: one offer the campaign does not know makes the PUT a 400 naming it; WB: 2 requests per 10 s
-    vendors.state.limits.override("wildberries", "stocks", LimitConfig(limit=1, window_s=2.0, burst=1))
-    target = vendors.target("wildberries_stocks")
-    first = push(stock_world.dsn, target, backoff_initial_s=0.01)
-    assert first["failed"] > 0, "the second warehouse's PUT must meet 429"
-    with psycopg.connect(stock_world.dsn) as conn:
-        retry_at, updated = conn.execute(
-            "select min(retry_at), max(updated_at) from ops.outbox where state = 'failed'"
+def _set_settings(dsn: str, account_id: str, patch: dict) -> dict:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        (before,) = conn.execute(
+            "select settings from ops.reverse_etl_accounts where account_id = %s", (account_id,)
         ).fetchone()
-    assert (retry_at - updated).total_seconds() >= 0.9, (
-        "Retry-After / X-Ratelimit-Retry is the earliest retry"
-    )
-    deadline = time.monotonic() + 30
-    while _states(stock_world.dsn).get("failed") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        drain(stock_world.dsn, target)
-    assert not _states(stock_world.dsn).get("failed")
-    with psycopg.connect(stock_world.dsn) as conn:
+        conn.execute(
+            "update ops.reverse_etl_accounts set settings = %s::jsonb where account_id = %s",
+            (json.dumps({**before, **patch}), account_id),
+        )
+    return before
+
+
+def test_429_is_honoured_and_only_failed_items_are_retried(stock_world, vendors) -> None:
+    # WB allows one stock request per 10 s per cabinet: the second cycle's PUT meets 429 + X-Ratelimit-Retry
+    vendors.state.limits.override("wildberries", "stocks", LimitConfig(limit=1, window_s=10.0, burst=1))
+    target = vendors.target("wildberries_stocks")
+    push(stock_world.dsn, target)
+    before = _set_settings(stock_world.dsn, "wildberries_main", {"stock_safety_buffer": 1})
+    try:
+        second = push(stock_world.dsn, target)
+        assert second["failed"] > 0, "the PUT must meet 429"
+        with psycopg.connect(stock_world.dsn) as conn:
+            retry_at, updated = conn.execute(
+                "select min(retry_at), max(updated_at) from ops.outbox where state = 'failed'"
+            ).fetchone()
+        assert (retry_at - updated).total_seconds() >= 0.5, "the vendor's wait is the earliest retry"
+        deadline = time.monotonic() + 40
+        while _states(stock_world.dsn).get("failed") and time.monotonic() < deadline:
+            time.sleep(0.3)
+            drain(stock_world.dsn, target)
+        assert not _states(stock_world.dsn).get("failed")
+    finally:
+        _set_settings(stock_world.dsn, "wildberries_main", before)
+    _assert_acknowledged_once(stock_world.dsn)
+
+
+def _assert_acknowledged_once(dsn: str) -> None:
+    with psycopg.connect(dsn) as conn:
         history = conn.execute(
             "select array_agg(outcome order by attempt) from ops.outbox_attempts group by outbox_id"
         ).fetchall()
     for (outcomes,) in history:
         assert outcomes.count("acknowledged") <= 1
-        if outcomes[0] == "acknowledged":
-            assert len(outcomes) == 1, "an acknowledged item is never sent again"
+        if outcomes[0] in ("acknowledged", "permanent"):
+            assert len(outcomes) == 1, "an acknowledged or parked item is never sent again"
+
+
+def test_a_partial_refusal_parks_the_refused_item_and_resends_only_the_others(stock_world, vendors) -> None:
+    with psycopg.connect(stock_world.dsn, autocommit=True) as conn:
+        offer, chrt = conn.execute(
+            "select offer_id, mp_product_id from intermediate.int_marketplace__offers "
+            "where account_id = 'wildberries_second' order by offer_id limit 1"
+        ).fetchone()
+        conn.execute(
+            "update intermediate.int_marketplace__offers set mp_product_id = 999999999999 "
+            "where account_id = 'wildberries_second' and offer_id = %s",
+            (offer,),
+        )
+    try:
+        target = vendors.target("wildberries_stocks")
+        first = push(stock_world.dsn, target, backoff_initial_s=0.01)
+        assert first["failed"] > 0
+        deadline = time.monotonic() + 30
+        while _states(stock_world.dsn).get("failed") and time.monotonic() < deadline:
+            time.sleep(0.1)
+            drain(stock_world.dsn, target, backoff_initial_s=0.01)
+    finally:
+        with psycopg.connect(stock_world.dsn, autocommit=True) as conn:
+            conn.execute(
+                "update intermediate.int_marketplace__offers set mp_product_id = %s "
+                "where account_id = 'wildberries_second' and offer_id = %s",
+                (chrt, offer),
+            )
+    with psycopg.connect(stock_world.dsn) as conn:
+        parked = conn.execute(
+            "select item_key, reason from ops.outbox where state = 'parked' and reason like 'NotFound%'"
+        ).fetchall()
+    assert [k for k, _ in parked] == [f"wildberries_second:{_wb_house(vendors)}:{offer}"]
+    assert not _states(stock_world.dsn).get("failed")
+    _assert_acknowledged_once(stock_world.dsn)
+
+
+def _wb_house(vendors: Vendors) -> str:
+    return vendors.sql(
+        "select external_id from warehouses where owner = 'wildberries_second' and kind = 'fbs'"
+    )[0][0]
 
 
 def _states(dsn: str) -> dict[str, int]:
