@@ -36,8 +36,18 @@ Adding a target (e.g. ``ozon_stocks``):
 4. Register it in ``targets/__init__.py`` (``TARGET_NAMES`` and a factory) and give it a DAG (or a task in
    an existing push DAG) that calls :func:`.push.push`; tests against the vendor's emulator.
 
+Marketplace targets (stock: ``ozon_stocks``, ``wildberries_stocks``, ``yandex_market_stocks``,
+``megamarket_stocks``) subclass :class:`.vendor_target.MarketplaceTarget`: the vendor client of
+:mod:`sellerflow.sources` with the sender's limiter and no retries of its own (the outbox retries), items without
+a request parked when ``payload.problems`` says why, and ``send_group`` mapping the vendor's per-item answer.
+Two additive hooks of the one framework serve them: a target's optional ``batch_key(item)`` (the sender keeps
+items of one key together, so one batch is one vendor request: the cabinet, for WB the warehouse), and
+``Outcome.item_only`` (a wait that concerns the item alone, such as Ozon's 30 s per (SKU, warehouse): it does
+not pause the shared limiter for the cabinet).
+
 Modules: :mod:`.outbox` (the table API), :mod:`.sender` (the drain loop), :mod:`.push` (enqueue + drain),
 :mod:`.new_orders` (the hot path's new-order polls), :mod:`.accounts` (cabinet settings for the SQL),
-:mod:`.targets` (one module per target), ``python -m sellerflow.reverse_etl`` (status, replay, approve,
+:mod:`.targets` (one module per target), :mod:`.vendor_target` (what marketplace targets share),
+``python -m sellerflow.reverse_etl`` (status, replay, approve,
 dry-run).
 """

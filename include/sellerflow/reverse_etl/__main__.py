@@ -71,15 +71,16 @@ def _approve(args: argparse.Namespace) -> int:
 
 def _dry_run(args: argparse.Namespace) -> int:
     from sellerflow.reverse_etl.push import push
+    from sellerflow.reverse_etl.targets import MARKETPLACE_TARGETS, marketplace_target
     from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
 
-    if args.target not in (None, "onec_reservations"):
-        raise SystemExit(f"no dry run for target {args.target!r} yet (known: {', '.join(TARGET_NAMES)})")
+    def no_connection(key: str):  # a dry run contacts no vendor
+        raise RuntimeError("a dry run does not connect to any vendor")
 
-    def no_connection(base_id: str):  # a dry run contacts no vendor
-        raise RuntimeError("a dry run does not connect to 1C")
-
-    target = OneCReservations(no_connection)
+    if args.target in MARKETPLACE_TARGETS:
+        target = marketplace_target(args.target, no_connection)
+    else:
+        target = OneCReservations(no_connection)
     out = push(_dsn(args), target, dry_run=True)
     print(json.dumps(out, default=str, ensure_ascii=False, indent=2))
     return 0
