@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from sellerflow.emulators.limits import DEFAULT_LIMITS, LimitConfig
@@ -286,9 +287,10 @@ def reset_warehouse(dsn: str) -> str:
             "where table_schema in ('raw', 'quarantine', 'ops') and table_type = 'BASE TABLE' "
             "and table_name <> 'schema_migrations'"
         ).fetchall()
+        ops = [sql.Identifier("ops", table) for schema, table in tables if schema == "ops"]
+        if ops:  # in one statement: ops tables may reference each other (the outbox and its attempts)
+            conn.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join(ops)))
         for schema, table in tables:
-            if schema == "ops":
-                conn.execute(f'truncate ops."{table}"')
-            else:
-                conn.execute(f'drop table {schema}."{table}"')
+            if schema != "ops":
+                conn.execute(sql.SQL("drop table {}").format(sql.Identifier(schema, table)))
     return dsn
