@@ -1,4 +1,4 @@
-{#- Data tests of a cycle check the rows of the cycle; the nightly run (dags/test_dbt_nightly.py, var
+{#- Data tests of a cycle check the rows of the cycle; the nightly run (dags/dbt_nightly.py, var
     test_this_cycle_only: false) and full builds check every row.
 
     dbt calls get_where_subquery for the model a generic data test reads, with the test's ``where`` config

@@ -14,7 +14,6 @@ EXPECTED_DAGS = {
     "extract_ozon",
     "push_reservations",
     "push_stock",
-    "test_dbt_nightly",
     "transform_dbt",
 }
 
@@ -83,8 +82,9 @@ def test_transform_dbt_runs_each_model_then_its_tests(dagbag: DagBag) -> None:
     )
 
 
-def test_test_dbt_nightly_runs_every_data_test_on_every_row(dagbag: DagBag) -> None:
+def test_dbt_nightly_runs_every_data_test_on_every_row_then_the_docs(dagbag: DagBag) -> None:
     """The cycle's tests check the rows it re-read (dbt where __this_cycle__); the nightly run turns that off."""
-    task = dagbag.dags["test_dbt_nightly"].get_task("test_every_row")
+    task = dagbag.dags["dbt_nightly"].get_task("test_every_row")
     assert task.base_cmd == ["test"]
     assert task.vars == {"test_this_cycle_only": False}
+    assert "generate_docs" in task.downstream_task_ids
