@@ -1,59 +1,8 @@
 {{ config(materialized='view', post_hook=[]) }}
-{#- Desired wildberries stock, only where it differs from what wildberries last acknowledged (ops.outbox_acknowledged,
-    target wildberries_stocks): Wildberries PUT /api/v3/stocks/{warehouseId} {stocks: [{chrtId, amount}]}: one item per (cabinet, seller warehouse, chrtId); ≤ 1000 per request, one warehouse per request.
-    Free stock comes from int_reverse_etl__free_stock (1C in stock − reserved − orders after the snapshot −
-    safety buffer, never negative). An SKU that was published before and is no longer desired (the offer or its
-    mapping is gone) is published as 0. payload.problems non-empty: the sender parks the item, sends nothing. -#}
-with
-
-desired as (
-
-    select
-        account_id || ':' || mp_warehouse_id || ':' || offer_id as item_key,
-        account_id,
-        jsonb_build_object('offer_id', offer_id, 'warehouse_id', mp_warehouse_id::bigint, 'chrt_id', mp_product_id, 'stock', stock)
-            || jsonb_build_object('problems', to_jsonb(array_remove(array[problem, case when mp_product_id is null then format(
-                'SKU %s has no chrtId in the landed WB cards yet: its stock is published after the next catalog '
-                || 'extraction', offer_id) end], null))) as payload
-    from {{ ref('int_reverse_etl__free_stock') }}
-    where marketplace = 'wildberries'
-
-),
-
-acknowledged as (
-
-    select item_key, account_id, payload, payload_hash
-    from {{ source('reverse_etl', 'outbox_acknowledged') }}
-    where target = 'wildberries_stocks'
-
-),
-
-vanished as (
-
-    select
-        acknowledged.item_key,
-        acknowledged.account_id,
-        jsonb_set(acknowledged.payload, '{stock}', '0'::jsonb) as payload
-    from acknowledged
-    where coalesce((acknowledged.payload ->> 'stock')::int, 0) > 0
-        and not exists (select 1 from desired where desired.item_key = acknowledged.item_key)
-
-),
-
-keyed as (
-
-    select item_key, account_id, payload, md5(payload::text) as payload_hash
-    from (select * from desired union all select * from vanished) as rows
-
-),
-
-final as (
-
-    select keyed.*
-    from keyed
-    left join acknowledged on acknowledged.item_key = keyed.item_key
-    where acknowledged.payload_hash is distinct from keyed.payload_hash
-
-)
-
-select * from final order by item_key
+{#- Desired wildberries stock (macro sync_stocks: only what differs from the last acknowledged state; a vanished
+    SKU goes out as 0). Wildberries PUT /api/v3/stocks/{warehouseId} {stocks: [{chrtId, amount}]}: one item per (cabinet, seller warehouse, chrtId); ≤ 1000 per request, one warehouse per request. -#}
+{{ sync_stocks(
+    'wildberries',
+    "jsonb_build_object('offer_id', offer_id, 'warehouse_id', mp_warehouse_id::bigint, 'chrt_id', mp_product_id, 'stock', stock)",
+    "case when mp_product_id is null then format('SKU %s has no chrtId in the landed WB cards yet: its stock is published after the next catalog extraction', offer_id) end"
+) }}
