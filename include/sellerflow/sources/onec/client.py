@@ -126,30 +126,22 @@ class OneCClient:
 
     def get(self, resource: str, params: Mapping[str, str] | None = None) -> httpx.Response:
         """One GET with retries on transient failures; raises a :class:`OneCError` subclass otherwise."""
-        retrying = Retrying(
+        return self._retrying()(self._send, resource, dict(params or {}))
+
+    def _retrying(self) -> Retrying:
+        """Retries on transient failures (the same for reads and writes)."""
+        return Retrying(
             stop=stop_after_attempt(self.base.max_attempts),
             wait=self._wait,
             retry=retry_if_exception_type(OneCTransientError),
             before_sleep=self._log_retry,
             reraise=True,
         )
-        return retrying(self._send, resource, dict(params or {}))
 
     def get_json(self, resource: str, params: Mapping[str, str] | None = None) -> Record:
         """A JSON answer as a dict, without 1C's per-property navigation links (``odata=nometadata``)."""
         response = self.get(resource, {"$format": JSON_FORMAT, **(params or {})})
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise OneCTransientError(
-                f"1C base {self.base.base_id}: GET {resource} answered a truncated or invalid JSON body",
-                base_id=self.base.base_id,
-            ) from exc
-        if not isinstance(body, dict):
-            raise OneCError(
-                f"1C base {self.base.base_id}: GET {resource} answered JSON that is not an object"
-            )
-        return body
+        return self._entity(response, f"GET {resource}")
 
     # -- writes (1C:Enterprise 8.3.27 Developer Guide §17.4.13; shared docs C5) --------------------------
     def _write(
@@ -161,21 +153,15 @@ class OneCClient:
     ) -> httpx.Response:
         """One write with the same retries as reads: every write sellerflow makes is safe to repeat (a create
         carries its own ``Ref_Key``, so a repeat is refused with code 15 instead of creating twice)."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.base.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(OneCTransientError),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
-        return retrying(self._send, resource, dict(params or {}), method, body)
+        return self._retrying()(self._send, resource, dict(params or {}), method, body)
 
     def _entity(self, response: httpx.Response, what: str) -> Record:
+        """The JSON object of an answer; a truncated or invalid body is transient (read again)."""
         try:
             body = response.json()
         except ValueError as exc:
             raise OneCTransientError(
-                f"1C base {self.base.base_id}: {what} answered an invalid JSON body",
+                f"1C base {self.base.base_id}: {what} answered a truncated or invalid JSON body",
                 base_id=self.base.base_id,
             ) from exc
         if not isinstance(body, dict):
