@@ -40,6 +40,38 @@ from sellerflow.warehouse.migrations import migrate
 
 MARKETPLACES = ("ozon", "wildberries", "yandex_market", "megamarket")
 SCENARIO = ("--seed", "11", "--days", "3", "--orders-per-day", "120")
+
+
+def world_sql(path: Path, query: str, *params: object) -> list[tuple]:
+    """Rows of a query on an emulator world (sqlite), read directly: the expectations' side of a test."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(query, params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def crash_after_first_ack(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The worker dies right after the vendor acknowledged the first item, before the outbox records it.
+
+    Returns the list that receives the crashed item's id; recording works normally again after the first crash.
+    """
+    from sellerflow.reverse_etl import outbox
+
+    real_record = outbox.record
+    crashed: list[int] = []
+
+    def crash_once(conn, item, outcome, **kw):
+        if not crashed and outcome.kind == "acknowledged":
+            crashed.append(item.id)
+            raise SystemExit("worker killed after the vendor answered")
+        return real_record(conn, item, outcome, **kw)
+
+    monkeypatch.setattr(outbox, "record", crash_once)
+    return crashed
+
+
 OUTBOX_TABLES = "ops.outbox_attempts, ops.outbox_acknowledged, ops.outbox"
 
 
@@ -161,11 +193,7 @@ class Onec:
 
     def sql(self, query: str, *params: object) -> list[tuple]:
         """Read the emulator's world directly (the expectations' side)."""
-        conn = sqlite3.connect(self.path)
-        try:
-            return conn.execute(query, params).fetchall()
-        finally:
-            conn.close()
+        return world_sql(self.path, query, *params)
 
 
 @pytest.fixture

@@ -188,22 +188,12 @@ def test_unmapped_skus_and_refusals_are_parked_with_the_reason_and_never_retried
 
 
 def test_a_crash_between_send_and_acknowledgement_creates_no_second_document(
-    world, onec, monkeypatch
+    world, onec, crash_after_first_ack
 ) -> None:
-    real_record = outbox.record
-    crashed: list[int] = []
-
-    def crash_once(conn, item, outcome, **kw):
-        if not crashed and outcome.kind == "acknowledged":
-            crashed.append(item.id)
-            raise SystemExit("worker killed after 1C answered")
-        return real_record(conn, item, outcome, **kw)
-
-    monkeypatch.setattr(outbox, "record", crash_once)
     target = target_for(onec)
     with pytest.raises(SystemExit):
         push(world.dsn, target)
-    monkeypatch.setattr(outbox, "record", real_record)
+    crashed = crash_after_first_ack
     (item_id,) = crashed
     with psycopg.connect(world.dsn) as conn:
         state, payload = conn.execute(

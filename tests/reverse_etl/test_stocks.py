@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -22,14 +21,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, _pace
+from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, _pace, world_sql
 
 from sellerflow.emulators.limits import LimitConfig
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.testing import accounts
 from sellerflow.orchestration.dbt_cli import run_dbt
-from sellerflow.reverse_etl import outbox
 from sellerflow.reverse_etl.push import push
 from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.targets import STOCK_TARGETS, marketplace_target
@@ -75,11 +73,7 @@ class Vendors:
     accounts: dict[str, Any]
 
     def sql(self, query: str, *params: object) -> list[tuple]:
-        conn = sqlite3.connect(self.path)
-        try:
-            return conn.execute(query, params).fetchall()
-        finally:
-            conn.close()
+        return world_sql(self.path, query, *params)
 
     def target(self, name: str):
         return marketplace_target(name, self.accounts.__getitem__, {"backoff_base_s": 0.01})
@@ -281,21 +275,11 @@ def test_orders_after_the_snapshot_are_subtracted(stock_world, vendors) -> None:
 
 
 def test_a_crash_between_send_and_acknowledgement_sends_no_second_write(
-    stock_world, vendors, monkeypatch
+    stock_world, vendors, crash_after_first_ack
 ) -> None:
-    real_record = outbox.record
-    crashed: list[int] = []
-
-    def crash_once(conn, item, outcome, **kw):
-        if not crashed and outcome.kind == "acknowledged":
-            crashed.append(item.id)
-            raise SystemExit("worker killed after WB answered")
-        return real_record(conn, item, outcome, **kw)
-
-    monkeypatch.setattr(outbox, "record", crash_once)
     with pytest.raises(SystemExit):
         push(stock_world.dsn, vendors.target("wildberries_stocks"))
-    monkeypatch.setattr(outbox, "record", real_record)
+    crashed = crash_after_first_ack
     writes = vendors.pushes("wildberries")
     target = vendors.target("wildberries_stocks")
     drain(stock_world.dsn, target, lease=timedelta(0))
