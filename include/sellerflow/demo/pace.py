@@ -14,22 +14,14 @@ from typing import Any
 import httpx
 
 from sellerflow.emulators.limits import DEFAULT_LIMITS
-from sellerflow.sources.ratelimit import KNOWN_LIMITS
+from sellerflow.sources.ratelimit import faster_overrides
 
 DEMO_PACE = 30.0
 
 
 def client_limits(vendor: str, pace: float = DEMO_PACE) -> dict[str, dict[str, Any]]:
     """The connection extra ``rate_limits`` of a vendor's demo accounts: every known limit ``pace`` × faster."""
-    return {
-        group: {
-            "rate": limit.rate,
-            "window_s": limit.window_s / pace,
-            "burst": limit.burst,
-            "parallel": limit.parallel,
-        }
-        for group, limit in KNOWN_LIMITS.get(vendor, {}).items()
-    }
+    return faster_overrides(vendor, pace)
 
 
 def speed_up_emulators(admin_url: str, pace: float = DEMO_PACE) -> int:

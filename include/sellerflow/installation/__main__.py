@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def cmd_env(args: argparse.Namespace) -> int:
     state.mkdir(parents=True, exist_ok=True)
     (state / "installation.env").write_text(
         "# The settings this checkout's installation was set up with (scripts/write_env.sh keeps them).\n"
-        + "".join(f"export {n}={settings.shlex.quote(v)}\n" for n, v in saved.items())
+        + "".join(f"export {n}={shlex.quote(v)}\n" for n, v in saved.items())
     )
     say(
         f"instance {installation.instance} ({installation.purpose}): databases {installation.airflow_db}, "

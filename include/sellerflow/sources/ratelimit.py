@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -151,6 +151,20 @@ class NullLimiter:
 
     def penalize(self, vendor: str, group: str, account: str, seconds: float) -> None:
         """Ignored."""
+
+
+def faster_overrides(vendor: str, factor: float) -> dict[str, dict[str, Any]]:
+    """A connection's ``rate_limits`` extra that runs every known limit of ``vendor`` ``factor`` times faster
+    (same rate, burst and parallel cap, a window ``factor`` times shorter): the demo pace and the tests use it."""
+    return {
+        group: {
+            "rate": limit.rate,
+            "window_s": limit.window_s / factor,
+            "burst": limit.burst,
+            "parallel": limit.parallel,
+        }
+        for group, limit in KNOWN_LIMITS.get(vendor, {}).items()
+    }
 
 
 def resolve_limits(

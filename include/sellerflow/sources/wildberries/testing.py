@@ -32,7 +32,7 @@ from sellerflow.emulators.wildberries.world import fold_status, histories, wb_or
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.testing import FAST, accounts
 from sellerflow.sources.account import MarketplaceAccount
-from sellerflow.sources.ratelimit import KNOWN_LIMITS
+from sellerflow.sources.ratelimit import faster_overrides
 from sellerflow.sources.wildberries.streams import raw_entities
 from sellerflow.warehouse.migrations import migrate
 
@@ -190,11 +190,7 @@ def scaled_limits(factor: float) -> tuple[dict[str, LimitConfig], dict[str, dict
         group: replace(config, window_s=config.window_s / factor)
         for group, config in DEFAULT_LIMITS["wildberries"].items()
     }
-    client = {
-        group: {"rate": limit.rate, "window_s": limit.window_s / factor, "burst": limit.burst}
-        for group, limit in KNOWN_LIMITS["wildberries"].items()
-    }
-    return emulator, client
+    return emulator, faster_overrides("wildberries", factor)
 
 
 def apply_limits(state: EmulatorState, limits: dict[str, LimitConfig]) -> None:
