@@ -10,6 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 scripts/bootstrap_venv.sh
 scripts/ensure_postgres.sh
+scripts/ensure_chromium.sh
 scripts/write_env.sh
 # shellcheck disable=SC1091
 . "${SELLERFLOW_STATE_DIR:-$ROOT/.sellerflow}/env"

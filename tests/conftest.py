@@ -124,3 +124,19 @@ def run_dag(airflow_metadata_env: dict[str, str]):
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium driven by Playwright (scripts/ensure_chromium.sh installs it).
+
+    Playwright's own browser downloads come from outside the package registries, so the system
+    chromium is launched by path; as root its sandbox must be off.
+    """
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("SELLERFLOW_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
