@@ -1,0 +1,22 @@
+"""What the build_pick_lists DAG calls (importable and tested without Airflow)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+
+from sellerflow.picking.builder import DEMAND_RELATION, build_pick_lists
+
+logger = logging.getLogger(__name__)
+
+
+def build(dsn: str, demand: str = DEMAND_RELATION) -> dict[str, Any]:
+    """Build the pick lists; a warehouse whose transform has not built the demand view yet is skipped, not failed."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        exists = conn.execute("select to_regclass(%s) is not null", [demand]).fetchone()[0]
+        if not exists:
+            logger.warning("%s does not exist yet (transform_dbt builds it): nothing to build", demand)
+            return {"skipped": f"{demand} not built yet"}
+        return build_pick_lists(conn, demand).as_dict()

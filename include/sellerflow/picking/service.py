@@ -1,0 +1,400 @@
+"""What a device does with a pick list: list, claim, read, scan, finish.
+
+Every call takes an open connection (autocommit) and the authenticated :class:`Device`. Problems are raised as
+:class:`PickingError` with an HTTP status, a stable code and a message a picker can act on.
+
+- **Claim**: one ``UPDATE … WHERE status = 'open' OR (claimed AND (expired OR mine))``. Postgres re-checks the
+  condition on the row version a concurrent claim left, so of two devices claiming at once exactly one gets
+  the list. The claim is a lease (``CLAIM_TTL``, ``SELLERFLOW_TSD_CLAIM_TTL_S``) renewed by every scan; when it
+  lapsed, scans and finish are refused until the device claims the list again (if nobody else took it).
+- **Scan**: the list row is locked, a scan id already recorded returns the recorded answer (a retried post
+  changes nothing), the barcode must belong to a line of the list, and the quantity may not exceed what is
+  left on the lines that carry it. Units are allocated to the items in order (an orderUid's WB tasks together).
+- **Finish**: records per item the shortage (planned − picked), marks the postings assembled with their short
+  units, closes the list and hands the postings to the reverse-ETL (:mod:`.feedback`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from sellerflow.picking.devices import Device
+
+CLAIM_TTL = timedelta(seconds=int(os.environ.get("SELLERFLOW_TSD_CLAIM_TTL_S", "900")))
+
+
+class PickingError(Exception):
+    """A refused request: HTTP status, stable code, message for the picker."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "detail": self.message, **self.extra}
+
+
+def _list_row(cur: psycopg.Cursor, list_id: int, lock: bool = False) -> dict[str, Any]:
+    cur.execute(
+        "select id, warehouse_key, warehouse_name, status, created_at, claimed_by, claimed_at, claim_expires_at,"
+        " finished_at, claim_expires_at < clock_timestamp() as claim_expired from ops.pick_lists where id = %s"
+        + (" for update" if lock else ""),
+        [list_id],
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise PickingError(404, "not_found", f"Pick list {list_id} does not exist.")
+    return row
+
+
+def _check_warehouse(row: dict[str, Any], device: Device) -> None:
+    if row["warehouse_key"] != device.warehouse_key:
+        raise PickingError(
+            403,
+            "wrong_warehouse",
+            f"Pick list {row['id']} belongs to warehouse {row['warehouse_name']}; "
+            f"this device works in warehouse {device.warehouse_key}.",
+        )
+
+
+def _check_holder(row: dict[str, Any], device: Device) -> None:
+    """The device holds a live claim on the list."""
+    if row["status"] == "finished":
+        raise PickingError(409, "finished", f"Pick list {row['id']} is already finished.")
+    if row["status"] == "cancelled":
+        raise PickingError(409, "cancelled", f"Pick list {row['id']} was cancelled: every order on it was.")
+    if row["status"] != "claimed" or row["claimed_by"] != device.id:
+        if row["status"] == "claimed" and not row["claim_expired"]:
+            raise PickingError(
+                409, "claimed_by_other", f"Pick list {row['id']} is being picked by another device."
+            )
+        if row["claimed_by"] == device.id:
+            raise PickingError(
+                409, "claim_expired", f"Your claim on pick list {row['id']} expired: claim the list again."
+            )
+        raise PickingError(
+            409, "not_claimed", f"Claim pick list {row['id']} before scanning or finishing it."
+        )
+    if row["claim_expired"]:
+        raise PickingError(
+            409, "claim_expired", f"Your claim on pick list {row['id']} expired: claim the list again."
+        )
+
+
+def _summary(row: dict[str, Any], device: Device) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "number": f"PL-{row['id']:06d}",
+        "warehouse_key": row["warehouse_key"],
+        "warehouse_name": row["warehouse_name"],
+        "status": row["status"],
+        "created_at": row["created_at"].isoformat(),
+        "claimed_by_me": row["claimed_by"] == device.id and row["status"] == "claimed",
+        "claim_expires_at": row["claim_expires_at"].isoformat() if row["claim_expires_at"] else None,
+    }
+
+
+def open_lists(conn: psycopg.Connection, device: Device) -> list[dict[str, Any]]:
+    """Lists of the device's warehouse it can work on: open ones, and those it holds."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "select l.id, l.warehouse_key, l.warehouse_name, l.status, l.created_at, l.claimed_by, l.claim_expires_at,"
+            " (select count(*) from ops.pick_list_orders o where o.pick_list_id = l.id and o.struck_at is null) as orders,"
+            " (select coalesce(sum(quantity), 0) from ops.pick_list_items i where i.pick_list_id = l.id and not i.struck) as units,"
+            " (select coalesce(sum(picked), 0) from ops.pick_list_items i where i.pick_list_id = l.id and not i.struck) as picked"
+            " from ops.pick_lists l where l.warehouse_key = %s"
+            " and (l.status = 'open' or (l.status = 'claimed' and (l.claimed_by = %s or l.claim_expires_at < clock_timestamp())))"
+            " order by l.id",
+            [device.warehouse_key, device.id],
+        )  # fmt: skip
+        return [
+            {
+                **_summary(r, device),
+                "orders": r["orders"],
+                "units": int(r["units"]),
+                "picked": int(r["picked"]),
+            }
+            for r in cur.fetchall()
+        ]
+
+
+def claim(conn: psycopg.Connection, device: Device, list_id: int) -> dict[str, Any]:
+    """Claim the list for this device; refused when another device holds a live claim."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "update ops.pick_lists set status = 'claimed', claimed_by = %(device)s, claimed_at = clock_timestamp(),"
+            " claim_expires_at = clock_timestamp() + %(ttl)s, updated_at = clock_timestamp()"
+            " where id = %(id)s and warehouse_key = %(warehouse)s and (status = 'open' or (status = 'claimed'"
+            " and (claimed_by = %(device)s or claim_expires_at < clock_timestamp())))"
+            " returning id",
+            {"device": device.id, "ttl": CLAIM_TTL, "id": list_id, "warehouse": device.warehouse_key},
+        )
+        if cur.fetchone() is None:
+            row = _list_row(cur, list_id)
+            _check_warehouse(row, device)
+            _check_holder(row, device)  # raises: finished, cancelled, claimed by another device
+            raise PickingError(409, "not_claimable", f"Pick list {list_id} cannot be claimed now.")
+        return document(conn, device, list_id)
+
+
+def release(conn: psycopg.Connection, device: Device, list_id: int) -> dict[str, Any]:
+    """Give the list back (open again, scans kept)."""
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        row = _list_row(cur, list_id, lock=True)
+        _check_warehouse(row, device)
+        _check_holder(row, device)
+        cur.execute(
+            "update ops.pick_lists set status = 'open', claimed_by = null, claimed_at = null,"
+            " claim_expires_at = null, updated_at = clock_timestamp() where id = %s",
+            [list_id],
+        )
+    return document(conn, device, list_id)
+
+
+def document(conn: psycopg.Connection, device: Device, list_id: int, since_event: int = 0) -> dict[str, Any]:
+    """The list as the device downloads it: header, lines sorted by cell, struck orders, events."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = _list_row(cur, list_id)
+        _check_warehouse(row, device)
+        cur.execute(
+            "select i.id, i.line_key, i.unit_ref, i.product_ref, i.offer_id, i.article, i.name, i.barcodes, i.cell,"
+            " i.quantity, i.picked, i.struck, i.short, o.marketplace, o.account_id, o.order_number,"
+            " o.posting_number, o.order_group"
+            " from ops.pick_list_items i join ops.pick_list_orders o on o.id = i.order_id"
+            " where i.pick_list_id = %s order by i.cell nulls last, i.name, i.line_key, o.order_group, i.id",
+            [list_id],
+        )
+        lines: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        for item in cur.fetchall():
+            line = lines.get(item["line_key"])
+            if line is None:
+                line = lines[item["line_key"]] = {
+                    "line_id": item["line_key"],
+                    "nomenclature": item["product_ref"],
+                    "offer_id": item["offer_id"],
+                    "article": item["article"],
+                    "name": item["name"],
+                    "barcodes": [],
+                    "cell": item["cell"],
+                    "quantity": 0,
+                    "picked": 0,
+                    "struck_quantity": 0,
+                    "orders": [],
+                }
+            for code in item["barcodes"]:
+                if code not in line["barcodes"]:
+                    line["barcodes"].append(code)
+            if item["struck"]:
+                line["struck_quantity"] += item["quantity"]
+            else:
+                line["quantity"] += item["quantity"]
+                line["picked"] += item["picked"]
+            line["orders"].append(
+                {
+                    "item_id": item["id"],
+                    "marketplace": item["marketplace"],
+                    "account_id": item["account_id"],
+                    "order_number": item["order_number"],
+                    "posting_number": item["posting_number"],
+                    "order_group": item["order_group"],
+                    # WB: assembly task id; Ozon: SKU; YM: order item id; MM: itemIndex
+                    "unit_ref": item["unit_ref"],
+                    "quantity": item["quantity"],
+                    "picked": item["picked"],
+                    "struck": item["struck"],
+                    "short": item["short"],
+                }
+            )
+        cur.execute(
+            "select id, kind, message, payload, created_at from ops.pick_list_events"
+            " where pick_list_id = %s and id > %s order by id",
+            [list_id, since_event],
+        )
+        events = [{**e, "created_at": e["created_at"].isoformat()} for e in cur.fetchall()]
+        cur.execute(
+            "select marketplace, account_id, order_number, posting_number, order_group, struck_at is not null as struck,"
+            " short_units from ops.pick_list_orders where pick_list_id = %s order by id",
+            [list_id],
+        )
+        orders = cur.fetchall()
+    body = _summary(row, device)
+    body.update(
+        lines=[line for line in lines.values()],
+        orders=orders,
+        events=events,
+        units=sum(line["quantity"] for line in lines.values()),
+        picked=sum(line["picked"] for line in lines.values()),
+    )
+    return body
+
+
+def scan(
+    conn: psycopg.Connection, device: Device, list_id: int, scan_id: str, barcode: str, quantity: int = 1
+) -> dict[str, Any]:
+    """Take one scan; a scan id already taken returns its recorded answer and changes nothing."""
+    barcode = barcode.strip().strip("\r\n")
+    if quantity < 1:
+        raise PickingError(422, "bad_quantity", "Quantity must be at least 1.")
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        row = _list_row(cur, list_id, lock=True)
+        _check_warehouse(row, device)
+        cur.execute(
+            "select line_key, barcode, quantity, allocation from ops.pick_list_scans where pick_list_id = %s and scan_id = %s",
+            [list_id, scan_id],
+        )
+        seen = cur.fetchone()
+        if seen is not None:
+            return _scan_answer(
+                cur, list_id, seen["line_key"], scan_id, seen["barcode"], seen["quantity"], True
+            )
+        _check_holder(row, device)
+        cur.execute(
+            "select i.id, i.line_key, i.quantity, i.picked, i.struck from ops.pick_list_items i"
+            " join ops.pick_list_orders o on o.id = i.order_id"
+            " where i.pick_list_id = %s and %s = any(i.barcodes) order by i.cell nulls last, i.line_key, o.order_group, i.id",
+            [list_id, barcode],
+        )
+        items = cur.fetchall()
+        live = [i for i in items if not i["struck"]]
+        if not items:
+            raise PickingError(422, "unknown_barcode", f"Barcode {barcode} is not on pick list {list_id}.")
+        if not live:
+            raise PickingError(
+                409,
+                "order_cancelled",
+                f"Barcode {barcode}: its order was cancelled and struck from the list; do not pick it.",
+            )
+        left = sum(i["quantity"] - i["picked"] for i in live)
+        if quantity > left:
+            raise PickingError(
+                409,
+                "over_pick",
+                f"Over-pick: barcode {barcode} needs {left} more, you scanned {quantity}."
+                if left
+                else f"Over-pick: every unit of barcode {barcode} is already picked.",
+                left=left,
+            )
+        allocation, rest = [], quantity
+        for item in live:
+            take = min(rest, item["quantity"] - item["picked"])
+            if take <= 0:
+                continue
+            allocation.append({"item_id": item["id"], "quantity": take})
+            rest -= take
+            if rest == 0:
+                break
+        for part in allocation:
+            cur.execute(
+                "update ops.pick_list_items set picked = picked + %s where id = %s",
+                [part["quantity"], part["item_id"]],
+            )
+        line = (
+            live[0]["line_key"]
+            if not allocation
+            else next(i["line_key"] for i in live if i["id"] == allocation[0]["item_id"])
+        )
+        cur.execute(
+            "insert into ops.pick_list_scans (pick_list_id, device_id, scan_id, barcode, quantity, line_key, allocation)"
+            " values (%s, %s, %s, %s, %s, %s, %s)",
+            [list_id, device.id, scan_id, barcode, quantity, line, Jsonb(allocation)],
+        )
+        cur.execute(
+            "update ops.pick_lists set claim_expires_at = clock_timestamp() + %s, updated_at = clock_timestamp() where id = %s",
+            [CLAIM_TTL, list_id],
+        )
+        return _scan_answer(cur, list_id, line, scan_id, barcode, quantity, False)
+
+
+def _scan_answer(
+    cur: psycopg.Cursor, list_id: int, line: str, scan_id: str, barcode: str, quantity: int, duplicate: bool
+) -> dict[str, Any]:
+    cur.execute(
+        "select coalesce(sum(quantity) filter (where not struck), 0) as planned,"
+        " coalesce(sum(picked) filter (where not struck), 0) as picked, min(name) as name, min(cell) as cell"
+        " from ops.pick_list_items where pick_list_id = %s and line_key = %s",
+        [list_id, line],
+    )
+    line_row = cur.fetchone()
+    cur.execute(
+        "select coalesce(sum(quantity) filter (where not struck), 0) as planned,"
+        " coalesce(sum(picked) filter (where not struck), 0) as picked from ops.pick_list_items where pick_list_id = %s",
+        [list_id],
+    )
+    totals = cur.fetchone()
+    return {
+        "scan_id": scan_id,
+        "result": "duplicate" if duplicate else "ok",
+        "barcode": barcode,
+        "quantity": quantity,
+        "line_id": line,
+        "name": line_row["name"],
+        "cell": line_row["cell"],
+        "qty_picked": int(line_row["picked"]),
+        "qty_planned": int(line_row["planned"]),
+        "list_picked": int(totals["picked"]),
+        "list_units": int(totals["planned"]),
+    }
+
+
+def finish(conn: psycopg.Connection, device: Device, list_id: int) -> dict[str, Any]:
+    """Close the list: shortages per item, postings assembled, the reverse-ETL told."""
+    from sellerflow.picking import feedback
+
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        row = _list_row(cur, list_id, lock=True)
+        _check_warehouse(row, device)
+        if row["status"] == "finished" and row["claimed_by"] == device.id:
+            return _finished(cur, list_id, already=True)
+        _check_holder(row, device)
+        cur.execute(
+            "update ops.pick_list_items set short = case when struck then 0 else quantity - picked end"
+            " where pick_list_id = %s",
+            [list_id],
+        )
+        cur.execute(
+            "update ops.pick_list_orders o set assembled_at = clock_timestamp(),"
+            " short_units = (select coalesce(sum(short), 0) from ops.pick_list_items i where i.order_id = o.id)"
+            " where pick_list_id = %s and struck_at is null",
+            [list_id],
+        )
+        cur.execute(
+            "update ops.pick_lists set status = 'finished', finished_at = clock_timestamp(), finished_by = %s,"
+            " updated_at = clock_timestamp() where id = %s",
+            [device.id, list_id],
+        )
+        answer = _finished(cur, list_id, already=False)
+        answer["reverse_etl"] = feedback.assembled(conn, list_id)
+        return answer
+
+
+def _finished(cur: psycopg.Cursor, list_id: int, already: bool) -> dict[str, Any]:
+    cur.execute(
+        "select i.line_key as line_id, i.article, i.name, i.cell, o.marketplace, o.order_number, o.posting_number,"
+        " i.unit_ref, i.quantity, i.picked, i.short from ops.pick_list_items i"
+        " join ops.pick_list_orders o on o.id = i.order_id where i.pick_list_id = %s and i.short > 0"
+        " order by i.cell nulls last, i.id",
+        [list_id],
+    )
+    shortages = cur.fetchall()
+    cur.execute(
+        "select marketplace, account_id, order_number, posting_number, short_units from ops.pick_list_orders"
+        " where pick_list_id = %s and struck_at is null order by id",
+        [list_id],
+    )
+    orders = cur.fetchall()
+    return {
+        "id": list_id,
+        "status": "finished",
+        "already_finished": already,
+        "orders_assembled": sum(1 for o in orders if not o["short_units"]),
+        "orders_short": sum(1 for o in orders if o["short_units"]),
+        "shortages": shortages,
+        "orders": orders,
+    }
