@@ -7,6 +7,7 @@ from typing import ClassVar
 from airflow.plugins_manager import AirflowPlugin
 
 from sellerflow.api.app import create_app
+from sellerflow.pages.web import PAGES
 
 
 class SellerflowPlugin(AirflowPlugin):
@@ -15,4 +16,15 @@ class SellerflowPlugin(AirflowPlugin):
     name = "sellerflow"
     fastapi_apps: ClassVar[list[dict]] = [
         {"app": create_app(), "url_prefix": "/sellerflow", "name": "sellerflow API"}
+    ]
+    # The pages for accountants and analysts (sellerflow.pages), each in Airflow's navigation, shown in the UI's
+    # frame at /plugin/sellerflow-<page>; they answer only to Airflow's own login.
+    external_views: ClassVar[list[dict]] = [
+        {
+            "name": f"sellerflow: {title}",
+            "href": f"/sellerflow/pages/{route}",
+            "url_route": f"sellerflow-{route}",
+            "destination": "nav",
+        }
+        for route, title, _english in PAGES
     ]

@@ -53,4 +53,9 @@ def create_app() -> FastAPI:
             {"status": "ok", "latest_loads": [{k: encode(v) for k, v in row.items()} for row in loads]}
         )
 
+    from sellerflow.pages import router as pages_router
+    from sellerflow.pages.auth import LoginRequired, login_refused
+
+    app.include_router(pages_router)
+    app.add_exception_handler(LoginRequired, login_refused)
     return app

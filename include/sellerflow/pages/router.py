@@ -1,0 +1,103 @@
+"""The pages' routes, mounted by sellerflow.api.app under /sellerflow/pages; every route needs an Airflow login."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from sellerflow.pages import exports, reconciliation
+from sellerflow.pages.auth import current_user
+from sellerflow.pages.reconciliation import Filters
+from sellerflow.pages.web import PAGES, STATIC, render
+
+router = APIRouter(prefix="/pages", dependencies=[Depends(current_user)])
+
+
+def filters_of(
+    entity: str = "", marketplace: str = "", account: str = "", period: str = "", status: str = ""
+) -> Filters:
+    """The reconciliation filters from the query string."""
+    return Filters(entity, marketplace, account, period, status)
+
+
+@router.get("", include_in_schema=False)
+@router.get("/", include_in_schema=False)
+def index(request: Request):
+    """The list of pages."""
+    return render(request, "index.html", title="sellerflow")
+
+
+@router.get("/static/{path:path}", include_in_schema=False)
+def static(path: str):
+    """The pages' CSS and the vendored Chart.js (shipped with the app, never fetched at run time)."""
+    target = (STATIC / path).resolve()
+    if not target.is_file() or STATIC.resolve() not in target.parents:
+        raise HTTPException(404)
+    return FileResponse(target, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/reconciliation")
+def reconciliation_page(request: Request, filters: Filters = Depends(filters_of), page: int = Query(1, ge=1)):
+    """Filters, the summary per report beside the vendor's totals, lines per status, one page of lines."""
+    status_rows, totals = reconciliation.by_status(filters)
+    rows, count = reconciliation.lines(filters, page)
+    return render(
+        request,
+        "reconciliation.html",
+        title="Сверка",
+        active="reconciliation",
+        filters=filters,
+        options=reconciliation.options(),
+        summary=reconciliation.summary(filters),
+        status_rows=status_rows,
+        totals=totals,
+        rows=rows,
+        count=count,
+        page=page,
+        pages_total=max(1, -(-count // reconciliation.PAGE_SIZE)),
+        statuses=reconciliation.STATUSES,
+        marketplaces=reconciliation.MARKETPLACES,
+        line_fields=reconciliation.LINE_FIELDS,
+        line_money=reconciliation.LINE_MONEY,
+    )
+
+
+@router.get("/reconciliation/lines/{line_id}")
+def reconciliation_line(request: Request, line_id: str):
+    """A line and its sources: 1C documents, the marketplace order, the report lines."""
+    found = reconciliation.line_sources(line_id)
+    if found is None:
+        raise HTTPException(404, "no such reconciliation line")
+    return render(
+        request,
+        "reconciliation_line.html",
+        title="Строка сверки",
+        active="reconciliation",
+        statuses=reconciliation.STATUSES,
+        **found,
+    )
+
+
+def _download(content: bytes, media_type: str, suffix: str) -> Response:
+    name = f"reconciliation_{datetime.now().strftime('%Y%m%d_%H%M')}.{suffix}"
+    return Response(
+        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/reconciliation/export.xlsx")
+def reconciliation_xlsx(filters: Filters = Depends(filters_of)):
+    """What is on screen as a workbook (one sheet per status)."""
+    media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(exports.xlsx(filters), media, "xlsx")
+
+
+@router.get("/reconciliation/export.csv")
+def reconciliation_csv(filters: Filters = Depends(filters_of)):
+    """What is on screen as CSV."""
+    return _download(exports.csv_bytes(filters), "text/csv; charset=utf-8", "csv")
+
+
+__all__ = ["PAGES", "router"]

@@ -1,0 +1,67 @@
+"""Rendering helpers shared by the pages: Jinja2 environment, number formats, the page list for navigation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+# (route under /pages, Russian title, English name for Airflow's menu)
+PAGES: list[tuple[str, str, str]] = [
+    ("reconciliation", "Сверка", "Reconciliation"),
+    ("dashboards", "Дашборды", "Dashboards"),
+    ("marts", "Витрины", "Marts"),
+    ("health", "Состояние данных", "Data health"),
+    ("upload", "Загрузка отчётов", "Report upload"),
+    ("docs", "Документация хранилища", "Warehouse docs"),
+]
+
+
+def money(value: Any) -> str:
+    """Roubles as accountants read them: 1 234 567,89 (empty for null)."""
+    if value is None:
+        return ""
+    text = f"{Decimal(value):,.2f}".replace(",", "\u00a0").replace(".", ",")
+    return text.replace("-", "−")
+
+
+def number(value: Any) -> str:
+    """An integer with thin grouping (empty for null)."""
+    if value is None:
+        return ""
+    return f"{int(value):,}".replace(",", "\u00a0").replace("-", "−")
+
+
+def when(value: Any) -> str:
+    """A date or a moment, short."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+env.filters.update(money=money, number=number, when=when)
+
+
+def base_url(request: Request) -> str:
+    """Where the pages live for this request (/sellerflow/pages under Airflow's api-server)."""
+    return f"{request.scope.get('root_path', '')}/pages"
+
+
+def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    """One page, with the navigation and the base URL every link starts from."""
+    page = env.get_template(template).render(base=base_url(request), pages=PAGES, request=request, **context)
+    return HTMLResponse(page)
