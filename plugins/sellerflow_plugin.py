@@ -8,14 +8,18 @@ from airflow.plugins_manager import AirflowPlugin
 
 from sellerflow.api.app import create_app
 from sellerflow.pages.web import PAGES
+from sellerflow.picking.api import create_app as create_tsd_app
 
 
 class SellerflowPlugin(AirflowPlugin):
-    """sellerflow's API (status now; TSD pick lists and accountants' pages to come)."""
+    """sellerflow's status API, the accountants' pages and the TSD app for warehouse handhelds."""
 
     name = "sellerflow"
     fastapi_apps: ClassVar[list[dict]] = [
-        {"app": create_app(), "url_prefix": "/sellerflow", "name": "sellerflow API"}
+        {"app": create_app(), "url_prefix": "/sellerflow", "name": "sellerflow API"},
+        # Warehouse handhelds (sellerflow.picking): JSON API /tsd/api/v1, the TSD page /tsd/, DataMobile
+        # /tsd/datamobile; device bearer tokens of its own (python -m sellerflow.picking token issue).
+        {"app": create_tsd_app(), "url_prefix": "/tsd", "name": "sellerflow TSD"},
     ]
     # The pages for accountants and analysts (sellerflow.pages), each in Airflow's navigation, shown in the UI's
     # frame at /plugin/sellerflow-<page>; they answer only to Airflow's own login.

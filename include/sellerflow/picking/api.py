@@ -1,0 +1,152 @@
+"""The TSD app the sellerflow Airflow plugin mounts at ``/tsd``: JSON API, browser TSD page, DataMobile exchange.
+
+API (``/tsd/api/v1``, bearer token of a device, see ``python -m sellerflow.picking token issue``):
+
+- ``GET  /pick-lists``                     open lists of the device's warehouse (and the ones it holds)
+- ``POST /pick-lists/{id}/claim``          claim a list (one device at a time; a lease renewed by each scan)
+- ``GET  /pick-lists/{id}``                the list as JSON: lines sorted by cell, orders, struck orders, events
+- ``POST /pick-lists/{id}/scans``          ``{scan_id, barcode, quantity}``; a repeated scan_id changes nothing
+- ``POST /pick-lists/{id}/finish``         close it; shortages recorded, orders handed to the reverse-ETL
+- ``POST /pick-lists/{id}/release``        give it back unfinished
+
+Refusals are JSON ``{"error": code, "detail": message}``: 401 no/unknown/revoked token, 403 wrong warehouse,
+404 no such list, 409 claimed by another device / claim expired / over-pick / cancelled order / finished,
+422 unknown barcode. The OpenAPI document is ``/tsd/openapi.json`` (Swagger UI at ``/tsd/docs``).
+The page is ``/tsd/`` and the DataMobile exchange ``/tsd/datamobile/...`` (:mod:`.datamobile`).
+"""
+
+import os
+from collections.abc import Iterator
+from importlib import resources
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from sellerflow.picking import devices, service
+from sellerflow.picking.devices import Device
+from sellerflow.picking.service import PickingError
+
+API_PREFIX = "/api/v1"
+bearer = HTTPBearer(
+    auto_error=False, description="A device token from `python -m sellerflow.picking token issue`."
+)
+
+
+class ScanIn(BaseModel):
+    """One scan from the device."""
+
+    scan_id: str = Field(
+        min_length=1, max_length=100, description="Client-made id (UUID): a retried post is harmless."
+    )
+    barcode: str = Field(min_length=1, max_length=200, description="The code as the scanner typed it.")
+    quantity: int = Field(default=1, ge=1, le=10000)
+
+
+class Refusal(BaseModel):
+    """Why a request was refused."""
+
+    error: str
+    detail: str
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Refusal, "description": text}
+    for code, text in {
+        401: "No token, unknown or revoked token",
+        403: "The list belongs to another warehouse",
+        404: "No such list",
+        409: "Claimed by another device, claim expired, over-pick, cancelled order, finished",
+        422: "Unknown barcode or invalid body",
+    }.items()
+}
+
+
+def _api_router(Conn: Any, Dev: Any) -> APIRouter:
+    """The JSON API routes, with the app's connection and device dependencies."""
+    api = APIRouter(prefix=API_PREFIX, responses=REFUSALS, tags=["pick lists"])
+
+    @api.get("/me", summary="This device")
+    def me(dev: Dev) -> dict[str, Any]:
+        return {"device": dev.name, "warehouse_key": dev.warehouse_key}
+
+    @api.get("/pick-lists", summary="Open pick lists of my warehouse (and those I hold)")
+    def pick_lists(connection: Conn, dev: Dev) -> dict[str, Any]:
+        return {"warehouse_key": dev.warehouse_key, "pick_lists": service.open_lists(connection, dev)}
+
+    @api.post("/pick-lists/{list_id}/claim", summary="Claim a list (one device at a time)")
+    def claim(list_id: int, connection: Conn, dev: Dev) -> dict[str, Any]:
+        return service.claim(connection, dev, list_id)
+
+    @api.post("/pick-lists/{list_id}/release", summary="Give a claimed list back unfinished")
+    def release(list_id: int, connection: Conn, dev: Dev) -> dict[str, Any]:
+        return service.release(connection, dev, list_id)
+
+    @api.get("/pick-lists/{list_id}", summary="Download a list: lines sorted by cell, orders, events")
+    def pick_list(list_id: int, connection: Conn, dev: Dev, since_event: int = 0) -> dict[str, Any]:
+        return service.document(connection, dev, list_id, since_event)
+
+    @api.post("/pick-lists/{list_id}/scans", summary="Post a scan (idempotent by scan_id)")
+    def post_scan(list_id: int, body: ScanIn, connection: Conn, dev: Dev) -> dict[str, Any]:
+        return service.scan(connection, dev, list_id, body.scan_id, body.barcode, body.quantity)
+
+    @api.post("/pick-lists/{list_id}/finish", summary="Finish a list (shortages recorded)")
+    def finish(list_id: int, connection: Conn, dev: Dev) -> dict[str, Any]:
+        return service.finish(connection, dev, list_id)
+
+    return api
+
+
+def create_app(dsn: str | None = None) -> FastAPI:
+    """The app; the warehouse DSN is ``dsn`` or ``SELLERFLOW_WAREHOUSE_DSN`` read per request."""
+    app = FastAPI(
+        title="sellerflow TSD",
+        version="1.0.0",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+
+    def conn() -> Iterator[psycopg.Connection]:
+        target = dsn or os.environ.get("SELLERFLOW_WAREHOUSE_DSN")
+        if not target:
+            raise PickingError(503, "unconfigured", "SELLERFLOW_WAREHOUSE_DSN is not set")
+        with psycopg.connect(target, autocommit=True, connect_timeout=5) as connection:
+            yield connection
+
+    Conn = Annotated[psycopg.Connection, Depends(conn)]
+
+    def device(
+        connection: Conn, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Device:
+        if credentials is None:
+            raise PickingError(401, "no_token", "Send the device token: Authorization: Bearer <token>.")
+        found = devices.authenticate(connection, credentials.credentials)
+        if found is None:
+            raise PickingError(401, "bad_token", "Unknown or revoked device token.")
+        return found
+
+    Dev = Annotated[Device, Depends(device)]
+
+    @app.exception_handler(PickingError)
+    def refused(_: Request, exc: PickingError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.body(), exc.status, headers=headers)
+
+    app.include_router(_api_router(Conn, Dev))
+
+    page = resources.files("sellerflow.picking").joinpath("static", "tsd.html")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def tsd_page() -> HTMLResponse:
+        return HTMLResponse(page.read_text(encoding="utf-8"), headers={"Cache-Control": "no-cache"})
+
+    try:
+        from sellerflow.picking.datamobile import router as datamobile_router
+    except ImportError:  # pragma: no cover - the exchange module is optional
+        datamobile_router = None
+    if datamobile_router is not None:
+        app.include_router(datamobile_router(conn, device))
+
+    return app
