@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from sellerflow.pages import exports, reconciliation
+from sellerflow.pages import dashboards, exports, marts, reconciliation
 from sellerflow.pages.auth import current_user
 from sellerflow.pages.reconciliation import Filters
 from sellerflow.pages.web import PAGES, STATIC, render
@@ -98,6 +98,89 @@ def reconciliation_xlsx(filters: Filters = Depends(filters_of)):
 def reconciliation_csv(filters: Filters = Depends(filters_of)):
     """What is on screen as CSV."""
     return _download(exports.csv_bytes(filters), "text/csv; charset=utf-8", "csv")
+
+
+def _mart(name: str) -> str:
+    if name not in {m["name"] for m in marts.marts()}:
+        raise HTTPException(404, f"no mart {name!r}")
+    return name
+
+
+@router.get("/marts")
+def marts_page(request: Request):
+    """Every mart with its dbt description and downloads."""
+    return render(request, "marts.html", title="Витрины", active="marts", marts=marts.marts())
+
+
+@router.get("/marts/{name}.parquet")
+def mart_parquet(name: str):
+    """The whole mart as Parquet, column docs in the field metadata."""
+    return Response(
+        marts.parquet(_mart(name)),
+        media_type="application/vnd.apache.parquet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.parquet"'},
+    )
+
+
+@router.get("/marts/{name}.csv")
+def mart_csv(name: str):
+    """The whole mart as CSV (streamed)."""
+    return StreamingResponse(
+        marts.csv_chunks(_mart(name)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@router.get("/marts/{name}/columns.csv")
+def mart_columns_csv(name: str):
+    """The mart's column docs as CSV."""
+    return Response(
+        marts.columns_csv(_mart(name)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}_columns.csv"'},
+    )
+
+
+@router.get("/marts/{name}")
+def mart_page(request: Request, name: str):
+    """One mart: its description and documented columns."""
+    _mart(name)
+    docs = marts._model_docs().get(name, {})
+    return render(
+        request, "mart.html", title=name, active="marts", name=name,
+        description=docs.get("description", ""), columns=marts.columns(name),
+    )  # fmt: skip
+
+
+@router.get("/dashboards")
+def dashboards_page(request: Request, grain: str = "week"):
+    """Every chart with its data, its mart and its SQL."""
+    grain = grain if grain in dashboards.GRAINS else "week"
+    payload = [
+        {
+            "key": c.key,
+            "kind": c.kind,
+            "stacked": c.stacked,
+            "percent": c.percent,
+            "data": dashboards.data(c, grain),
+        }
+        for c in dashboards.CHARTS
+    ]
+    return render(
+        request, "dashboards.html", title="Дашборды", active="dashboards", charts=dashboards.CHARTS,
+        grain=grain, grains=dashboards.GRAINS, payload=payload,
+        sqls={c.key: dashboards.sql_of(c, grain) for c in dashboards.CHARTS},
+    )  # fmt: skip
+
+
+@router.get("/dashboards/{key}.json")
+def dashboard_data(key: str, grain: str = "week"):
+    """One chart's data and SQL as JSON."""
+    chart = dashboards.BY_KEY.get(key)
+    if chart is None:
+        raise HTTPException(404, f"no chart {key!r}")
+    return {"mart": chart.mart, "sql": dashboards.sql_of(chart, grain), **dashboards.data(chart, grain)}
 
 
 __all__ = ["PAGES", "router"]
