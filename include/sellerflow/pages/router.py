@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
-from sellerflow.pages import dashboards, exports, marts, reconciliation
+from sellerflow.pages import dashboards, exports, health, marts, reconciliation, upload
 from sellerflow.pages.auth import current_user
+from sellerflow.pages.db import artifact_path
 from sellerflow.pages.reconciliation import Filters
-from sellerflow.pages.web import PAGES, STATIC, render
+from sellerflow.pages.web import PAGES, STATIC, base_url, render
+from sellerflow.quality.artifacts import docs_dir
 
 router = APIRouter(prefix="/pages", dependencies=[Depends(current_user)])
 
@@ -181,6 +183,82 @@ def dashboard_data(key: str, grain: str = "week"):
     if chart is None:
         raise HTTPException(404, f"no chart {key!r}")
     return {"mart": chart.mart, "sql": dashboards.sql_of(chart, grain), **dashboards.data(chart, grain)}
+
+
+@router.get("/health")
+def health_page(request: Request):
+    """Syncs and freshness, tokens, quarantine, outbox."""
+    return render(
+        request, "health.html", title="Состояние данных", active="health", syncs=health.syncs(),
+        credentials=health.credentials(), quarantine=health.quarantine_tables(), outbox=health.outbox(),
+    )  # fmt: skip
+
+
+@router.get("/health/quarantine/{table}")
+def quarantine_page(request: Request, table: str, page: int = Query(1, ge=1)):
+    """The records of one quarantine table."""
+    if table not in {q["table"] for q in health.quarantine_tables()}:
+        raise HTTPException(404, f"no quarantine table {table!r}")
+    rows, total = health.quarantine_rows(table, page)
+    return render(
+        request, "quarantine.html", title=f"quarantine.{table}", active="health", table=table, rows=rows,
+        total=total, page=page, page_size=health.QUARANTINE_PAGE,
+    )  # fmt: skip
+
+
+def _upload_page(request: Request, result: dict | None = None):
+    return render(
+        request, "upload.html", title="Загрузка отчётов", active="upload", result=result,
+        sources=upload.FILE_ONLY_SOURCES, accounts=upload.accounts("megamarket"), uploads=upload.history(),
+        missing=upload.importer_status("megamarket"),
+    )  # fmt: skip
+
+
+@router.get("/upload")
+def upload_page(request: Request):
+    """The upload form and the history of uploads."""
+    return _upload_page(request)
+
+
+@router.post("/upload")
+async def upload_report(
+    request: Request,
+    source: str = Form("megamarket"),
+    account_id: str = Form(...),
+    file: UploadFile = File(...),
+    user=Depends(current_user),
+):
+    """Import one report file through the source's importer; the page shows its verdict."""
+    content = await file.read()
+    result = upload.upload(source, account_id, file.filename or "report", content, user.get_name())
+    return _upload_page(request, result)
+
+
+DOC_FILES = {"index.html", "manifest.json", "catalog.json", "run_results.json"}
+
+
+@router.get("/docs")
+def docs_redirect(request: Request):
+    """The dbt docs site expects a folder URL (it fetches manifest.json and catalog.json beside it)."""
+    return RedirectResponse(f"{base_url(request)}/docs/", status_code=307)
+
+
+@router.get("/docs/")
+def docs_index(request: Request):
+    """dbt's docs site of the warehouse, as the dbt_nightly DAG last generated it."""
+    path = artifact_path("index.html")
+    if path is None:
+        return render(request, "docs_missing.html", title="Документация", active="docs", folder=docs_dir())
+    return FileResponse(path, media_type="text/html")
+
+
+@router.get("/docs/{name}")
+def docs_file(name: str):
+    """manifest.json, catalog.json of the docs site."""
+    path = artifact_path(name) if name in DOC_FILES else None
+    if path is None:
+        raise HTTPException(404)
+    return FileResponse(path)
 
 
 __all__ = ["PAGES", "router"]

@@ -52,8 +52,24 @@ def when(value: Any) -> str:
     return str(value)
 
 
+def duration(value: Any) -> str:
+    """A timedelta as "2 д 6 ч", "7 мин" (empty for null)."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [
+        f"{days} д" if days else "",
+        f"{hours} ч" if hours else "",
+        f"{minutes} мин" if minutes and not days else "",
+    ]
+    return " ".join(p for p in parts if p) or f"{seconds} с"
+
+
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-env.filters.update(money=money, number=number, when=when)
+env.filters.update(money=money, number=number, when=when, duration=duration)
 
 
 def base_url(request: Request) -> str:
