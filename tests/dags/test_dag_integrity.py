@@ -76,6 +76,8 @@ def test_transform_dbt_runs_each_model_then_its_tests(dagbag: DagBag) -> None:
     run = dag.get_task("stg_onec__products.run")
     assert "stg_onec__products.test" in run.downstream_task_ids
     assert "dbt_producer_watcher" in dag.task_ids, "one dbt build, watched model by model"
+    producer = dag.get_task("dbt_producer_watcher")
+    assert producer.execute.__name__ == "execute_without_incremental_backup", "the lean producer (dbt.py)"
     names = {asset.name for asset in dag.timetable.asset_condition.objects}
     assert {"warehouse.raw.onec_products", "warehouse.raw.ozon_postings_fbs"} <= names, (
         "scheduled on the extract DAGs' Assets"

@@ -21,7 +21,10 @@ Two ways to run the project (``SELLERFLOW_TRANSFORM_MODE``, read when the DAG fi
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
+from typing import Any
 
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
@@ -202,11 +205,59 @@ class ModelStatusTrigger(_trigger_base()):
             await asyncio.sleep(self.poke_interval)
 
 
+# --- a producer that reports each node once ----------------------------------------------------------------------
+# Cosmos's producer pushes an XCom for each of dbt's NodeStart, NodeCompiling, NodeExecuting and NodeFinished events
+# (about 6 pushes a node, each a round trip through the api-server), and by default it also rewrites a Variable
+# holding the compressed copy of every XCom pushed so far after each push ("reliable retry": quadratic in the
+# number of nodes, and the copy includes every model's compiled SQL). Our sensors read only a node's final status,
+# and our producer never retries (execution_config), so both are pure cost: at demo scale they made the producer's
+# build about 5 times slower than `dbt build` from the CLI.
+_INTERMEDIATE_NODE_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
+
+
+def _final_status_only(parse: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
+    """Wrap Cosmos's dbt-event parser so intermediate node events push nothing (logging is unaffected:
+    those events carry no message of their own)."""
+
+    def parse_final(line: str, extra_kwargs: Any) -> None:
+        if '"NodeStart"' in line or '"NodeCompiling"' in line or '"NodeExecuting"' in line:
+            try:
+                if json.loads(line).get("info", {}).get("name") in _INTERMEDIATE_NODE_EVENTS:
+                    return
+            except ValueError:
+                pass
+        parse(line, extra_kwargs)
+
+    return parse_final
+
+
+def _lean_producer(producer) -> None:
+    """Make the watcher producer push one status per node and keep no incremental XCom backup."""
+    make_parse = producer._make_parse_callable
+    producer._make_parse_callable = lambda: _final_status_only(make_parse())
+    execute = producer.execute
+
+    def execute_without_incremental_backup(context, **kwargs):
+        # Cosmos reads its "reliable retry" switch when execute starts; the backup buffer it sets up is still
+        # flushed to a Variable once by the on-failure callback, which is all a failed producer needs.
+        from cosmos import settings
+
+        settings.enable_watcher_reliable_retry = False
+        return execute(context, **kwargs)
+
+    producer.execute = execute_without_incremental_backup
+
+
 def watch_from_triggerer(dag) -> int:
-    """Make every Cosmos watcher sensor of ``dag`` start and end in the triggerer; returns how many."""
+    """Make every Cosmos watcher sensor of ``dag`` start and end in the triggerer, and the producer push only
+    what they read; returns how many sensors."""
     from airflow.triggers.base import StartTriggerArgs
     from cosmos.operators._watcher.base import BaseConsumerSensor
+    from cosmos.operators.watcher import DbtProducerWatcherOperator
 
+    for producer in dag.tasks:
+        if isinstance(producer, DbtProducerWatcherOperator):
+            _lean_producer(producer)
     sensors = [task for task in dag.tasks if isinstance(task, BaseConsumerSensor)]
     for sensor in sensors:
         sensor.start_from_trigger = True
