@@ -58,6 +58,9 @@ class AirflowStack:
             "GX_ANALYTICS_ENABLED": "False",
             **env,
         }
+        # A throwaway installation has no secrets worth a key: the installation's key command (which reads a file
+        # under ~/.config that `make setup` writes) is not this stack's business.
+        self.env.pop("AIRFLOW__CORE__FERNET_KEY_CMD", None)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._http = httpx.Client(base_url=self.base_url, timeout=30)
 
