@@ -180,3 +180,12 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- In an incremental model: a condition true for the rows of the relation being read that were written (inserted,
+    or updated by an incremental merge) since the model's previous run: its snapshot watermark over the row's
+    ``xmin`` (written_since). Unlike landed_at it also catches a row rewritten in place (a product mapped later);
+    every row when no watermark is kept yet. -#}
+{% macro rewritten_since_last_run(xid='xmin') -%}
+    {%- set since = model_watermark().snapshot_xmin -%}
+    {%- if since is none -%}true{%- else -%}{{ written_since(xid, since) }}{%- endif -%}
+{%- endmacro %}

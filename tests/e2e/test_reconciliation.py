@@ -312,6 +312,8 @@ INCREMENTAL_RELATIONS = (
     "marts.fct_orders",
     "marts.fct_marketplace_transactions",
     "marts.unit_economics_weekly",
+    "marts.order_to_shipment",
+    "marts.returns_rate",
 )
 
 
