@@ -16,6 +16,7 @@ The page is ``/tsd/`` and the DataMobile exchange ``/tsd/datamobile/...`` (:mod:
 """
 
 import os
+import threading
 from collections.abc import Iterator
 from importlib import resources
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ import psycopg
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field
 
 from sellerflow.picking import devices, service
@@ -63,6 +65,30 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
         422: "Unknown barcode or invalid body",
     }.items()
 }
+
+
+POOL_MAX = int(os.environ.get("SELLERFLOW_TSD_POOL_MAX", "16"))
+POOL_TIMEOUT_S = 10.0
+_pools: dict[str, ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(dsn: str) -> ConnectionPool:
+    """One connection pool per warehouse DSN and process (psycopg_pool): a device's request does not pay for a
+    new Postgres connection. Connections are autocommit; the pool rolls back and discards broken ones."""
+    with _pools_lock:
+        pool = _pools.get(dsn)
+        if pool is None:
+            pool = ConnectionPool(
+                dsn,
+                min_size=4,
+                max_size=POOL_MAX,
+                kwargs={"autocommit": True, "connect_timeout": 5},
+                name="sellerflow-tsd",
+                open=True,
+            )
+            _pools[dsn] = pool
+        return pool
 
 
 def _api_router(Conn: Any, Dev: Any) -> APIRouter:
@@ -112,7 +138,7 @@ def create_app(dsn: str | None = None) -> FastAPI:
         target = dsn or os.environ.get("SELLERFLOW_WAREHOUSE_DSN")
         if not target:
             raise PickingError(503, "unconfigured", "SELLERFLOW_WAREHOUSE_DSN is not set")
-        with psycopg.connect(target, autocommit=True, connect_timeout=5) as connection:
+        with _pool(target).connection(timeout=POOL_TIMEOUT_S) as connection:
             yield connection
 
     Conn = Annotated[psycopg.Connection, Depends(conn)]

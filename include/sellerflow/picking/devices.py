@@ -82,18 +82,16 @@ def authenticate(conn_or_dsn: ConnOrDsn, token: str) -> Device | None:
         return None
     with connection(conn_or_dsn) as conn:
         row = conn.execute(
-            "update ops.tsd_devices set last_seen_at = clock_timestamp()"
-            " where token_hash = %s and revoked_at is null"
-            " and (last_seen_at is null or last_seen_at < clock_timestamp() - interval '1 minute')"
-            " returning id, name, warehouse_key",
+            "select id, name, warehouse_key,"
+            " last_seen_at is null or last_seen_at < clock_timestamp() - interval '1 minute' as stale"
+            " from ops.tsd_devices where token_hash = %s and revoked_at is null",
             [token_hash(token)],
         ).fetchone()
-        if row is None:
-            row = conn.execute(
-                "select id, name, warehouse_key from ops.tsd_devices where token_hash = %s and revoked_at is null",
-                [token_hash(token)],
-            ).fetchone()
-    return Device(*row) if row else None
+        if row and row[3]:  # last seen more than a minute ago: note it (not on every request)
+            conn.execute(
+                "update ops.tsd_devices set last_seen_at = clock_timestamp() where id = %s", [row[0]]
+            )
+    return Device(*row[:3]) if row else None
 
 
 def describe(row: dict[str, Any]) -> str:

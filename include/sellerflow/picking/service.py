@@ -316,18 +316,15 @@ def _scan_answer(
     cur: psycopg.Cursor, list_id: int, line: str, scan_id: str, barcode: str, quantity: int, duplicate: bool
 ) -> dict[str, Any]:
     cur.execute(
-        "select coalesce(sum(quantity) filter (where not struck), 0) as planned,"
-        " coalesce(sum(picked) filter (where not struck), 0) as picked, min(name) as name, min(cell) as cell"
-        " from ops.pick_list_items where pick_list_id = %s and line_key = %s",
-        [list_id, line],
+        "select coalesce(sum(quantity) filter (where not struck and line_key = %(line)s), 0) as planned,"
+        " coalesce(sum(picked) filter (where not struck and line_key = %(line)s), 0) as picked,"
+        " min(name) filter (where line_key = %(line)s) as name, min(cell) filter (where line_key = %(line)s) as cell,"
+        " coalesce(sum(quantity) filter (where not struck), 0) as list_planned,"
+        " coalesce(sum(picked) filter (where not struck), 0) as list_picked"
+        " from ops.pick_list_items where pick_list_id = %(list)s",
+        {"line": line, "list": list_id},
     )
-    line_row = cur.fetchone()
-    cur.execute(
-        "select coalesce(sum(quantity) filter (where not struck), 0) as planned,"
-        " coalesce(sum(picked) filter (where not struck), 0) as picked from ops.pick_list_items where pick_list_id = %s",
-        [list_id],
-    )
-    totals = cur.fetchone()
+    line_row = totals = cur.fetchone()
     return {
         "scan_id": scan_id,
         "result": "duplicate" if duplicate else "ok",
@@ -338,8 +335,8 @@ def _scan_answer(
         "cell": line_row["cell"],
         "qty_picked": int(line_row["picked"]),
         "qty_planned": int(line_row["planned"]),
-        "list_picked": int(totals["picked"]),
-        "list_units": int(totals["planned"]),
+        "list_picked": int(totals["list_picked"]),
+        "list_units": int(totals["list_planned"]),
     }
 
 

@@ -1,0 +1,310 @@
+"""TSD API benchmark: 50 devices on loopback claim, scan and finish pick lists at the same time.
+
+A throwaway warehouse gets a synthetic demand (``--devices`` lists of ``--orders`` orders each, 1–3 units per
+order line, spread over cells) and the pick lists are built by the production builder. The TSD app runs under
+uvicorn in its own process(es) (``--workers``, default 2 for 2 cores); one asyncio client plays every device:
+
+1. ``GET /pick-lists``; 2. every device tries to claim its own list *and* one list of another device at the same
+moment (contention); 3. ``GET`` the list; 4. one scan per unit (quantity 1, a client scan id), every 10th scan
+posted twice with the same id (a retry after a lost answer), a pause of ``--think-ms`` between scans (default
+500 ms: 2 scans a second per device, faster than a picker walking the cells; ``--think-ms 0`` fires back to back
+and measures saturation instead); 5. ``finish``.
+
+Printed: p50/p95/max latency per request kind and overall (target p95 < 200 ms on 2 cores), requests per
+second, double claims (a list two devices both claimed: must be 0), lost scans (accepted, not in the database)
+and doubled scans (a retried id counted twice), lists finished with a shortage (must be 0: every unit is
+scanned). The cross-check reads the database; the script exits 1 when it fails (latency is reported, not
+enforced).
+
+Usage: ``python bench/tsd.py [--devices 50] [--orders 8] [--workers 2] [--keep]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from contextlib import contextmanager
+
+import httpx
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from sellerflow.picking import devices
+from sellerflow.picking.builder import build_pick_lists
+from sellerflow.warehouse.migrations import migrate
+
+WAREHOUSE = "bench-warehouse"
+DEMAND_DDL = """
+create schema if not exists marts;
+create table marts.pick_demand (
+    marketplace text, account_id text, order_number text, posting_number text, order_group text, unit_ref text,
+    created_at text, warehouse_key text, warehouse_name text, product_ref text, offer_id text, article text,
+    product_name text, barcodes text[], cell text, quantity integer, is_cancelled boolean
+)
+"""
+MARKETPLACES = ("ozon", "wildberries", "yandex_market", "megamarket")
+
+
+@contextmanager
+def throwaway_database(keep: bool):
+    admin = os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"sellerflow_bench_tsd_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}" owner sellerflow')
+    params = conninfo_to_dict(admin)
+    host, port = params.get("host") or "127.0.0.1", params.get("port") or 5432
+    try:
+        yield f"postgresql://sellerflow:sellerflow@{host}:{port}/{name}"
+    finally:
+        if keep:
+            print(f"kept database {name}")
+        else:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def demand_rows(lists: int, orders: int, seed: int = 7) -> list[tuple]:
+    """Synthetic orders: ``lists * orders`` postings, 1–3 lines of 1–3 units, 200 items over 60 cells."""
+    rng = random.Random(seed)
+    rows = []
+    for n in range(lists * orders):
+        marketplace = MARKETPLACES[n % 4]
+        posting = f"P{n:06d}"
+        for line in range(rng.randint(1, 3)):
+            item = rng.randrange(200)
+            quantity = rng.randint(1, 3)
+            units = [1] * quantity if marketplace in ("wildberries", "megamarket") else [quantity]
+            for k, qty in enumerate(units):
+                rows.append((
+                    marketplace, f"{marketplace}_main", posting, posting if marketplace != "wildberries" else f"{posting}-{line}-{k}",
+                    posting, f"{line}-{k}", f"2026-12-05T{n % 24:02d}:00:00Z", WAREHOUSE, "Склад бенчмарка",
+                    f"ref-{item}", f"SKU-{item}", f"SKU-{item}", f"Товар {item}", [f"46{item:011d}"],
+                    f"R{item % 60:02d}-{item % 7}", qty, False,
+                ))  # fmt: skip
+    return rows
+
+
+def prepare(dsn: str, lists: int, orders: int, device_count: int) -> list[str]:
+    migrate(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(DEMAND_DDL)
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into marts.pick_demand values (" + ", ".join(["%s"] * 17) + ")",
+                demand_rows(lists, orders),
+            )
+    result = build_pick_lists(dsn, max_orders=orders)
+    assert len(result.lists_created) >= lists, result.as_dict()
+    return [devices.issue(dsn, f"bench-{n:02d}", WAREHOUSE) for n in range(device_count)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(dsn: str, workers: int):
+    port = free_port()
+    env = {**os.environ, "SELLERFLOW_WAREHOUSE_DSN": dsn}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "sellerflow.picking.api:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/me").status_code == 401:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("the TSD app did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.claims: dict[int, set[str]] = defaultdict(set)
+        self.accepted: dict[str, int] = {}  # scan_id -> list id, answered ok
+        self.duplicates_ok = 0
+        self.errors: list[str] = []
+
+    async def timed(self, kind: str, coro):
+        start = time.perf_counter()
+        response = await coro
+        self.latency[kind].append((time.perf_counter() - start) * 1000)
+        return response
+
+
+async def pick(client: httpx.AsyncClient, name: str, list_id: int, stats: Stats, think_s: float) -> None:
+    """Download a claimed list, scan every unit (every 10th twice, same id), finish."""
+    doc = await stats.timed("download", client.get(f"/pick-lists/{list_id}"))
+    n = 0
+    for line in doc.json()["lines"]:
+        for _ in range(line["quantity"] - line["picked"]):
+            n += 1
+            if think_s:
+                await asyncio.sleep(random.uniform(0.5, 1.5) * think_s)
+            scan_id = str(uuid.uuid4())
+            body = {"scan_id": scan_id, "barcode": line["barcodes"][0], "quantity": 1}
+            answer = await stats.timed("scan", client.post(f"/pick-lists/{list_id}/scans", json=body))
+            if answer.status_code != 200:
+                stats.errors.append(f"{name}: scan {answer.status_code} {answer.text[:200]}")
+                continue
+            stats.accepted[scan_id] = list_id
+            if n % 10 == 0:  # the answer was "lost": the device posts the same scan again
+                again = await stats.timed("scan", client.post(f"/pick-lists/{list_id}/scans", json=body))
+                if again.status_code == 200 and again.json()["result"] == "duplicate":
+                    stats.duplicates_ok += 1
+                else:
+                    stats.errors.append(f"{name}: retried scan {again.status_code} {again.text[:200]}")
+    done = await stats.timed("finish", client.post(f"/pick-lists/{list_id}/finish"))
+    if done.status_code != 200:
+        stats.errors.append(f"{name}: finish {done.status_code} {done.text[:200]}")
+
+
+async def device(
+    client: httpx.AsyncClient,
+    name: str,
+    lists: tuple[int, int],
+    stats: Stats,
+    start: asyncio.Event,
+    think_s: float,
+) -> None:
+    """One device: list, claim its own list and another device's at once, pick what it got."""
+    listed = await stats.timed("list", client.get("/pick-lists"))
+    if listed.status_code != 200:
+        stats.errors.append(f"{name}: list {listed.status_code}")
+        return
+    await start.wait()
+    answers = await asyncio.gather(
+        *(stats.timed("claim", client.post(f"/pick-lists/{i}/claim")) for i in lists)
+    )
+    for list_id, response in zip(lists, answers, strict=True):
+        if response.status_code == 200:
+            stats.claims[list_id].add(name)
+            await pick(client, name, list_id, stats, think_s)
+        elif response.json().get("error") != "claimed_by_other":
+            stats.errors.append(f"{name}: claim {list_id} {response.status_code} {response.text[:200]}")
+
+
+async def run_devices(url: str, tokens: list[str], lists: list[int], stats: Stats, think_s: float) -> float:
+    start = asyncio.Event()
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+    clients = [
+        httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {t}"}, timeout=60, limits=limits)
+        for t in tokens
+    ]
+    n = len(tokens)
+    tasks = [
+        asyncio.create_task(
+            device(clients[i], f"bench-{i:02d}", (lists[i], lists[(i + 1) % n]), stats, start, think_s)
+        )
+        for i in range(n)
+    ]
+    await asyncio.sleep(0.5)
+    began = time.perf_counter()
+    start.set()
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - began
+    for client in clients:
+        await client.aclose()
+    return elapsed
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def cross_check(dsn: str, stats: Stats, lists: list[int]) -> dict[str, int]:
+    with psycopg.connect(dsn) as conn:
+        stored = dict(conn.execute("select scan_id, pick_list_id from ops.pick_list_scans").fetchall())
+        rows = conn.execute("select count(*), count(distinct scan_id) from ops.pick_list_scans").fetchone()
+        picked = conn.execute("select coalesce(sum(picked), 0) from ops.pick_list_items").fetchone()[0]
+        short = conn.execute(
+            "select count(*) from ops.pick_lists where status <> 'finished' or id in "
+            "(select pick_list_id from ops.pick_list_items where short <> 0)"
+        ).fetchone()[0]
+    return {
+        "double_claims": sum(1 for holders in stats.claims.values() if len(holders) > 1),
+        "lists_claimed": len(stats.claims),
+        "lost_scans": sum(1 for s, list_id in stats.accepted.items() if stored.get(s) != list_id),
+        "doubled_scans": (rows[0] - rows[1])
+        + max(0, len(stored) - len(stats.accepted))
+        + (picked - len(stats.accepted)),
+        "lists_not_finished_or_short": short,
+        "errors": len(stats.errors),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--devices", type=int, default=50)
+    parser.add_argument("--orders", type=int, default=8, help="orders per pick list")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--think-ms", type=float, default=500, help="mean pause between a device's scans")
+    parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    args = parser.parse_args()
+    with throwaway_database(args.keep) as dsn:
+        tokens = prepare(dsn, args.devices, args.orders, args.devices)
+        with psycopg.connect(dsn) as conn:
+            lists = [r[0] for r in conn.execute("select id from ops.pick_lists order by id").fetchall()]
+            units = conn.execute("select sum(quantity) from ops.pick_list_items").fetchone()[0]
+        print(
+            f"{args.devices} devices, {len(lists)} pick lists, {units} units, uvicorn workers: {args.workers}"
+        )
+        stats = Stats()
+        with serve(dsn, args.workers) as url:
+            elapsed = asyncio.run(
+                run_devices(url, tokens, lists[: args.devices], stats, args.think_ms / 1000)
+            )
+        everything = [v for values in stats.latency.values() for v in values]
+        print(f"{len(everything)} requests in {elapsed:.1f} s ({len(everything) / elapsed:.0f}/s)")
+        print(f"{'request':<10}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+        for kind in ("list", "claim", "download", "scan", "finish"):
+            values = stats.latency[kind]
+            if values:
+                print(
+                    f"{kind:<10}{len(values):>7}{statistics.median(values):>9.1f}{pct(values, 0.95):>9.1f}{max(values):>9.1f}"
+                )
+        p95 = pct(everything, 0.95)
+        print(
+            f"{'all':<10}{len(everything):>7}{statistics.median(everything):>9.1f}{p95:>9.1f}{max(everything):>9.1f}"
+        )
+        print(
+            f"target p95 < 200 ms: {'met' if p95 < 200 else 'NOT met'} ({p95:.1f} ms, {os.cpu_count()} CPUs)"
+        )
+        check = cross_check(dsn, stats, lists)
+        print(f"retried scans answered 'duplicate': {stats.duplicates_ok}")
+        for key, value in check.items():
+            print(f"{key}: {value}")
+        for error in stats.errors[:10]:
+            print("  ", error)
+        failed = check["double_claims"] or check["lost_scans"] or check["doubled_scans"] or check["errors"]
+        failed = failed or check["lists_not_finished_or_short"] or check["lists_claimed"] != args.devices
+        print("cross-check:", "FAILED" if failed else "ok")
+        return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
