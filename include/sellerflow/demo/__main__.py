@@ -25,6 +25,7 @@ from sellerflow.demo.airflow_api import AirflowAPI, admin_password
 from sellerflow.demo.guard import DemoRefusedError, check_airflow, check_warehouse, marked
 from sellerflow.demo.pace import DEMO_PACE, client_limits, speed_up_emulators
 from sellerflow.demo.summary import reconciliation_lines, render, render_outbox, table_counts
+from sellerflow.demo.tsd import demo_tsd
 from sellerflow.emulators.scenario.params import DEFAULT_BASE_PORT
 from sellerflow.orchestration.accounts import source_of
 from sellerflow.orchestration.pools import POOLS
@@ -369,6 +370,7 @@ def up(timeout_s: float) -> int:
     print(render(table_counts(os.environ["SELLERFLOW_WAREHOUSE_DSN"])))
     print(f"Reconciled:  {summary_path} (lines per status per marketplace)")
     print(f"Pipeline:    {'all DAG runs green' if ok else 'FAILED — see the failed tasks above'}")
+    demo_tsd(api, os.environ["SELLERFLOW_WAREHOUSE_DSN"], summary_path, timeout_s)  # TSD lists, token
     print("Stop everything with `make stop`.")
     return 0 if ok else 1
 
