@@ -273,7 +273,9 @@ def test_matched_lines_carry_the_commission_the_marketplace_charged(
         ).fetchall()
     assert len(matched) > 100
     wrong = [
-        (key, ours, charged.get(key)) for *key, ours in matched if -ours * 100 != charged.get(tuple(key))
+        (tuple(key), ours, charged.get(tuple(key)))
+        for *key, ours in matched
+        if -ours * 100 != charged.get(tuple(key))
     ]
     assert wrong[:5] == []
 

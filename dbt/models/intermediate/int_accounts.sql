@@ -1,8 +1,10 @@
 {{ config(materialized="table", post_hook="analyze {{ this }}") }}
 {#- Every marketplace cabinet seen in raw, with its legal entity and 1C base.
 
-    The legal entity is the report's receiver (its ИНН, from the latest report); a cabinet without a report
-    yet takes the 1C organization that shipped most of its orders. The 1C base and organization are the ones
+    The legal entity is the seller the vendor names for the cabinet: for Wildberries the connection's ИНН when it
+    names one, else common-api seller-info's tin (stg_wildberries__seller_info; never the report rows'
+    ppvzSupplierInn, the pickup point's partner); for the others the report's receiver (its ИНН, from the latest
+    report). A cabinet without either yet takes the 1C organization that shipped most of its orders. The 1C base and organization are the ones
     holding that ИНН (preferring the base that shipped the cabinet's orders). -#}
 with
 
@@ -13,6 +15,10 @@ seen as (
     select marketplace, account_id from {{ ref('int_marketplace__reports') }}
     union
     select marketplace, account_id from {{ ref('int_order_accounts') }} group by 1, 2
+    {%- if 'wildberries' in var('marketplaces') %}
+    union
+    select 'wildberries', account_id from {{ ref('stg_wildberries__seller_info') }}
+    {%- endif %}
 
 ),
 
@@ -20,9 +26,19 @@ reported_entity as (
 
     select distinct on (account_id)
         account_id, seller_inn, seller_name
-    from {{ ref('int_marketplace__reports') }}
-    where seller_inn is not null
-    order by account_id, period_end desc
+    from (
+        {%- if 'wildberries' in var('marketplaces') %}
+        select account_id, coalesce(connection_inn, seller_inn) as seller_inn, seller_name, 0 as preference,
+            null::date as period_end
+        from {{ ref('stg_wildberries__seller_info') }}
+        where coalesce(connection_inn, seller_inn) is not null
+        union all
+        {%- endif %}
+        select account_id, seller_inn, seller_name, 1 as preference, period_end
+        from {{ ref('int_marketplace__reports') }}
+        where seller_inn is not null
+    ) as named
+    order by account_id, preference, period_end desc
 
 ),
 

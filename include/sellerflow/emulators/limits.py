@@ -80,6 +80,7 @@ DEFAULT_LIMITS: dict[str, dict[str, LimitConfig]] = {
         "finance_reports": _wb(1, 60.0, 1, "finance sales-reports 1/min, burst 1 (whole family)"),
         "reports_legacy": _wb(1, 60.0, 1, "v5 reportDetailByPeriod 1/min"),
         "common": _wb(3, 30.0, 3, "/ping 3 per 30 s"),
+        "seller_info": _wb(1, 60.0, 10, "/api/v1/seller-info 1/min, burst 10"),
     },
     "yandex_market": {
         # Per campaign/business parallel cap: the spec's parallel-limit-value for orders is 6,

@@ -17,6 +17,8 @@ RAW_ENTITIES: dict[str, tuple[str, ...]] = {
         "prices",
         "realization_rows",
         "realization_reports",
+        "accruals",
+        "accrual_types",
     ),
     "wildberries": (
         "orders_fbs",
@@ -30,6 +32,7 @@ RAW_ENTITIES: dict[str, tuple[str, ...]] = {
         "prices",
         "realization_rows",
         "realization_reports",
+        "seller_info",
     ),
     "yandex_market": (
         "api_keys",

@@ -92,6 +92,7 @@ KNOWN_LIMITS: dict[str, dict[str, Limit]] = {
         "orders_cancel": _wb(100, 60.0, 20, "FBS order cancel 100/min, burst 20"),
         "reports_legacy": _wb(1, 60.0, 1, "v5 reportDetailByPeriod 1/min"),
         "common": _wb(3, 30.0, 3, "/ping 3 per 30 s"),
+        "seller_info": _wb(1, 60.0, 10, "/api/v1/seller-info 1/min, burst 10"),
     },
     "yandex_market": {
         DEFAULT_GROUP: _ym(10_000, 3600.0, "default hourly quota"),

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='report_line_id',
-          indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Commission report rows in the shared report-line shape, money signed from the seller's side: sales +,
     returns -, commission - on a sale and + (refunded) on a return, logistics and penalties -. Whatever the
     payout holds beyond these parts lands in other_amount. -#}
@@ -81,7 +81,10 @@ final as (
             as other_amount,
         coalesce(payout, 0) as payout_amount,
         operation_date,
-        greatest(landed_at, report_landed_at) as landed_at
+        greatest(landed_at, report_landed_at) as landed_at,
+        0::numeric as acceptance_amount,
+        0::numeric as deduction_amount,
+        0::numeric as last_mile_amount
 
     from parts
 

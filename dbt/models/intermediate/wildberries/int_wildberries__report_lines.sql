@@ -1,9 +1,13 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='report_line_id',
-          indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Realization report rows in the shared report-line shape, money signed from the seller's side: a sale adds
-    forPay (sales +, commission -), a return takes it back (returns -, commission +), charge rows subtract
-    logistics, penalties, storage, acquiring and deductions. Whatever forPay holds beyond sales and
-    commission (discounts WB co-finances) lands in other_amount. -#}
+    forPay (sales +, commission -), a return takes it back (returns -, commission +); every charge comes from its
+    own field whatever the row's operation is called (13-finances DetailReportItem, docs/vendors/wildberries.md):
+    logistics (deliveryService), penalties, storage (paidStorage), acceptance (paidAcceptance), deductions (ads,
+    subscriptions), acquiring, and in other_amount the rebilled logistics (rebillLogisticCost, −), WB's
+    reward corrections (additionalPayment, +) and the loyalty programme (cashbackDiscount +, cashbackAmount −,
+    cashbackCommissionChange −) [?: WB does not state how these enter bankPaymentSum; the summary shows any
+    difference from it]. Whatever forPay holds beyond sales and commission also lands in other_amount. -#}
 with
 
 rows as (
@@ -27,13 +31,15 @@ typed as (
         reports.period_end,
         reports.published_on,
         reports.landed_at as report_landed_at,
-        case rows.vendor_operation
-            when 'Продажа' then 'sale'
-            when 'Возврат' then 'return'
-            when 'Логистика' then 'logistics'
-            when 'Штраф' then 'penalty'
-            when 'Хранение' then 'storage'
-            when 'Эквайринг' then 'acquiring'
+        case
+            when rows.vendor_operation = 'Продажа' or rows.document_type = 'Продажа' then 'sale'
+            when rows.vendor_operation = 'Возврат' or rows.document_type = 'Возврат' then 'return'
+            when coalesce(rows.logistics, 0) <> 0 or rows.vendor_operation = 'Логистика' then 'logistics'
+            when coalesce(rows.penalty, 0) <> 0 or rows.vendor_operation = 'Штраф' then 'penalty'
+            when coalesce(rows.storage, 0) <> 0 or rows.vendor_operation = 'Хранение' then 'storage'
+            when coalesce(rows.acceptance, 0) <> 0 then 'acceptance'
+            when coalesce(rows.deduction, 0) <> 0 then 'deduction'
+            when coalesce(rows.acquiring, 0) <> 0 or rows.vendor_operation = 'Эквайринг' then 'acquiring'
             else 'other'
         end as operation_type
     from rows
@@ -58,7 +64,9 @@ parts as (
             else 0
         end
         - coalesce(logistics, 0) - coalesce(penalty, 0) - coalesce(storage, 0) - coalesce(acquiring, 0)
-        - coalesce(deduction, 0) + coalesce(additional_payment, 0) as payout_part
+        - coalesce(acceptance, 0) - coalesce(deduction, 0) - coalesce(rebill_logistics, 0)
+        + coalesce(additional_payment, 0) + coalesce(cashback_discount, 0) - coalesce(cashback_amount, 0)
+        - coalesce(cashback_commission_change, 0) as payout_part
     from typed
 
 ),
@@ -88,10 +96,14 @@ final as (
         -coalesce(storage, 0) as storage_amount,
         -coalesce(acquiring, 0) as acquiring_amount,
         payout_part - sales_part - returns_part - commission_part + coalesce(logistics, 0) + coalesce(penalty, 0)
-            + coalesce(storage, 0) + coalesce(acquiring, 0) as other_amount,
+            + coalesce(storage, 0) + coalesce(acquiring, 0) + coalesce(acceptance, 0) + coalesce(deduction, 0)
+            as other_amount,
         payout_part as payout_amount,
         (operation_at at time zone 'Europe/Moscow')::date as operation_date,
-        greatest(landed_at, report_landed_at) as landed_at
+        greatest(landed_at, report_landed_at) as landed_at,
+        -coalesce(acceptance, 0) as acceptance_amount,
+        -coalesce(deduction, 0) as deduction_amount,
+        0::numeric as last_mile_amount
 
     from parts
 

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='report_line_id',
-          indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['report_line_id']}, {'columns': ['order_number']}, {'columns': ['landed_at']}]) }}
 {#- Goods-realization rows in the shared report-line shape: the delivered sheet is the sale, the returned sheet
     the return (money signed from the seller's side); the other sheets (transferred_to_delivery, unredeemed,
     lost_items) carry no money of their own and are kept as 'other'. The realization report holds no
@@ -67,7 +67,10 @@ realization_lines as (
             else 0
         end as payout_amount,
         case when operation = 'return' then returned_on else delivered_on end as operation_date,
-        landed_at
+        landed_at,
+        0::numeric as acceptance_amount,
+        0::numeric as deduction_amount,
+        0::numeric as last_mile_amount
 
     from typed
 
@@ -100,7 +103,10 @@ service_lines as (
         case when service_type = 'other' then -service_amount else 0 end as other_amount,
         -service_amount as payout_amount,
         service_date as operation_date,
-        landed_at
+        landed_at,
+        0::numeric as acceptance_amount,
+        0::numeric as deduction_amount,
+        0::numeric as last_mile_amount
 
     from services
 

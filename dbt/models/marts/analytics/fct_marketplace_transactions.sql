@@ -25,6 +25,9 @@ select
     lines.penalty_amount,
     lines.storage_amount,
     lines.acquiring_amount,
+    lines.acceptance_amount,
+    lines.deduction_amount,
+    lines.last_mile_amount,
     lines.other_amount,
     lines.payout_amount,
     lines.landed_at

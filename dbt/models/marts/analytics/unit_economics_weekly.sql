@@ -1,5 +1,6 @@
-{#- Unit economics per SKU × marketplace × ISO week (by the report's operation date): units, revenue,
-    commission, logistics, penalties, storage, payout, 1C cost price and margin. Charges without a SKU (WB
+{#- Unit economics per SKU × marketplace × ISO week (by the report's operation date): units, revenue and every
+    charge kind the vendors report (commission, logistics, last mile, penalties, storage, acceptance, deductions
+    such as ads and subscriptions, acquiring, other), payout, 1C cost price and margin. Charges without a SKU (WB
     weekly storage) form a row with an empty SKU. Incremental: the cabinet-weeks with a transaction landed since the
     last run are summed again (the cost price of untouched weeks stays as it was; a full refresh re-prices them). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'week_start'],
@@ -45,9 +46,13 @@ weekly as (
         sum(sales_amount + returns_amount) as revenue,
         sum(commission_amount) as commission,
         sum(logistics_amount) as logistics,
+        sum(last_mile_amount) as last_mile,
         sum(penalty_amount) as penalties,
         sum(storage_amount) as storage,
-        sum(acquiring_amount + other_amount) as other,
+        sum(acceptance_amount) as acceptance,
+        sum(deduction_amount) as deductions,
+        sum(acquiring_amount) as acquiring,
+        sum(other_amount) as other,
         sum(payout_amount) as payout,
         max(landed_at) as landed_at
     from transactions

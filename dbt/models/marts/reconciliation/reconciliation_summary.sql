@@ -4,8 +4,10 @@
 {#- Per legal entity × cabinet × report: reconciliation lines by status, and the report's money as the
     reconciliation saw it (its lines attributed to order lines, plus lines without an order) beside the
     report's totals (summed straight from the report rows, and the totals the report states where it states
-    them: Megamarket's Итого row, Wildberries' list sums). ``ties_out`` must be true on every row
-    (singular test assert_summary_ties_out_to_report_totals). Lines not reported yet (awaiting_report) sit
+    them: Megamarket's Итого row, Wildberries' bankPaymentSum, Ozon's row totals). ``stated_difference_kop`` shows
+    the accountant how far our per-line payout is from the vendor's stated total; ``ties_out`` is false when it
+    or any attribution differs, which the warn-severity test assert_summary_ties_out_to_report_totals reports —
+    a vendor whose own totals disagree is shown, never a failed build. Lines not reported yet (awaiting_report) sit
     in a row with a null report.
 
     Incremental per report: a cycle rebuilds the rows of the reports it touched — those whose lines by status
@@ -118,10 +120,10 @@ attributed as (
         sum(report_lines.sales_amount) as sales_amount,
         sum(report_lines.returns_amount) as returns_amount,
         sum(report_lines.commission_amount) as commission_amount,
-        sum(report_lines.logistics_amount) as logistics_amount,
+        sum(report_lines.logistics_amount + report_lines.last_mile_amount) as logistics_amount,
         sum(report_lines.penalty_amount) as penalty_amount,
-        sum(report_lines.storage_amount + report_lines.acquiring_amount + report_lines.other_amount)
-            as other_amount,
+        sum(report_lines.storage_amount + report_lines.acquiring_amount + report_lines.acceptance_amount
+            + report_lines.deduction_amount + report_lines.other_amount) as other_amount,
         sum(report_lines.payout_amount) as payout_amount,
         count(*) filter (where recon.reconciliation_line_id is null) as lines_without_order
     from {{ ref('int_report_lines_keyed') }} as report_lines
@@ -146,9 +148,9 @@ report_totals as (
         sum(sales_amount) as sales_amount,
         sum(returns_amount) as returns_amount,
         sum(commission_amount) as commission_amount,
-        sum(logistics_amount) as logistics_amount,
+        sum(logistics_amount + last_mile_amount) as logistics_amount,
         sum(penalty_amount) as penalty_amount,
-        sum(storage_amount + acquiring_amount + other_amount) as other_amount,
+        sum(storage_amount + acquiring_amount + acceptance_amount + deduction_amount + other_amount) as other_amount,
         sum(payout_amount) as payout_amount
     from {{ ref('int_marketplace__report_lines') }}
     {%- if is_incremental() %}
@@ -206,6 +208,9 @@ final as (
         report_totals.payout_amount as report_total_payout,
         reports.stated_net_sales as report_stated_net_sales,
         reports.stated_payout as report_stated_payout,
+        {#- our per-line payout minus the total the vendor states for the report (WB bankPaymentSum, Ozon Σ row
+            totals, Megamarket's Итого), kopecks; null where the vendor states none -#}
+        round((report_totals.payout_amount - reports.stated_payout) * 100)::bigint as stated_difference_kop,
         grain.report_id is null or (
             attributed.lines = report_totals.lines
             and attributed.sales_amount = report_totals.sales_amount

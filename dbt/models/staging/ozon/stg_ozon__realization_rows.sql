@@ -1,9 +1,12 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
           on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}],
           post_hook='analyze {{ this }}') }}
-{#- Rows of the realization report by posting. A row is a sale (delivery_commission) or a return
-    (return_commission); amounts are roubles. ``total`` is what the row adds to the payout, signed from the
-    seller's side (negative for a return); what it retains besides the commission is delivery (logistics). -#}
+{#- Rows of the realization report by posting, one per side: a sale (delivery_commission) and a return
+    (return_commission). Live rows carry one side and null for the other; a row with both gives two rows (the
+    return side keyed '<row>:return'). Amounts are roubles. commission is Ozon's reward: standard_fee + commission;
+    payout is the side's total «Итого к начислению» = amount + bonus + bank_coinvestment + stars +
+    pick_up_point_coinvestment + compensation − standard_fee − commission (docs/vendors/ozon.md); it holds no
+    logistics — those are accruals (stg_ozon__accruals). formula_payout recomputes it from the parts. -#}
 with
 
 source as (
@@ -15,12 +18,19 @@ source as (
 typed as (
 
     select
-        *,
-        case when payload -> 'delivery_commission' <> 'null'::jsonb then 'sale' else 'return' end as operation,
-        coalesce(
-            nullif(payload -> 'delivery_commission', 'null'::jsonb), payload -> 'return_commission'
-        ) as block
+        source.*,
+        sides.operation,
+        sides.block,
+        case
+            when sides.operation = 'return' and jsonb_typeof(source.payload -> 'delivery_commission') = 'object'
+                then source.natural_key || ':return'
+            else source.natural_key
+        end as row_key
     from source
+    cross join lateral (
+        values ('sale', source.payload -> 'delivery_commission'), ('return', source.payload -> 'return_commission')
+    ) as sides(operation, block)
+    where jsonb_typeof(sides.block) = 'object'
 
 ),
 
@@ -28,7 +38,7 @@ renamed as (
 
     select
         account_id,
-        natural_key as report_row_key,
+        row_key as report_row_key,
         split_part(natural_key, ':', 1) as report_id,
         (payload ->> 'row_number')::int as row_number,
         payload -> 'order' ->> 'posting_number' as posting_number,
@@ -40,8 +50,13 @@ renamed as (
         operation,
         (block ->> 'quantity')::int as quantity,
         {{ money("block ->> 'amount'") }} as amount,
-        {{ money("block ->> 'standard_fee'") }} as commission,
+        coalesce({{ money("block ->> 'standard_fee'") }}, 0) + coalesce({{ money("block ->> 'commission'") }}, 0)
+            as commission,
         {{ money("block ->> 'total'") }} as payout,
+        coalesce({{ money("block ->> 'bonus'") }}, 0) + coalesce({{ money("block ->> 'bank_coinvestment'") }}, 0)
+            + coalesce({{ money("block ->> 'stars'") }}, 0)
+            + coalesce({{ money("block ->> 'pick_up_point_coinvestment'") }}, 0)
+            + coalesce({{ money("block ->> 'compensation'") }}, 0) as partner_payments,
         {{ money("block ->> 'price_per_instance'") }} as price_per_instance,
         nullif(payload ->> 'commission_ratio', '')::numeric as commission_ratio,
         nullif(payload -> 'legal_entity_document' ->> 'sale_date', '')::date as operation_date,

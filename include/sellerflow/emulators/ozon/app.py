@@ -66,6 +66,8 @@ def _routes(guard: catalog.StockUpdateGuard) -> dict[str, Handler]:
         "/v1/finance/accrual/postings": finance.accrual_postings,
         "/v1/finance/accrual/by-day": finance.accrual_by_day,
         "/v1/finance/accrual/types": finance.accrual_types,
+        "/v3/finance/transaction/list": finance.transaction_list_retired,
+        "/v3/finance/transaction/totals": finance.transaction_list_retired,
     }
 
 

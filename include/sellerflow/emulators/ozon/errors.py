@@ -87,3 +87,9 @@ def server_error(status: int) -> OzonError:
     if status == 503:
         return OzonError(503, UNAVAILABLE, "Circle is open")
     return OzonError(status, INTERNAL, "Internal error")
+
+
+def obsolete_method() -> OzonError:
+    """A method Ozon switched off: HTTP 400 / code 9 ``obsolete method cannot be used`` (seen live on
+    ``/v3/finance/transaction/list`` from 2026-09-08, rastropovich-dot/mp-analytics docs/ozon_finance_migration.md)."""
+    return OzonError(400, 9, "obsolete method cannot be used")

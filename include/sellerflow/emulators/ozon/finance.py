@@ -7,10 +7,19 @@
   ``vat_amount`` were removed on 2025-12-25 and are not sent. Only ``sale``/``return`` lines are
   realization rows. A report is visible once ``published_at`` ≤ clock; a month without a visible report
   answers 404 ``{"code": 5, "message": "Report was not found"}`` ([community] observation).
+  A row's block follows the spec's fields and the identity verified on live data (docs/vendors/ozon.md):
+  ``total`` = amount + bonus + bank_coinvestment + stars + compensation − standard_fee − commission — it
+  holds no logistics; Ozon's reward is sent as ``commission`` (``standard_fee`` 0 [?: Ozon's split]). The
+  other side of a row is ``null``, as live rows have it.
 - ``/v1/finance/accrual/postings`` (≤ 200 numbers), ``/by-day`` (``date`` + ``last_id`` paging) and
   ``/types`` — OZ-ZH-2026 ``finance.v1.*``; money as ``{amount: "<string>", currency}``. Accruals are the
-  report lines' amounts split by component, visible from ``operation_at``. The ``type_id`` catalog is
-  emulator-defined (Ozon's real ids are not in any stored source).
+  report lines' amounts split by component, visible from ``operation_at``: logistics, last mile, acquiring,
+  storage, penalties and compensations live here and not in the realization report. ``type_id``s are Ozon's
+  own (``/v1/finance/accrual/types`` as live on 2026-09-23, rastropovich-dot/mp-analytics
+  ``knowledge/ozon/accrual_types_2026-09-23.json``); the revenue components of ``/postings`` have no known
+  Ozon type and use emulator ids 1001/1002 [?]. A line without a posting is a ``NON_ITEM`` accrual.
+- ``/v3/finance/transaction/list`` and ``/totals`` were switched off on 2026-09-08: HTTP 400
+  ``{"code": 9, "message": "obsolete method cannot be used"}`` (mp-analytics docs/ozon_finance_migration.md).
 """
 
 from __future__ import annotations
@@ -31,22 +40,36 @@ from sellerflow.emulators.ozon.common import (
     str_list,
     vendor_json,
 )
-from sellerflow.emulators.ozon.errors import bad_request, not_found
+from sellerflow.emulators.ozon.errors import bad_request, not_found, obsolete_method
 
 OZON_PAYER = {"payer_name": 'ООО "Интернет Решения"', "payer_inn": "7704217370", "payer_kpp": "997750001"}
 
-# type_id -> (name, description, canonical operation / amount component)
+# type_id -> (name, description): Ozon's catalog (see the module docstring) for the kinds the world charges
 ACCRUAL_TYPES = {
-    1: ("Выручка", "Продажа товара покупателю"),
-    2: ("Возврат выручки", "Возврат товара покупателем"),
-    3: ("Вознаграждение за продажу", "Комиссия Ozon за продажу"),
-    4: ("Логистика", "Доставка до покупателя и обратная логистика"),
-    5: ("Штраф", "Штрафы и удержания"),
-    6: ("Размещение товаров", "Хранение на складе Ozon"),
-    7: ("Эквайринг", "Оплата эквайринга"),
-    8: ("Прочие начисления", "Прочие начисления и компенсации"),
+    1: ("Acquiring", "Эквайринг"),
+    10: ("Compensation", "Компенсация"),
+    29: ("LastMileCourier", "Доставка до места выдачи"),
+    32: ("Logistic", "Логистика"),
+    46: ("Placements", "Размещение товаров на складах Ozon"),
+    54: ("Promotion", "Продвижение товара"),
+    59: ("ReturnFlowLogistic", "Обратная логистика"),
+    69: ("SaleCommission", "Вознаграждение за продажу"),
+    93: ("DefectFineErrors", "Превышение индекса ошибок"),
+    1001: ("SaleRevenue", "Выручка (emulator-only id)"),
+    1002: ("ReturnRevenue", "Возврат выручки (emulator-only id)"),
 }
-OPERATION_TYPE = {"storage": 6, "acquiring": 7, "other": 8, "penalty": 5, "logistics": 4, "commission": 3}
+REVENUE, RETURN_REVENUE, COMMISSION, LOGISTIC, RETURN_LOGISTIC, PENALTY = 1001, 1002, 69, 32, 59, 93
+# canonical charge operation -> Ozon type
+OPERATION_TYPE = {
+    "storage": 46,
+    "acquiring": 1,
+    "last_mile": 29,
+    "other": 10,
+    "penalty": PENALTY,
+    "logistics": LOGISTIC,
+    "deduction": 54,
+    "commission": COMMISSION,
+}
 BY_DAY_PAGE = 1000
 
 
@@ -96,21 +119,32 @@ def _header(ctx: Ctx, report: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+def commission_total(block: dict[str, float]) -> float:
+    """``total`` «Итого к начислению» of a realization block by the identity Ozon's live rows satisfy."""
+    plus = ("amount", "bonus", "bank_coinvestment", "stars", "pick_up_point_coinvestment", "compensation")
+    value = (
+        sum(block.get(k, 0.0) for k in plus) - block.get("standard_fee", 0.0) - block.get("commission", 0.0)
+    )
+    return round(value, 2)
+
+
 def _commission_block(line: sqlite3.Row) -> dict[str, Any]:
     qty = int(line["quantity"]) or 1
     amount = int(line["amount_kop"])
     fee = int(line["commission_kop"])
-    total = int(line["payout_kop"]) or amount - fee
-    return {
+    block: dict[str, Any] = {
         "amount": rub_num(amount),
         "bonus": 0.0,
+        "commission": rub_num(fee),
+        "compensation": 0.0,
         "price_per_instance": rub_num(round(amount / qty)),
         "quantity": int(line["quantity"]),
-        "standard_fee": rub_num(fee),
+        "standard_fee": 0.0,
         "bank_coinvestment": 0.0,
         "stars": 0.0,
-        "total": rub_num(total),
     }
+    block["total"] = commission_total(block)
+    return block
 
 
 def _realization_rows(ctx: Ctx, report: sqlite3.Row, by_posting: bool) -> list[dict[str, Any]]:
@@ -171,18 +205,18 @@ def _components(line: sqlite3.Row) -> list[tuple[int, int]]:
     amount = int(line["amount_kop"])
     out: list[tuple[int, int]] = []
     if op == "sale":
-        out.append((1, amount))
+        out.append((REVENUE, amount))
     elif op == "return":
-        out.append((2, -amount))
+        out.append((RETURN_REVENUE, -amount))
     elif op in OPERATION_TYPE and amount:
         out.append((OPERATION_TYPE[op], -abs(amount)))
     sign = 1 if op == "return" else -1  # a return refunds the commission
-    if int(line["commission_kop"]):
-        out.append((3, sign * int(line["commission_kop"])))
+    if int(line["commission_kop"]) and op in ("sale", "return"):
+        out.append((COMMISSION, sign * int(line["commission_kop"])))
     if int(line["logistics_kop"]):
-        out.append((4, -int(line["logistics_kop"])))
+        out.append((RETURN_LOGISTIC if op == "return" else LOGISTIC, -int(line["logistics_kop"])))
     if int(line["penalty_kop"]):
-        out.append((5, -int(line["penalty_kop"])))
+        out.append((PENALTY, -int(line["penalty_kop"])))
     return out
 
 
@@ -261,9 +295,13 @@ def _by_day_item(line: sqlite3.Row) -> dict[str, Any]:
         item["accrued_category"] = "NON_ITEM"
         item["non_item_fee"] = {"type_id": type_id, "accrued": _money(kop)}
         return item
-    sale = next((kop for t, kop in parts if t in (1, 2)), 0)
-    commission = next((kop for t, kop in parts if t == 3), 0)
-    services = [{"type_id": t, "accrued": _money(kop)} for t, kop in parts if t not in (1, 2, 3)]
+    sale = next((kop for t, kop in parts if t in (REVENUE, RETURN_REVENUE)), 0)
+    commission = next((kop for t, kop in parts if t == COMMISSION), 0)
+    services = [
+        {"type_id": t, "accrued": _money(kop)}
+        for t, kop in parts
+        if t not in (REVENUE, RETURN_REVENUE, COMMISSION)
+    ]
     qty = int(line["quantity"]) or 1
     item["accrued_category"] = "POSTING"
     item["posting"] = {
@@ -284,7 +322,9 @@ def _by_day_item(line: sqlite3.Row) -> dict[str, Any]:
                 },
                 "delivery": {
                     "services": services,
-                    "total_accrued": _money(sum(kop for t, kop in parts if t > 3)),
+                    "total_accrued": _money(
+                        sum(kop for t, kop in parts if t not in (REVENUE, RETURN_REVENUE, COMMISSION))
+                    ),
                 },
             }
         ],
@@ -300,3 +340,8 @@ def accrual_types(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
             for type_id, (name, description) in ACCRUAL_TYPES.items()
         ]
     }
+
+
+def transaction_list_retired(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    """``/v3/finance/transaction/list`` and ``/totals``: switched off by Ozon on 2026-09-08."""
+    raise obsolete_method()

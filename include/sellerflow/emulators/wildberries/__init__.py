@@ -5,7 +5,7 @@ do not collide, so one app serves them all:
 
 | WB host | paths served here |
 |---|---|
-| common-api.wildberries.ru | ``GET /ping`` |
+| common-api.wildberries.ru | ``GET /ping``, ``GET /api/v1/seller-info`` |
 | content-api.wildberries.ru | ``POST /content/v2/get/cards/list`` |
 | marketplace-api.wildberries.ru | ``/api/v3/orders/new``, ``/api/v3/orders``, ``/api/v3/orders/status``, ``/api/v3/orders/{id}/cancel``, ``/api/v3/supplies[...]``, ``/api/marketplace/v3/supplies/{id}/orders``, ``/api/marketplace/v3/supplies/{id}/order-ids``, ``/api/v3/warehouses``, ``/api/v3/stocks/{warehouseId}`` |
 | discounts-prices-api.wildberries.ru | ``/api/v2/list/goods/filter`` (GET, POST), ``/api/v2/upload/task``, ``/api/v2/history/tasks`` |
@@ -27,7 +27,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.wildberries import catalog, marketplace, reports, statistics
+from sellerflow.emulators.wildberries import catalog, marketplace, reports, seller_info, statistics
 from sellerflow.emulators.wildberries.common import (
     CallContext,
     WbError,
@@ -81,4 +81,5 @@ def create_app(state: EmulatorState) -> FastAPI:
     app.include_router(catalog.build_router(state, pages))
     app.include_router(statistics.build_router(state, pages))
     app.include_router(reports.build_router(state))
+    app.include_router(seller_info.build_router(state))
     return app

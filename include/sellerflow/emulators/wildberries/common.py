@@ -68,6 +68,7 @@ RATE_LIMITS: dict[str, WbLimit] = {
     "finance_reports": WbLimit(60, 1, 1),  # sales-reports list + detailed, shared
     "reports_legacy": WbLimit(60, 1, 1),  # v5 reportDetailByPeriod
     "common": WbLimit(30, 3, 3),  # /ping
+    "seller_info": WbLimit(60, 1, 10),  # /api/v1/seller-info (01-general getV1SellerInfo)
 }
 
 

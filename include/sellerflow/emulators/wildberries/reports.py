@@ -16,10 +16,13 @@ stable integer is derived when it is not numeric); a report covering one day is 
 ``weekly``. Money follows the canonical signs: ``payout_kop`` is signed (a return, logistics,
 storage or penalty line pays out negative), and WB's rows carry positive amounts whose meaning the
 operation gives: ``forPay`` only on sale/return rows, ``deliveryService`` / ``penalty`` /
-``paidStorage`` on charge rows. Report-list sums are summed from the lines unless ``reports.totals``
-has them: the generator's ``sale_amount_kop``/``return_amount_kop``/``logistics_kop``/``penalty_kop``/
-``payout_kop`` (-> retailAmountSum, deliveryServiceSum, penaltySum, bankPaymentSum) or WB's own sum
-names. ``report_lines.vendor`` may override documented row fields only (``assemblyId`` -> ``orderId``,
+``paidStorage`` on charge rows. Report-list sums are the sums of the rendered rows' fields (``forPaySum`` and
+``retailAmountSum`` net returns off sales); ``bankPaymentSum`` is the world's stated payout
+(``reports.totals.payout_kop``) — a client ties out to it and must not derive it. ``reports.totals`` may
+override any sum by WB's own name. Charge operations put their amount into their own field
+(``CHARGE_FIELDS``: paidStorage, paidAcceptance, deduction, rebillLogisticCost, acquiringFee,
+additionalPayment); ``ppvzSupplierInn``/``ppvzSupplierName`` are the pickup point's partner the world's
+line names (WB: «ИНН партнёра», «Партнёр»), never the seller. ``report_lines.vendor`` may override documented row fields only (``assemblyId`` -> ``orderId``,
 ``barcode`` -> ``sku``).
 """
 
@@ -63,6 +66,22 @@ OPERATIONS = {
     "acquiring": ("", "Эквайринг"),
     "commission": ("", "Удержание"),
     "other": ("", "Удержание"),
+    "deduction": ("", "Удержание"),
+    "acceptance": ("", "Платная приемка"),
+    "rebill_logistics": ("", "Возмещение издержек по перемещению и операционной обработке товара"),
+    "cashback": ("", "Компенсация скидки по программе лояльности"),
+    "additional_payment": ("", "Корректировка Вознаграждения Вайлдберриз (ВВ)"),
+}
+# canonical charge operation -> the row field that carries its amount (13-finances ``DetailReportItem``)
+CHARGE_FIELDS = {
+    "storage": "paidStorage",
+    "acceptance": "paidAcceptance",
+    "commission": "deduction",
+    "other": "deduction",
+    "deduction": "deduction",
+    "rebill_logistics": "rebillLogisticCost",
+    "acquiring": "acquiringFee",
+    "additional_payment": "additionalPayment",
 }
 MONEY_FIELDS = [
     "retailPrice",
@@ -289,7 +308,6 @@ class RowBuilder:
             (ctx.account_id,),
         ).fetchone()
         self.seller_name = le["name"] if le else ""
-        self.seller_inn = le["inn"] if le else ""
 
     def build(self, lines: list[sqlite3.Row]) -> list[dict[str, Any]]:
         """Rows for ``lines``, with offers and orders looked up in batches."""
@@ -378,7 +396,7 @@ class RowBuilder:
             "ppvzSalesCommission": int(ln["commission_kop"]),
             "forPay": abs(int(ln["payout_kop"])) if is_goods else 0,
             "ppvzReward": 0,
-            "acquiringFee": charge if op == "acquiring" else 0,
+            "acquiringFee": 0,
             "acquiringPercent": 0,
             "paymentProcessing": "",
             "acquiringBank": "",
@@ -386,17 +404,19 @@ class RowBuilder:
             "vwNds": 0,
             "ppvzOfficeName": "",
             "ppvzOfficeId": 0,
-            "ppvzSupplierName": self.seller_name,
-            "ppvzSupplierInn": self.seller_inn,
+            # the pickup point's partner (WB: «Партнёр», «ИНН партнёра»), never the seller: the world's line says
+            "ppvzSupplierName": "",
+            "ppvzSupplierInn": "",
             "declarationNumber": "",
+            "bonusTypeName": "",
             "stickerId": "",
             "country": "Россия",
             "srvDbs": False,
             "penalty": int(ln["penalty_kop"]),
             "additionalPayment": 0,
             "rebillLogisticCost": 0,
-            "paidStorage": charge if op == "storage" else 0,
-            "deduction": charge if op in {"commission", "other"} else 0,
+            "paidStorage": 0,
+            "deduction": 0,
             "paidAcceptance": 0,
             "orderId": wb_order_id(order) if order and order["scheme"] == "fbs" else 0,
             "isB2b": False,
@@ -421,6 +441,8 @@ class RowBuilder:
             "orderUid": wb_order_uid(order) if order else "",
             "srid": wb_srid(order) if order else "",
         }
+        if op in CHARGE_FIELDS:
+            row[CHARGE_FIELDS[op]] = charge
         for key, value in vendor_json(ln).items():
             target = VENDOR_ALIASES.get(key, key)
             if target in row and value is not None:  # only documented WB fields may be overridden
@@ -453,38 +475,47 @@ def to_v5(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _list_item(conn: sqlite3.Connection, report: sqlite3.Row, seller: str) -> dict[str, Any]:
+# list sum -> (row field, sign by document): the sums are WB's totals of the rows' fields (13-finances
+# ``SalesReportListRes``); ``forPaySum`` and ``retailAmountSum`` net returns off sales [?: WB's rule]
+SUM_OF_FIELD = {
+    "retailAmountSum": "retailAmount",
+    "forPaySum": "forPay",
+    "deliveryServiceSum": "deliveryService",
+    "paidStorageSum": "paidStorage",
+    "paidAcceptanceSum": "paidAcceptance",
+    "deductionSum": "deduction",
+    "penaltySum": "penalty",
+    "additionalPaymentSum": "additionalPayment",
+    "cashbackAmountSum": "cashbackAmount",
+    "cashbackDiscountSum": "cashbackDiscount",
+    "cashbackCommissionChangeSum": "cashbackCommissionChange",
+}
+NETTED_SUMS = {"retailAmountSum", "forPaySum"}
+
+
+def _list_item(conn: sqlite3.Connection, report: sqlite3.Row, builder: RowBuilder) -> dict[str, Any]:
+    """One ``sales-reports/list`` entry: the sums of the report's rendered rows; ``bankPaymentSum`` is the
+    world's stated payout (``reports.totals.payout_kop``), which a client must not assume equals any formula."""
     totals = json.loads(report["totals"] or "{}")
-    sums = conn.execute(
-        """select coalesce(sum(case operation when 'sale' then amount_kop when 'return' then -amount_kop else 0 end), 0),
-                  coalesce(sum(case when operation in ('sale', 'return') then payout_kop else 0 end), 0),
-                  coalesce(sum(logistics_kop), 0), coalesce(sum(penalty_kop), 0),
-                  coalesce(sum(case operation when 'storage' then coalesce(nullif(amount_kop, 0), -payout_kop) else 0 end), 0),
-                  coalesce(sum(case when operation in ('commission', 'other')
-                                    then coalesce(nullif(amount_kop, 0), -payout_kop) else 0 end), 0),
-                  coalesce(sum(payout_kop), 0)
-           from report_lines where report_id = ?""",
-        (report["id"],),
-    ).fetchone()
-    names = [
-        "retailAmountSum",
-        "forPaySum",
-        "deliveryServiceSum",
-        "penaltySum",
-        "paidStorageSum",
-        "deductionSum",
-    ]
-    computed = dict(zip([*names, "bankPaymentSum"], sums, strict=True))
-    # The report's own totals (scenario generator keys, kopecks) win where they map one to one.
+    lines = conn.execute(
+        "select * from report_lines where report_id = ? order by line_no", (report["id"],)
+    ).fetchall()
+    computed = dict.fromkeys(SUM_OF_FIELD, 0)
+    for row in builder.build(lines):
+        sign = -1 if row["docTypeName"] == "Возврат" else 1
+        for name, field in SUM_OF_FIELD.items():
+            value = row.get(field) or 0
+            computed[name] += sign * int(value) if name in NETTED_SUMS else int(value)
+    computed["bankPaymentSum"] = int(totals.get("payout_kop", sum(int(ln["payout_kop"]) for ln in lines)))
+    # the generator's own totals (kopecks) win where they map one to one
     if "sale_amount_kop" in totals:
         computed["retailAmountSum"] = totals["sale_amount_kop"] - totals.get("return_amount_kop", 0)
-    for key, name in (("logistics_kop", "deliveryServiceSum"), ("penalty_kop", "penaltySum"),
-                      ("payout_kop", "bankPaymentSum")):  # fmt: skip
+    for key, name in (("logistics_kop", "deliveryServiceSum"), ("penalty_kop", "penaltySum")):
         if key in totals:
             computed[name] = totals[key]
     item: dict[str, Any] = {
         "reportId": report_id(report),
-        "sellerFinanceName": seller,
+        "sellerFinanceName": builder.seller_name,
         "dateFrom": report["period_start"],
         "dateTo": report["period_end"],
         "createDate": (parse_ts(report["published_at"]) + MSK).date().isoformat(),
@@ -554,8 +585,8 @@ def build_router(state: EmulatorState) -> APIRouter:  # noqa: C901 - one closure
         chosen = _select(visible_reports(conn, ctx), lo, hi, period)[offset : offset + limit]
         if not chosen:
             return Response(status_code=204)
-        seller = RowBuilder(conn, ctx, chosen).seller_name
-        return JSONResponse([_list_item(conn, r, seller) for r in chosen])
+        builder = RowBuilder(conn, ctx, chosen)
+        return JSONResponse([_list_item(conn, r, builder) for r in chosen])
 
     @router.post("/api/finance/v1/sales-reports/detailed", response_model=None)
     async def detailed_by_period(request: Request, ctx: CallContext = finance_guard) -> Any:

@@ -20,6 +20,9 @@ Methods and limits (ozon-wildberries.md "OZON", OZ-ZH-2026 / OZ-RU-2025 swagger)
   the by-posting realization report, published by the 5th of the next month. A month stays open — read again
   every day — until its report has been out ``REPORT_SETTLE`` days; 404 ``Report was not found`` means "not
   published yet", not an error.
+- ``accruals`` / ``accrual_types``: ``/v1/finance/accrual/by-day`` per day and the type catalog
+  (``sources.ozon.accruals``): logistics, last mile, acquiring, storage and penalties, which the realization
+  report does not carry.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, 
 from sellerflow.extract.windows import later, months, parse_time, rfc3339, split
 from sellerflow.sources._http import NotFoundError, ServerError
 from sellerflow.sources._http.paging import CursorPaginator, iter_pages
+from sellerflow.sources.ozon.accruals import OzonAccruals, OzonAccrualTypes
 from sellerflow.warehouse.identifiers import table_name
 
 POSTINGS_PAGE = 100
@@ -438,6 +442,7 @@ class OzonRealization(Stream):
 
 
 STREAMS: tuple[Stream, ...] = (
+    OzonAccrualTypes(),
     OzonWarehouses(),
     OzonProducts(),
     OzonStocks(),
@@ -445,6 +450,7 @@ STREAMS: tuple[Stream, ...] = (
     OzonPostingsFbs(),
     OzonPostingsFbo(),
     OzonRealization(),
+    OzonAccruals(),
 )
 
 

@@ -6,7 +6,7 @@ OpenAPI 01-general ``HeaderApiKey`` and each path's ``servers``):
 - auth: header ``Authorization: <token>`` (a JWT carrying the token's categories, see ``token``);
 - hosts: ``marketplace-api`` (FBS assembly tasks, warehouses, seller stocks), ``content-api`` (cards),
   ``discounts-prices-api`` (prices), ``statistics-api`` (supplier orders/sales), ``finance-api`` (sales
-  reports), ``common-api`` (``/ping``), each ``*.wildberries.ru`` with a ``-sandbox`` twin except finance.
+  reports), ``common-api`` (``/ping``, ``/api/v1/seller-info``), each ``*.wildberries.ru`` with a ``-sandbox`` twin except finance.
   A connection whose host is a ``wildberries.ru`` host is routed per family; any other host (the emulator,
   a proxy) serves every path itself. An extra ``hosts`` (``{"statistics": "https://..."}``) overrides one
   family;
@@ -43,6 +43,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("/api/v1/supplier/sales", "statistics", "statistics_sales"),
     ("/api/v5/supplier/reportDetailByPeriod", "statistics", "reports_legacy"),
     ("/api/finance/", "finance", "finance_reports"),
+    ("/api/v1/seller-info", "common", "seller_info"),
     ("/ping", "common", "common"),
 )
 CANCEL_PATH = re.compile(r"^/api/v3/orders/\d+/cancel$")

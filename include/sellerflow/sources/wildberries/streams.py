@@ -12,9 +12,11 @@ from sellerflow.sources.wildberries.marketplace import (
     WbStocks,
     WbWarehouses,
 )
+from sellerflow.sources.wildberries.seller import WbSellerInfo
 from sellerflow.sources.wildberries.statistics import WbOrders, WbSales
 
 STREAMS: tuple[Stream, ...] = (
+    WbSellerInfo(),
     WbWarehouses(),
     WbProducts(),
     WbStocks(),

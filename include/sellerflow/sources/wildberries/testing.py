@@ -124,6 +124,7 @@ def expected(world: Path) -> dict[str, Counter[str]]:
         )
         count("products", cards)
         count("prices", cards)
+        count("seller_info", "select id, 1 from accounts where marketplace = 'wildberries'")
         count(
             "warehouses",
             "select w.owner, count(*) from warehouses w join accounts a on a.id = w.owner "
