@@ -1,0 +1,95 @@
+"""The dbt view marts.pick_demand on a real extracted world, and the builder on top of it.
+
+The world is the reverse-ETL tests' small world (tests/reverse_etl/conftest.py ``build_world``: a scenario,
+every source extracted from the emulators, the new-order lists polled, the cabinets' settings stored); then
+``dbt run --select +pick_demand``. Slow (a few minutes): one module fixture.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.picking.builder import build_pick_lists
+
+RETL_CONFTEST = Path(__file__).resolve().parents[1] / "reverse_etl" / "conftest.py"
+
+
+def _retl():
+    spec = importlib.util.spec_from_file_location(f"retl_conftest_{uuid.uuid4().hex[:6]}", RETL_CONFTEST)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def demand_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    retl = _retl()
+    with retl.own_database() as dsn:
+        dbt_dir = tmp_path_factory.mktemp("dbt")
+        retl.build_world(tmp_path_factory.mktemp("world"), dsn, dbt_dir)
+        built = run_dbt(dsn, dbt_dir, "run", "--select", "+pick_demand")
+        assert built.returncode == 0, built.stdout[-5000:]
+        yield dsn
+
+
+def _rows(dsn: str, query: str) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_pick_demand_keeps_each_marketplace_unit(demand_dsn: str) -> None:
+    per_marketplace = dict(
+        _rows(demand_dsn, "select marketplace, count(*) from marts.pick_demand group by 1")
+    )
+    assert set(per_marketplace) == {"ozon", "wildberries", "yandex_market", "megamarket"}, per_marketplace
+    # WB: one unit per assembly task, grouped by orderUid
+    wb = _rows(
+        demand_dsn,
+        "select quantity, order_group, unit_ref, posting_number from marts.pick_demand where marketplace = 'wildberries'",
+    )
+    assert {q for q, *_ in wb} == {1}
+    assert all(group and unit_ref == posting for _, group, unit_ref, posting in wb)
+    # MM: one line per lot, with itemIndex
+    mm = _rows(
+        demand_dsn, "select quantity, unit_ref from marts.pick_demand where marketplace = 'megamarket'"
+    )
+    assert {q for q, _ in mm} == {1}
+    assert all(unit_ref for _, unit_ref in mm)
+    # items mapped to 1C come with barcodes, and placed items with a cell of the mapped 1C warehouse
+    mapped = _rows(
+        demand_dsn,
+        "select count(*), count(*) filter (where cardinality(barcodes) > 0), count(*) filter (where cell is not null)"
+        " from marts.pick_demand where product_ref is not null",
+    )[0]
+    assert mapped[0] > 0
+    assert mapped[1] == mapped[0]
+    assert mapped[2] > 0
+
+
+def test_builder_on_the_view(demand_dsn: str) -> None:
+    result = build_pick_lists(demand_dsn)
+    assert result.lists_created
+    assert (
+        result.postings_added
+        == _rows(
+            demand_dsn,
+            "select count(distinct (marketplace, account_id, posting_number)) from marts.pick_demand where not is_cancelled",
+        )[0][0]
+    )
+    assert build_pick_lists(demand_dsn).postings_added == 0
+    # a WB orderUid never spans two lists
+    split = _rows(
+        demand_dsn,
+        "select order_group from ops.pick_list_orders where marketplace = 'wildberries'"
+        " group by order_group having count(distinct pick_list_id) > 1",
+    )
+    assert split == []
