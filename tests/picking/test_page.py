@@ -1,9 +1,14 @@
 """The browser TSD page in headless Chromium (Playwright, the session ``browser`` fixture), 480×800, over real
 HTTP: token, claim, scans typed as a keyboard-wedge scanner does (code + Enter), a scan made offline kept in
-localStorage and sent when the network is back, finish with a shortage. Screenshots go to docs/screenshots/."""
+localStorage and sent when the network is back, finish with a shortage.
+
+Screenshots go to a temporary folder; with SELLERFLOW_UPDATE_SCREENSHOTS=1 they also replace
+docs/screenshots/tsd_*.png (as the page tests do)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 from .conftest import Served, Warehouse, unit
@@ -17,7 +22,14 @@ def _wedge(page, code: str) -> None:
     page.keyboard.press("Enter")
 
 
-def test_claim_scan_offline_scan_finish(wh: Warehouse, served: Served, browser) -> None:
+def _shoot(page, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / name))
+    if os.environ.get("SELLERFLOW_UPDATE_SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(folder / name, SHOTS / name)
+
+
+def test_claim_scan_offline_scan_finish(wh: Warehouse, served: Served, browser, tmp_path: Path) -> None:
     wh.set_demand(
         [
             unit("ozon", "31400946-0001-1", "OZ-07", 2, order_number="31400946-0001", cell="A-01-02",
@@ -33,7 +45,6 @@ def test_claim_scan_offline_scan_finish(wh: Warehouse, served: Served, browser) 
     wh.build()
     (list_id,) = wh.sql("select id from ops.pick_lists")[0]
     token = wh.device("tsd-page")
-    SHOTS.mkdir(parents=True, exist_ok=True)
 
     context = browser.new_context(viewport={"width": 480, "height": 800}, device_scale_factor=1)
     page = context.new_page()
@@ -45,7 +56,7 @@ def test_claim_scan_offline_scan_finish(wh: Warehouse, served: Served, browser) 
     _wedge(page, token)  # the token is scanned (or typed) into the one input
     button = page.locator(f"button[data-list='{list_id}']")
     button.wait_for()
-    page.screenshot(path=str(SHOTS / "tsd_1_lists.png"))
+    _shoot(page, tmp_path, "tsd_1_lists.png")
     button.click()
     page.wait_for_selector("#pick:not(.hidden)")
     assert page.locator("#current .cell").inner_text() == "A-01-02"  # the walk starts at the first cell
@@ -57,14 +68,14 @@ def test_claim_scan_offline_scan_finish(wh: Warehouse, served: Served, browser) 
     _wedge(page, "0000000000000")  # not on the list: a clear error
     page.wait_for_selector("#msg.err")
     assert "not on pick list" in page.locator("#msg").inner_text()
-    page.screenshot(path=str(SHOTS / "tsd_2_picking_error.png"))
+    _shoot(page, tmp_path, "tsd_2_picking_error.png")
 
     context.set_offline(True)
     _wedge(page, "2037718899001")
     page.wait_for_selector("#msg.warn")
     assert page.locator("#pending").inner_text() == "1"
     assert len(page.evaluate("JSON.parse(localStorage.getItem('tsd.queue'))")) == 1
-    page.screenshot(path=str(SHOTS / "tsd_3_offline_scan_kept.png"))
+    _shoot(page, tmp_path, "tsd_3_offline_scan_kept.png")
     assert wh.sql("select sum(picked) from ops.pick_list_items") == [(2,)]
     # the page is reloaded while the API is still unreachable: the scan stays in localStorage
     page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
@@ -87,7 +98,7 @@ def test_claim_scan_offline_scan_finish(wh: Warehouse, served: Served, browser) 
     summary = page.locator("#summary-body").inner_text()
     assert "завершён" in summary
     assert "не хватает 1" in summary
-    page.screenshot(path=str(SHOTS / "tsd_4_finished.png"))
+    _shoot(page, tmp_path, "tsd_4_finished.png")
     assert external == []  # no CDN, nothing outside the app
     context.close()
     assert wh.sql("select status from ops.pick_lists") == [("finished",)]
