@@ -24,7 +24,6 @@ from typing import Any
 
 import psycopg
 import pytest
-import yaml
 from psycopg.conninfo import conninfo_to_dict
 
 from sellerflow.emulators.runtime import EmulatorState
@@ -32,10 +31,10 @@ from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.testing import FAST, accounts
 from sellerflow.orchestration.connections import onec_settings
-from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR, run_dbt
+from sellerflow.orchestration.dbt import prepare_raw_tables
+from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.sources.onec import OneCBase
-from sellerflow.warehouse.loader import ensure_raw_table
 from sellerflow.warehouse.migrations import migrate
 
 pytestmark = pytest.mark.e2e
@@ -119,14 +118,8 @@ def _extract(world_dir: Path, state: EmulatorState, dsn: str) -> None:
 
 
 def _prepare_raw_tables(dsn: str) -> None:
-    """Create, empty, every raw table the dbt project declares as a source and no extraction landed (what
-    transform_dbt's prepare_raw_tables does before dbt runs)."""
-    for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
-        for declared in (yaml.safe_load(path.read_text()) or {}).get("sources") or []:
-            if declared.get("schema") == "raw":
-                for table in declared.get("tables") or []:
-                    name = table.get("identifier") or table["name"]
-                    ensure_raw_table(dsn, declared["name"], name.removeprefix(f"{declared['name']}_"))
+    """What transform_dbt's check_raw_quality does first: every raw table dbt reads exists, empty if need be."""
+    prepare_raw_tables(dsn)
 
 
 def _dbt_build(dsn: str, target: Path, *extra: str) -> subprocess.CompletedProcess[str]:
