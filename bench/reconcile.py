@@ -29,12 +29,11 @@ import uuid
 from pathlib import Path
 
 import psycopg
-import yaml
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR, run_dbt
+from sellerflow.orchestration.dbt import prepare_raw_tables
+from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.warehouse import load_records, migrate
-from sellerflow.warehouse.loader import ensure_raw_table
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the 10-minute cycle runs: every model and data test. dbt unit tests check the SQL, not the data: they run
@@ -247,19 +246,6 @@ def _fmt(sql: str, first: int, last: int, total: int, history: bool) -> str:
 
 
 DBT_TARGET_RATIO, INCREMENTAL_TARGET_RATIO = 2.0, 0.1
-
-
-def prepare_raw_tables(dsn: str) -> None:
-    """Create, empty, every raw table the dbt project declares as a source (what transform_dbt's
-    prepare_raw_tables does): models that read one without a guard build on the bench's database too."""
-    for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
-        for declared in (yaml.safe_load(path.read_text()) or {}).get("sources") or []:
-            if declared.get("schema") != "raw":
-                continue
-            source = declared["name"]
-            for table in declared.get("tables") or []:
-                name = table.get("identifier") or table["name"]
-                ensure_raw_table(dsn, source, name.removeprefix(f"{source}_"))
 
 
 def seed(dsn: str, orders: int) -> None:

@@ -4,9 +4,9 @@
 Runs whenever an extract DAG updates a raw table (Assets `warehouse.raw.*`). One run at a time: Asset events
 that arrive while a run works are queued and start **one** next run that sees all of them.
 
-1. `prepare_raw_tables` creates, empty, any raw table dbt reads that no extraction has created yet (a seller
-   without a Megamarket cabinet still gets a green run); then `check_raw_quality` — the Great Expectations
-   suite of every landed raw table the reconciliation reads (required fields, ranges, volume against the
+1. `check_raw_quality` creates, empty, any raw table dbt reads that no extraction has created yet (a seller
+   without a Megamarket cabinet still gets a green run), then runs the Great Expectations suite of every
+   landed raw table the reconciliation reads (required fields, ranges, volume against the
    previous run); verdicts are kept in `ops.quality_results`, and a failed suite stops the run before dbt
    reads bad data (the task log names the tables that failed).
 2. `dbt_producer_watcher` runs **one** `dbt build` of the project (dbt's own threads, the speed of the CLI).
@@ -64,25 +64,16 @@ with transform_dbt:
     models = list(transform_dbt.roots)
 
     @task
-    def prepare_raw_tables() -> int:
-        """Create, empty, every raw table dbt reads that no extraction has created yet (a cabinet not in use)."""
-        from sellerflow.orchestration.dbt import raw_source_tables
-        from sellerflow.warehouse.connection import default_dsn
-        from sellerflow.warehouse.loader import ensure_raw_table
-
-        tables = raw_source_tables()
-        for source, entity in tables:
-            ensure_raw_table(default_dsn(), source, entity)
-        return len(tables)
-
-    @task
     def check_raw_quality(run_id: str | None = None) -> dict[str, bool | None]:
-        """Great Expectations suite of every landed raw table (one task: GX loads once); fails naming each
-        table whose suite failed, after checking them all."""
+        """Create, empty, each raw table dbt reads that no extraction has created yet; then the Great Expectations
+        suite of every landed raw table (one task: Airflow and GX load once); fails naming each table whose suite
+        failed, after checking them all."""
+        from sellerflow.orchestration.dbt import prepare_raw_tables
         from sellerflow.quality.raw_checks import check_landed_table
         from sellerflow.quality.suites import RAW_SUITE_TABLES
         from sellerflow.warehouse.connection import default_dsn
 
+        print(f"{prepare_raw_tables(default_dsn())} raw tables dbt reads are in place")
         verdicts: dict[str, bool | None] = {}
         failures = []
         for table in RAW_SUITE_TABLES:
@@ -97,7 +88,7 @@ with transform_dbt:
         return verdicts
 
     checked = check_raw_quality()
-    prepare_raw_tables() >> checked >> models
+    checked >> models
     # Cosmos starts the sensors of the first models with the producer ("always"): here they wait for the
     # quality suites too, so a failed suite leaves them upstream_failed instead of waiting for a build that
     # never comes, and `airflow dags test` runs the producer before them.

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from sellerflow.orchestration import dbt as sellerflow_dbt
 
@@ -49,27 +52,54 @@ def test_intermediate_node_events_push_nothing_and_the_final_status_is_pushed(tm
     assert "model__sellerflow__stg_ozon__postings_status" in ti.pushed
 
 
-def test_the_lean_producer_runs_without_the_incremental_backup() -> None:
+class FakeProducer:
+    """The three methods of Cosmos's producer that _lean_producer wraps: a build parses one node's events."""
+
+    def __init__(self, parse) -> None:
+        self.parse, self.seen = parse, {}
+
+    def _make_parse_callable(self):
+        return self.parse
+
+    def run_dbt_runner(self, command, env, cwd, **kwargs):
+        parse = self._make_parse_callable()
+        for name, status in (("NodeStart", "started"), ("NodeFinished", "success")):
+            parse(dbt_event(name, "model.x.y", status), {})
+        return "built"
+
+    def execute(self, context, **kwargs):
+        from cosmos import settings
+
+        self.seen["reliable_retry"] = settings.enable_watcher_reliable_retry
+        return self.run_dbt_runner([], {}, "")
+
+
+def test_the_lean_producer_parses_only_final_statuses_before_the_build_returns_without_the_backup() -> None:
     from cosmos import settings
 
-    seen: dict[str, object] = {}
+    parsed: list[str] = []
 
-    class Producer:
-        def _make_parse_callable(self):
-            return lambda line, extra: seen.setdefault("parsed", line)
+    def slow_parse(line: str, extra: object) -> None:
+        time.sleep(0.2)  # a slow api-server: the build must still not return before the push
+        parsed.append(line)
 
-        def execute(self, context, **kwargs):
-            seen["reliable_retry"] = settings.enable_watcher_reliable_retry
-            return "built"
-
-    producer = Producer()
+    producer = FakeProducer(slow_parse)
     before = settings.enable_watcher_reliable_retry
     try:
         sellerflow_dbt._lean_producer(producer)
         assert producer.execute({}) == "built"
-        producer._make_parse_callable()(dbt_event("NodeStart", "model.x.y", "started"), {})
-        producer._make_parse_callable()(dbt_event("NodeFinished", "model.x.y", "success"), {})
     finally:
         settings.enable_watcher_reliable_retry = before
-    assert seen["reliable_retry"] is False
-    assert '"NodeFinished"' in str(seen["parsed"])
+    assert producer.seen["reliable_retry"] is False
+    (only,) = parsed
+    assert '"NodeFinished"' in only
+
+
+def test_an_error_while_pushing_a_status_fails_the_build() -> None:
+    def failing_parse(line: str, extra: object) -> None:
+        raise RuntimeError("api-server refused the XCom")
+
+    producer = FakeProducer(failing_parse)
+    sellerflow_dbt._lean_producer(producer)
+    with pytest.raises(RuntimeError, match="refused the XCom"):
+        producer.run_dbt_runner([], {}, "")

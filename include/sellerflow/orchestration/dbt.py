@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +104,20 @@ def raw_source_tables() -> list[tuple[str, str]]:
             name, source = node["identifier"] or node["name"], node["source_name"]
             tables.append((source, name.removeprefix(f"{source}_")))
     return sorted(set(tables))
+
+
+def prepare_raw_tables(dsn: str) -> int:
+    """Create, empty, every raw table the dbt project reads that no extraction has created yet (a seller without,
+    say, a Megamarket cabinet still gets a green build); one connection. Returns how many tables dbt reads."""
+    import psycopg
+
+    from sellerflow.warehouse.loader import ensure_raw_table
+
+    tables = raw_source_tables()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for source, entity in tables:
+            ensure_raw_table(conn, source, entity)
+    return len(tables)
 
 
 # --- watcher sensors that never occupy a worker ---------------------------------------------------------------
@@ -205,13 +221,15 @@ class ModelStatusTrigger(_trigger_base()):
             await asyncio.sleep(self.poke_interval)
 
 
-# --- a producer that reports each node once ----------------------------------------------------------------------
+# --- a producer that reports each node once, without making dbt wait --------------------------------------------
 # Cosmos's producer pushes an XCom for each of dbt's NodeStart, NodeCompiling, NodeExecuting and NodeFinished events
 # (about 6 pushes a node, each a round trip through the api-server), and by default it also rewrites a Variable
 # holding the compressed copy of every XCom pushed so far after each push ("reliable retry": quadratic in the
-# number of nodes, and the copy includes every model's compiled SQL). Our sensors read only a node's final status,
-# and our producer never retries (execution_config), so both are pure cost: at demo scale they made the producer's
-# build about 5 times slower than `dbt build` from the CLI.
+# number of nodes, and the copy includes every model's compiled SQL). It pushes from dbt's own threads, so a dbt
+# thread waits for each round trip before it starts its next node. Our sensors read only a node's final status and
+# our producer never retries (execution_config): the producer below pushes the final status alone, from one
+# background thread in dbt's order, and waits for the last push before the build's result is returned (a sensor
+# takes a finished producer without its node's status for "not run").
 _INTERMEDIATE_NODE_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
 
 
@@ -231,10 +249,61 @@ def _final_status_only(parse: Callable[[str, Any], None]) -> Callable[[str, Any]
     return parse_final
 
 
+class BackgroundParser:
+    """Runs a dbt-event parser on one background thread, in the order the events came; ``drain`` waits for the
+    last one and raises the first error a parse raised."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Callable[[str, Any], None], str, Any]] = queue.Queue()
+        self._errors: list[BaseException] = []
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def wrap(self, parse: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
+        """A parser that queues each event for ``parse`` and returns at once."""
+
+        def queue_event(line: str, extra_kwargs: Any) -> None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._work, name="dbt-status-push", daemon=True)
+                    self._thread.start()
+            self._queue.put((parse, line, extra_kwargs))
+
+        return queue_event
+
+    def _work(self) -> None:
+        while True:
+            parse, line, extra_kwargs = self._queue.get()
+            try:
+                parse(line, extra_kwargs)
+            except BaseException as error:  # surfaced by drain(), like Cosmos surfaces a callback's error
+                self._errors.append(error)
+            finally:
+                self._queue.task_done()
+
+    def drain(self) -> None:
+        """Wait until every queued event is parsed (its XCom pushed); raise the first error, if any."""
+        self._queue.join()
+        if self._errors:
+            error, self._errors = self._errors[0], []
+            raise error
+
+
 def _lean_producer(producer) -> None:
-    """Make the watcher producer push one status per node and keep no incremental XCom backup."""
+    """Make the watcher producer push one status per node from a background thread, and keep no incremental
+    XCom backup."""
+    parser = BackgroundParser()
     make_parse = producer._make_parse_callable
-    producer._make_parse_callable = lambda: _final_status_only(make_parse())
+    producer._make_parse_callable = lambda: parser.wrap(_final_status_only(make_parse()))
+    run_dbt_runner = producer.run_dbt_runner
+
+    def run_dbt_runner_then_drain(*args, **kwargs):
+        try:
+            return run_dbt_runner(*args, **kwargs)
+        finally:
+            parser.drain()
+
+    producer.run_dbt_runner = run_dbt_runner_then_drain
     execute = producer.execute
 
     def execute_without_incremental_backup(context, **kwargs):
