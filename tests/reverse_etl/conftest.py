@@ -183,6 +183,51 @@ def own_database() -> Iterator[str]:
 
 
 @dataclass
+class Vendors:
+    """A fresh copy of the world served by the four marketplace emulators."""
+
+    state: EmulatorState
+    path: Path
+    accounts: dict[str, Any]
+
+    def sql(self, query: str, *params: object) -> list[tuple]:
+        """Read the emulators' world directly (the expectations' side)."""
+        return world_sql(self.path, query, *params)
+
+    def target(self, name: str, **client_options: Any):
+        """A marketplace target talking to these emulators (fast client back-off)."""
+        from sellerflow.reverse_etl.targets import marketplace_target
+
+        return marketplace_target(name, self.accounts.__getitem__, {"backoff_base_s": 0.01, **client_options})
+
+    def pushes(self, marketplace: str, path: str = "%") -> int:
+        """Writes the vendor logged (``push_log``), optionally those of one path (SQL ``like``)."""
+        return int(
+            self.sql("select count(*) from push_log where vendor = ? and path like ?", marketplace, path)[0][
+                0
+            ]
+        )
+
+
+@contextmanager
+def serve_vendors(world: World, tmp_path: Path) -> Iterator[Vendors]:
+    """A pristine copy of ``world``'s emulator world served by the four marketplace emulators; empty outbox."""
+    path = tmp_path / "world.sqlite"
+    shutil.copy(world.dir / "world.sqlite", path)
+    state = EmulatorState(path)
+    with psycopg.connect(world.dsn, autocommit=True) as conn:
+        conn.execute(f"truncate {OUTBOX_TABLES} restart identity")
+    found: dict[str, Any] = {}
+    with ExitStack() as stack:
+        for marketplace in MARKETPLACES:
+            app = importlib.import_module(f"sellerflow.emulators.{marketplace}").create_app(state)
+            url = stack.enter_context(serve_in_thread(app))
+            for account in accounts(world.dir, marketplace, url, **_pace(marketplace, state)):
+                found[account.account_id] = account
+        yield Vendors(state, path, found)
+
+
+@dataclass
 class Onec:
     """A pristine copy of the world served by the 1C emulator for one test."""
 

@@ -13,7 +13,13 @@ needs of every marketplace cabinet — never a secret:
 - ``warehouse_onec_refs``: marketplace warehouse id → ``Catalog_Склады`` ref the goods are reserved on (and whose
   free stock is published to that marketplace warehouse);
 - ``stock_safety_buffer`` / ``stock_safety_buffer_by_offer``: units kept back from the published stock, per
-  cabinet and per SKU (``{offer_id: units}``); default the dbt var ``stock_safety_buffer`` (0).
+  cabinet and per SKU (``{offer_id: units}``); default the dbt var ``stock_safety_buffer`` (0);
+- ``price_type``: the name of the 1C ``Catalog_ВидыЦен`` whose prices are published to the cabinet (extra
+  ``onec_price_type``; default the dbt var ``marketplace_price_types`` by marketplace);
+- ``price_drop_hold_share``: a price drop larger than this share of the current price is held for approval
+  (extra ``price_drop_hold_share``; default the dbt var ``price_drop_hold_share``, 0.2).
+
+The dbt model ``int_reverse_etl__accounts`` parses these rows once for every reverse-ETL model.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ def reservation_settings(
         "stock_safety_buffer_by_offer": {
             str(k): int(v) for k, v in dict(extra.get("stock_safety_buffer_by_offer") or {}).items()
         },
+        "price_type": extra.get("onec_price_type"),
+        "price_drop_hold_share": extra.get("price_drop_hold_share"),
     }
 
 

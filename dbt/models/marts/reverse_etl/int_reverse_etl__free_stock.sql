@@ -16,21 +16,11 @@
     unit be sold twice. Safety buffer: extra stock_safety_buffer_by_offer {offer_id: units}, else
     stock_safety_buffer of the cabinet's connection, else var('stock_safety_buffer', 0).
     An SKU with no 1C item carries a problem (the sender parks it, nothing is published). -#}
-{%- set horizon = "now() - make_interval(days => " ~ var('reservation_horizon_days', 2) ~ ")" %}
 with
 
 accounts as (
 
-    select
-        account_id,
-        marketplace,
-        settings ->> 'onec_base' as onec_base_id,
-        coalesce(settings -> 'warehouse_onec_refs', '{}'::jsonb) as warehouse_refs,
-        coalesce(
-            nullif(settings ->> 'stock_safety_buffer', '')::int, {{ var('stock_safety_buffer', 0) }}
-        ) as buffer_default,
-        coalesce(settings -> 'stock_safety_buffer_by_offer', '{}'::jsonb) as buffer_by_offer
-    from {{ source('reverse_etl', 'reverse_etl_accounts') }}
+    select * from {{ ref('int_reverse_etl__accounts') }}
 
 ),
 
@@ -124,7 +114,7 @@ new_lines as (
             account_id, payload -> 'delivery_method' ->> 'warehouse_id' as mp_warehouse_id,
             (payload ->> 'in_process_at')::timestamptz as created_at, payload -> 'products' as products
         from {{ source('ozon', 'ozon_postings_fbs_unfulfilled') }}
-        where extracted_at > {{ horizon }}
+        where extracted_at > (select min(orders_since) from accounts)
         order by account_id, natural_key, extracted_at desc, id desc
     ) as ozon
     cross join lateral jsonb_array_elements(coalesce(products, '[]'::jsonb)) as product
@@ -133,7 +123,7 @@ new_lines as (
         select distinct on (account_id, natural_key)
             account_id, payload ->> 'warehouseId', (payload ->> 'createdAt')::timestamptz, payload ->> 'article', 1
         from {{ source('wildberries', 'wildberries_orders_fbs_new') }}
-        where extracted_at > {{ horizon }}
+        where extracted_at > (select min(orders_since) from accounts)
         order by account_id, natural_key, extracted_at desc, id desc
     ) as wildberries
     union all
@@ -143,7 +133,7 @@ new_lines as (
             account_id, payload -> 'delivery' ->> 'warehouseId' as mp_warehouse_id,
             (payload ->> 'creationDate')::timestamptz as created_at, payload -> 'items' as items
         from {{ source('yandex_market', 'yandex_market_orders_processing') }}
-        where extracted_at > {{ horizon }} and coalesce(payload ->> 'programType', 'FBS') <> 'FBY'
+        where extracted_at > (select min(orders_since) from accounts) and coalesce(payload ->> 'programType', 'FBS') <> 'FBY'
         order by account_id, natural_key, extracted_at desc, id desc
     ) as yandex_market
     cross join lateral jsonb_array_elements(coalesce(items, '[]'::jsonb)) as item
@@ -154,7 +144,7 @@ new_lines as (
             account_id, payload ->> 'shippingPoint' as mp_warehouse_id,
             (payload ->> 'creationDate')::timestamptz as created_at, payload -> 'items' as items
         from {{ source('megamarket', 'megamarket_shipments_new') }}
-        where extracted_at > {{ horizon }}
+        where extracted_at > (select min(orders_since) from accounts)
         order by account_id, natural_key, extracted_at desc, id desc
     ) as megamarket
     cross join lateral jsonb_array_elements(coalesce(items, '[]'::jsonb)) as item

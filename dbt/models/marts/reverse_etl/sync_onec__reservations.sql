@@ -13,32 +13,11 @@
 
     A view, evaluated by the push DAG every minute: orders are those the new-order lists showed in the last
     var('reservation_horizon_days') days (raw rows by landing time), so the cost does not grow with history. -#}
-{#- ИНН of each marketplace's operator (the commissioner), to find its Контрагент in 1C when the cabinet's
-    connection names no onec_partner_key; override with var marketplace_commissioner_inn (docs/vendors/onec.md). -#}
-{%- set DEFAULT_INN = {'ozon': '7704217370', 'wildberries': '7721546864', 'yandex_market': '9704254424',
-                       'megamarket': '9701048328'} %}
-{%- set horizon = "now() - make_interval(days => " ~ var('reservation_horizon_days', 2) ~ ")" %}
 with
 
 accounts as (
 
-    select
-        account_id,
-        marketplace,
-        settings ->> 'onec_base' as onec_base_id,
-        nullif(settings ->> 'organization_key', '')::uuid as organization_ref,
-        nullif(settings ->> 'partner_key', '')::uuid as partner_ref,
-        nullif(settings ->> 'contractor_key', '')::uuid as contractor_ref,
-        coalesce(
-            nullif(settings ->> 'commissioner_inn', ''),
-            case marketplace
-                {%- for mp, inn in var('marketplace_commissioner_inn', DEFAULT_INN).items() %}
-                when '{{ mp }}' then '{{ inn }}'
-                {%- endfor %}
-            end
-        ) as commissioner_inn,
-        coalesce(settings -> 'warehouse_onec_refs', '{}'::jsonb) as warehouse_refs
-    from {{ source('reverse_etl', 'reverse_etl_accounts') }}
+    select * from {{ ref('int_reverse_etl__accounts') }}
 
 ),
 
@@ -54,7 +33,7 @@ ozon as (
         extracted_at,
         min(extracted_at) over (partition by account_id, natural_key) as first_seen_at
     from {{ source('ozon', 'ozon_postings_fbs_unfulfilled') }}
-    where extracted_at > {{ horizon }}
+    where extracted_at > (select min(orders_since) from accounts)
     order by account_id, natural_key, extracted_at desc, id desc
 
 ),
@@ -73,7 +52,7 @@ wildberries as (
         extracted_at,
         min(extracted_at) over (partition by account_id, natural_key) as first_seen_at
     from {{ source('wildberries', 'wildberries_orders_fbs_new') }}
-    where extracted_at > {{ horizon }}
+    where extracted_at > (select min(orders_since) from accounts)
     order by account_id, natural_key, extracted_at desc, id desc
 
 ),
@@ -94,7 +73,7 @@ yandex_market as (
         extracted_at,
         min(extracted_at) over (partition by account_id, natural_key) as first_seen_at
     from {{ source('yandex_market', 'yandex_market_orders_processing') }}
-    where extracted_at > {{ horizon }}
+    where extracted_at > (select min(orders_since) from accounts)
         and coalesce(payload ->> 'programType', 'FBS') <> 'FBY'
         and not coalesce((payload ->> 'fake')::boolean, false)
     order by account_id, natural_key, extracted_at desc, id desc
@@ -118,7 +97,7 @@ megamarket as (
         extracted_at,
         min(extracted_at) over (partition by account_id, natural_key) as first_seen_at
     from {{ source('megamarket', 'megamarket_shipments_new') }}
-    where extracted_at > {{ horizon }}
+    where extracted_at > (select min(orders_since) from accounts)
     order by account_id, natural_key, extracted_at desc, id desc
 
 ),

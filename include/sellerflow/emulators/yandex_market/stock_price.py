@@ -5,7 +5,7 @@
   stocks of type ``FIT`` (incl. reserved), ``FREEZE`` (reserved) and ``AVAILABLE``.
 - ``PUT /v2/campaigns/{campaignId}/offers/stocks`` (updateStocks: ``skus`` 1–2000, unique ``sku``, one
   ``items`` entry with ``count`` 0..2e9 and optional ``updatedAt``); the campaign's own warehouse is
-  implied. FBY campaigns have no seller warehouse: 400 "Campaign type is not allowed".
+  implied: the warehouse of the campaign's program (FBS or DBS), never another campaign's. FBY campaigns have no seller warehouse: 400 "Campaign type is not allowed".
 - ``POST /v2/businesses/{businessId}/offer-prices`` (getDefaultPrices: ``limit`` ≤500 truncated,
   ``offerIds`` ≤200) and ``POST /v2/businesses/{businessId}/offer-prices/updates``
   (updateBusinessPrices: 1–500 unique offers, ``price.value``/``currencyId``/``discountBase``).
@@ -18,6 +18,7 @@ reference/stocks, reference/business-assortment/updateBusinessPrices. Writes upd
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime
 from typing import Annotated, Any
@@ -98,11 +99,19 @@ def _stamp(moment: datetime | None, default: str) -> str:
     return format_ts(moment if moment.tzinfo else moment.replace(tzinfo=MSK))
 
 
-def seller_warehouse(conn: sqlite3.Connection, account_id: str) -> sqlite3.Row:
-    """The campaign's own warehouse that stock updates land in."""
+def campaign_kind(account: sqlite3.Row, campaign_id: int) -> str:
+    """The program (``fbs``/``dbs``) of a campaign of the account (its vendor ``campaigns`` map; FBS by default)."""
+    campaigns = json.loads(account["vendor"] or "{}").get("campaigns") or {}
+    return next((kind for kind, cid in campaigns.items() if int(cid) == int(campaign_id)), "fbs")
+
+
+def seller_warehouse(conn: sqlite3.Connection, account: sqlite3.Row, campaign_id: int) -> sqlite3.Row:
+    """The warehouse of *this* campaign that its stock updates land in: YM stocks are per campaign, the
+    campaign's warehouse is implied (spec UpdateStocksRequest: "for a warehouse group send for one warehouse
+    only"), so an FBS campaign never writes into the cabinet's DBS warehouse or the other way round."""
     row = conn.execute(
-        "select * from warehouses where owner = ? and kind in ('fbs', 'dbs') order by id limit 1",
-        (account_id,),
+        "select * from warehouses where owner = ? and kind = ? order by id limit 1",
+        (str(account["id"]), campaign_kind(account, campaign_id)),
     ).fetchone()
     if row is None:
         raise bad_request("Campaign type is not allowed")
@@ -184,7 +193,7 @@ def build_router(state: EmulatorState) -> APIRouter:
         _unique([s.sku for s in body.skus], "sku")
         conn = state.conn()
         account_id = str(ctx.account["id"])
-        warehouse = seller_warehouse(conn, account_id)
+        warehouse = seller_warehouse(conn, ctx.account, campaignId)
         now = format_ts(state.now())
         with conn:
             conn.executemany(

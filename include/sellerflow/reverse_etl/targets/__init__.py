@@ -15,8 +15,13 @@ MARKETPLACE_TARGETS: dict[str, tuple[str, str]] = {
     "wildberries_stocks": ("wildberries_stocks", "WildberriesStocks"),
     "yandex_market_stocks": ("yandex_market_stocks", "YandexMarketStocks"),
     "megamarket_stocks": ("megamarket_stocks", "MegamarketStocks"),
+    "ozon_prices": ("ozon_prices", "OzonPrices"),
+    "wildberries_prices": ("wildberries_prices", "WildberriesPrices"),
+    "yandex_market_prices": ("yandex_market_prices", "YandexMarketPrices"),
+    "megamarket_prices": ("megamarket_prices", "MegamarketPrices"),
 }
 STOCK_TARGETS = ("ozon_stocks", "wildberries_stocks", "yandex_market_stocks", "megamarket_stocks")
+PRICE_TARGETS = ("ozon_prices", "wildberries_prices", "yandex_market_prices", "megamarket_prices")
 TARGET_NAMES = ("onec_reservations", *MARKETPLACE_TARGETS)
 
 
