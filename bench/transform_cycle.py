@@ -149,6 +149,35 @@ def extract_round(airflow: AirflowStack, timeout_s: float) -> dict[str, str]:
     return {dag_id: str(airflow.wait_run(dag_id, run_id, timeout_s)) for dag_id, run_id in runs.items()}
 
 
+def timeline(airflow: AirflowStack, since: datetime) -> str:
+    """Where a measurement's time went: per DAG run since ``since``, its start and end, and for the transform the
+    quality task, the producer and the last per-model task, in seconds from ``since``."""
+
+    def at(moment: object) -> str:
+        return "-" if moment is None else f"{(moment - since).total_seconds():.0f}"  # type: ignore[operator]
+
+    lines = []
+    for dag_id, run_id, start, end in airflow.query(
+        "select dag_id, run_id, start_date, end_date from dag_run where start_date >= %s order by start_date",
+        since,
+    ):
+        parts = [f"{dag_id} {at(start)}→{at(end)} s"]
+        if dag_id == TRANSFORM:
+            rows = airflow.query(
+                "select task_id, start_date, end_date from task_instance where dag_id = %s and run_id = %s",
+                dag_id,
+                run_id,
+            )
+            tasks = {task: (begin, finish) for task, begin, finish in rows}
+            for task in ("check_raw_quality", "dbt_producer_watcher"):
+                begin, finish = tasks.get(task, (None, None))
+                parts.append(f"{task} {at(begin)}→{at(finish)}")
+            finished = [finish for begin, finish in tasks.values() if finish is not None]
+            parts.append(f"last task ends {at(max(finished)) if finished else '-'}")
+        lines.append("; ".join(parts))
+    return "\n".join(f"    {line}" for line in lines)
+
+
 def transform_run(airflow: AirflowStack, timeout_s: float) -> tuple[float, str]:
     """Trigger transform_dbt once; (seconds start→end, state)."""
     run_id = airflow.trigger(TRANSFORM)
@@ -255,10 +284,12 @@ def main() -> None:
         with ExitStack() as new:
             airflow = started_stack(new, tmp / "airflow_new", metadata[1], API_PORTS[0],
                                     stack_env(world, new_wh, "watcher"))  # fmt: skip
+            began = datetime.now(UTC)
             results["c"] = transform_run(airflow, args.timeout)
-            say(f"(c) new mode: {results['c'][0]:.1f} s {results['c'][1]}")
+            say(f"(c) new mode: {results['c'][0]:.1f} s {results['c'][1]}\n{timeline(airflow, began)}")
+            began = datetime.now(UTC)
             results["d"] = steady_cycle(airflow, admin, args.timeout)
-            say(f"(d) steady cycle: {results['d'][0]:.1f} s {results['d'][1]}")
+            say(f"(d) steady cycle: {results['d'][0]:.1f} s {results['d'][1]}\n{timeline(airflow, began)}")
 
     cli = results["a"][0]
     print(f"{'measurement':<58} {'seconds':>8} {'/ CLI':>7}  state")
