@@ -93,18 +93,30 @@ def test_claim_scan_offline_scan_finish(wh: Warehouse, served: Served, browser, 
     assert wh.sql("select sum(picked) from ops.pick_list_items") == [(3,)]
     assert page.evaluate("document.activeElement.id") == "scan"
 
+    # Megamarket cancels MM-900 while the list is in the picker's hands: the next build strikes it, the page
+    # (polling every 5 s) shows the message and the struck line
+    cancelled = [dict(row, is_cancelled=row["posting_number"] == "MM-900") for row in wh.rows]
+    wh.set_demand(cancelled)
+    assert wh.build().postings_struck == 1
+    page.wait_for_function("document.getElementById('msg').textContent.includes('MM-900')", timeout=20000)
+    assert "cancelled" in page.locator("#msg").inner_text()
+    assert page.locator(".line.struck").count() == 1
+    _shoot(page, tmp_path, "tsd_4_order_struck.png")
+
     page.click("#finish")
     page.wait_for_selector("#summary:not(.hidden)")
     summary = page.locator("#summary-body").inner_text()
     assert "завершён" in summary
     assert "не хватает 1" in summary
-    _shoot(page, tmp_path, "tsd_4_finished.png")
+    _shoot(page, tmp_path, "tsd_5_finished.png")
     assert external == []  # no CDN, nothing outside the app
     context.close()
     assert wh.sql("select status from ops.pick_lists") == [("finished",)]
     assert wh.sql(
-        "select posting_number, short_units from ops.pick_list_orders where short_units > 0 order by 1"
+        "select posting_number, short_units, struck_at is not null from ops.pick_list_orders order by 1"
     ) == [
-        ("5512002", 1),
-        ("MM-900", 1),
+        ("31400946-0001-1", 0, False),
+        ("5512001", 0, False),
+        ("5512002", 1, False),
+        ("MM-900", None, True),
     ]
