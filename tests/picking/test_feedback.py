@@ -9,10 +9,12 @@ import types
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from sellerflow.orchestration.dbt_cli import run_dbt
-from sellerflow.picking import service
+from sellerflow.picking import feedback, service
 from sellerflow.picking.devices import authenticate
+from sellerflow.picking.orchestration import build
 
 from .conftest import Warehouse, unit
 
@@ -27,7 +29,19 @@ def _pick_and_finish(wh: Warehouse, scans: list[tuple[str, int]]) -> dict:
         return service.finish(conn, device, list_id)
 
 
-def test_finished_orders_in_the_dbt_view(wh: Warehouse, tmp_path: Path) -> None:
+@pytest.fixture
+def no_reverse_etl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the reverse-ETL offered no request_assembled (recorded only)."""
+    monkeypatch.setattr(feedback, "_requester", lambda: None)
+
+
+def _fake_reverse_etl(monkeypatch: pytest.MonkeyPatch, request) -> None:
+    fake = types.ModuleType("sellerflow.reverse_etl.statuses")
+    fake.request_assembled = request
+    monkeypatch.setitem(sys.modules, "sellerflow.reverse_etl.statuses", fake)
+
+
+def test_finished_orders_in_the_dbt_view(wh: Warehouse, tmp_path: Path, no_reverse_etl: None) -> None:
     wh.set_demand(
         [
             unit("ozon", "0001-1", "OZ-07", 2, order_number="0001", unit_ref="700007"),
@@ -56,9 +70,7 @@ def test_finished_orders_in_the_dbt_view(wh: Warehouse, tmp_path: Path) -> None:
 
 def test_request_assembled_is_called_when_the_reverse_etl_offers_it(wh: Warehouse, monkeypatch) -> None:
     calls: list[dict] = []
-    fake = types.ModuleType("sellerflow.reverse_etl.statuses")
-    fake.request_assembled = lambda conn, posting: calls.append(posting)
-    monkeypatch.setitem(sys.modules, "sellerflow.reverse_etl.statuses", fake)
+    _fake_reverse_etl(monkeypatch, lambda conn, posting: calls.append(posting) or {"enqueued": 1})
     wh.set_demand(
         [
             unit("wildberries", "9001", "WB-01", order_group="U1"),
@@ -67,6 +79,42 @@ def test_request_assembled_is_called_when_the_reverse_etl_offers_it(wh: Warehous
     )
     wh.build()
     finished = _pick_and_finish(wh, [("460WB-01", 1)])
-    assert finished["reverse_etl"] == {"mode": "requested", "postings": 2}
+    assert finished["reverse_etl"] == {
+        "mode": "requested",
+        "postings": 2,
+        "requested": 2,
+        "not_requested": [],
+    }
     assert sorted((c["posting_number"], c["short_units"]) for c in calls) == [("9001", 0), ("9002", 1)]
     assert all(c["order_group"] == "U1" for c in calls)
+    assert wh.sql("select count(*) from ops.pick_list_orders where requested_at is not null") == [(2,)]
+
+
+def test_a_refused_request_never_fails_the_finish_and_is_asked_again(wh: Warehouse, monkeypatch) -> None:
+    def refuse(conn, posting):
+        conn.execute("select 1/0")  # fails inside the savepoint, as a missing cabinet setting would
+
+    _fake_reverse_etl(monkeypatch, refuse)
+    wh.set_demand([unit("ozon", "0001-1", "OZ-07", 1), unit("ozon", "0002-1", "OZ-08", 1)])
+    wh.build()
+    finished = _pick_and_finish(wh, [("460OZ-07", 1)])
+    assert finished["status"] == "finished"
+    assert finished["reverse_etl"]["requested"] == 0
+    assert [r["posting_number"] for r in finished["reverse_etl"]["not_requested"]] == ["0001-1", "0002-1"]
+    assert wh.sql("select status from ops.pick_lists") == [("finished",)]
+    assert wh.sql(
+        "select count(*) from ops.pick_list_orders where assembled_at is not null and requested_at is null"
+    ) == [(2,)]
+    assert (
+        "DivisionByZero"
+        in wh.sql("select request_result ->> 'error' from ops.pick_list_orders limit 1")[0][0]
+    )
+
+    calls: list[str] = []
+    _fake_reverse_etl(
+        monkeypatch, lambda conn, posting: calls.append(posting["posting_number"]) or {"enqueued": 1}
+    )
+    done = build(wh.dsn)  # what the DAG runs every 5 minutes
+    assert done["assembled_requests"]["requested"] == 2
+    assert sorted(calls) == ["0001-1", "0002-1"]
+    assert build(wh.dsn)["assembled_requests"]["postings"] == 0  # taken: not asked again
