@@ -242,6 +242,33 @@ def test_unmapped_offers_are_listed_and_their_lines_flagged(outcome: Outcome, ma
 
 
 @pytest.mark.parametrize("marketplace", MARKETPLACES)
+def test_an_unmapped_sku_is_one_unmapped_product_line(outcome: Outcome, marketplace: str) -> None:
+    """Each line of an unmapped offer the ground truth lists is one reconciliation line with status unmapped_product
+    (its report line and the 1C shipment paired by order number), never a missing_in_report + reported_not_shipped
+    pair, and the ground truth says unmapped_product too."""
+    truth = {
+        (u["account"], line["order_number"], u["offer_id"]): line["status"]
+        for u in outcome.truth["unmapped_offers"]
+        if u["marketplace"] == marketplace
+        for line in u["lines"]
+    }
+    assert set(truth.values()) == {"unmapped_product"}
+    unmapped_rows: dict[tuple[str, str], list[tuple[str | None, str]]] = {}
+    for account, order, offer, status, mapped, _ in _ours(outcome, marketplace):
+        if not mapped:
+            unmapped_rows.setdefault((account, order), []).append((offer, status))
+    expected: dict[tuple[str, str], list[tuple[str | None, str]]] = {}
+    for account, order, offer in truth:
+        expected.setdefault((account, order), []).append((offer, "unmapped_product"))
+    wrong = {
+        key: (sorted(unmapped_rows.get(key, []), key=str), sorted(lines, key=str))
+        for key, lines in expected.items()
+        if sorted(unmapped_rows.get(key, []), key=str) != sorted(lines, key=str)
+    }
+    assert dict(list(wrong.items())[:5]) == {}
+
+
+@pytest.mark.parametrize("marketplace", MARKETPLACES)
 def test_matched_lines_carry_the_commission_the_marketplace_charged(
     outcome: Outcome, marketplace: str
 ) -> None:
@@ -271,6 +298,37 @@ def test_matched_lines_carry_the_commission_the_marketplace_charged(
         if -ours * 100 != charged.get(tuple(key))
     ]
     assert wrong[:5] == []
+
+
+def test_each_report_sums_to_the_vendors_stated_total_to_the_kopeck(outcome: Outcome) -> None:
+    """Every report whose vendor states a total (WB bankPaymentSum, Ozon's row totals, Megamarket's Итого) is
+    met by the sum of its lines to the kopeck; the difference column the accountant sees is 0."""
+    with psycopg.connect(outcome.dsn) as conn:
+        rows = conn.execute(
+            "select marketplace, account_id, report_id, stated_difference_kop from marts.reconciliation_summary"
+            " where report_stated_payout is not null"
+        ).fetchall()
+    assert {r[0] for r in rows} >= {"wildberries", "ozon"}, rows[:3]
+    assert [r for r in rows if r[3] != 0] == []
+
+
+def test_unit_economics_carry_every_charge_kind(outcome: Outcome) -> None:
+    """The charges the world drew (WB acceptance and deductions, Ozon last mile, storage, acquiring) reach the
+    weekly unit economics."""
+    with psycopg.connect(outcome.dsn) as conn:
+        sums = dict(
+            conn.execute(
+                "select marketplace, array[sum(logistics), sum(last_mile), sum(storage), sum(acceptance),"
+                " sum(deductions), sum(acquiring), sum(other)] from marts.unit_economics_weekly group by 1"
+            ).fetchall()
+        )
+    wb = dict(zip(("logistics", "last_mile", "storage", "acceptance", "deductions", "acquiring", "other"),
+                  sums["wildberries"], strict=True))  # fmt: skip
+    ozon = dict(zip(("logistics", "last_mile", "storage", "acceptance", "deductions", "acquiring", "other"),
+                    sums["ozon"], strict=True))  # fmt: skip
+    assert [k for k in ("logistics", "storage", "acceptance", "deductions") if not wb[k] < 0] == []
+    assert wb["other"] != 0, "rebilled logistics, cashback and WB's additional payments"
+    assert [k for k in ("logistics", "last_mile", "storage", "acquiring") if not ozon[k] < 0] == []
 
 
 def test_unit_economics_carry_the_1c_cost_price(outcome: Outcome) -> None:

@@ -14,7 +14,9 @@ from sellerflow.emulators.scenario import ScenarioParams, generate
 
 # Starts before the end of September and runs until every September report (Ozon on the 5th,
 # Yandex Market and Megamarket a few working days later) and several WB weeks are published.
-SMALL = ScenarioParams(seed=42, days=14, orders_per_day=25, start=date(2026, 9, 24))
+# 28 days from 10 September: the shipments of its first week plus the 14-day windows of the monthly reports
+# fall in September, whose reports are out at the clock, so missing_in_report is observable (WB's 45 days are not).
+SMALL = ScenarioParams(seed=42, days=28, orders_per_day=25, start=date(2026, 9, 10))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Ground truth rule 6 rests on what a reconciliation can observe: the 1C shipment moment, not the delivery.
 
 The vendors' order lists do not carry the delivery moment, so "missing_in_report" must be decidable from the
-shipment (Реализация date) plus the delivery window and the reports that are out at the clock.
+shipment (Реализация date) plus the marketplace's delivery window (the reconciliation's dbt var) and the reports
+that are out at the clock.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sellerflow.emulators.scenario.orders import DELIVERY_WINDOW
+from sellerflow.emulators.scenario.windows import delivery_window
 
 
 def _ts(text: str) -> datetime:
@@ -42,7 +44,7 @@ def test_missing_or_awaiting_follows_the_report_of_shipment_plus_window(small_wo
             (row["order_number"], row["order_number"]),
         ).fetchone()
         assert shipped is not None, row
-        due = (_ts(shipped) + DELIVERY_WINDOW).date().isoformat()
+        due = (_ts(shipped) + delivery_window(row["marketplace"])).date().isoformat()
         published = conn.execute(
             "select published_at from reports where account_id = ? and period_start <= ? and period_end >= ?",
             (row["account"], due, due),

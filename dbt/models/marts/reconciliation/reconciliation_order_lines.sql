@@ -6,6 +6,10 @@
 {#- One row per (cabinet, marketplace order number, product): what 1C shipped and received back, what the
     marketplace reported, and the status (docs/architecture.md "Reconciliation"), first rule that applies:
 
+    0. the marketplace SKU maps to no 1C item                       → unmapped_product: one line, its report
+       and order lines paired with the order's 1C shipment line by the SKU's barcode candidate
+       (int_unmapped_offer_candidates), else — the order's only unpaired SKU and only unpaired 1C item — by
+       order number; never a missing_in_report + reported_not_shipped pair
     1. two or more identical sale lines in the reports              → duplicate_in_report
     2. the marketplace cancelled the order, a sale line exists      → cancelled_but_reported
     3. a sale line, no 1C shipment                                  → reported_not_shipped
@@ -113,8 +117,12 @@ reported as (
         sum(payout_amount) as reported_payout,
         min(report_id) filter (where operation_type = 'sale') as sale_report_id,
         min(report_id) filter (where operation_type = 'return') as return_report_id,
+        bool_or(is_unmapped_offer) as has_unmapped_offer,
         max(landed_at) as landed_at
-    from (select * from {{ ref('int_report_lines_keyed') }} {{ only_touched }}) as lines
+    from (
+        select keyed.*, not keyed.is_mapped as is_unmapped_offer
+        from (select * from {{ ref('int_report_lines_keyed') }} {{ only_touched }}) as keyed
+    ) as lines
     where order_number is not null
     group by account_id, order_number, product_key
     having count(*) filter (where operation_type in ('sale', 'return')) > 0
@@ -138,9 +146,115 @@ order_state as (
         coalesce({{ mapped('product_ref') }}::text, 'offer:' || lines.offer_id) as product_key,
         bool_and(lines.order_status = 'cancelled') as is_cancelled,
         min(lines.created_at) as ordered_at,
+        bool_or({{ mapped('product_ref') }} is null) as has_unmapped_offer,
+        min(lines.offer_id) as offer_id,
         max(lines.landed_at) as landed_at
     from (select * from {{ ref('int_marketplace__order_lines') }} {{ only_touched }}) as lines
     {{ join_product_mapping('lines', 'lines.warehouse_id') }}
+    group by 1, 2, 3
+
+),
+
+{#- Unmapped SKUs ('offer:<offer_id>' keys) paired with the order's 1C item (rule 0): by the SKU's barcode candidate,
+    else when the order has exactly one unmapped SKU and exactly one 1C item no marketplace line claims. -#}
+marketplace_keys as (
+
+    select account_key, order_number, product_key, offer_id from reported
+    union
+    select account_key, order_number, product_key, offer_id from order_state
+
+),
+
+unmapped_keys as (
+
+    select marketplace_keys.*, candidates.candidate_product_ref::text as candidate_key
+    from marketplace_keys
+    left join {{ ref('int_unmapped_offer_candidates') }} as candidates
+        on candidates.account_id = marketplace_keys.account_key and candidates.offer_id = marketplace_keys.offer_id
+    where marketplace_keys.product_key like 'offer:%'
+
+),
+
+lone_unmapped as (
+
+    select account_key, order_number, min(product_key) as product_key
+    from unmapped_keys
+    where candidate_key is null
+    group by 1, 2
+    having count(distinct product_key) = 1
+
+),
+
+lone_onec as (
+
+    select onec.account_key, onec.order_number, min(onec.product_key) as onec_key
+    from onec
+    inner join lone_unmapped using (account_key, order_number)
+    where not exists (
+        select 1 from marketplace_keys as claimed
+        where claimed.account_key = onec.account_key and claimed.order_number = onec.order_number
+            and claimed.product_key = onec.product_key
+    )
+    group by 1, 2
+    having count(*) = 1
+
+),
+
+paired_keys as (
+
+    select account_key, order_number, product_key, candidate_key as paired_key
+    from unmapped_keys
+    where candidate_key is not null
+    union all
+    select lone_unmapped.account_key, lone_unmapped.order_number, lone_unmapped.product_key, lone_onec.onec_key
+    from lone_unmapped
+    inner join lone_onec using (account_key, order_number)
+
+),
+
+reported_paired as (
+
+    select
+        reported.account_key,
+        reported.order_number,
+        coalesce(paired_keys.paired_key, reported.product_key) as product_key,
+        reported.marketplace,
+        reported.product_ref,
+        reported.offer_id,
+        reported.sale_lines,
+        reported.distinct_sale_lines,
+        reported.return_lines,
+        reported.reported_quantity,
+        reported.reported_return_quantity,
+        reported.reported_sales,
+        reported.reported_returns,
+        reported.reported_commission,
+        reported.reported_logistics,
+        reported.reported_penalties,
+        reported.reported_other,
+        reported.reported_payout,
+        reported.sale_report_id,
+        reported.return_report_id,
+        reported.has_unmapped_offer,
+        reported.landed_at
+    from reported
+    left join paired_keys using (account_key, order_number, product_key)
+
+),
+
+order_state_paired as (
+
+    select
+        order_state.account_key,
+        order_state.order_number,
+        coalesce(paired_keys.paired_key, order_state.product_key) as product_key,
+        bool_and(order_state.is_cancelled) as is_cancelled,
+        min(order_state.ordered_at) as ordered_at,
+        bool_or(order_state.has_unmapped_offer) as has_unmapped_offer,
+        min(order_state.offer_id) filter (where order_state.has_unmapped_offer) as unmapped_offer_id,
+        max(order_state.landed_at) as landed_at
+    from order_state
+    left join paired_keys using (account_key, order_number, product_key)
     group by 1, 2, 3
 
 ),
@@ -162,7 +276,9 @@ joined as (
         coalesce(reported.marketplace, onec.marketplace) as marketplace,
         onec.onec_base_id,
         coalesce(onec.product_ref, reported.product_ref) as product_ref,
-        coalesce(reported.offer_id, mapping.offer_id) as offer_id,
+        coalesce(reported.offer_id, order_state.unmapped_offer_id, mapping.offer_id) as offer_id,
+        coalesce(reported.has_unmapped_offer, false) or coalesce(order_state.has_unmapped_offer, false)
+            as has_unmapped_offer,
         coalesce(onec.is_shipped, false) as is_shipped,
         coalesce(onec.shipped_quantity, 0) as shipped_quantity,
         coalesce(onec.shipped_amount, 0) as shipped_amount,
@@ -193,8 +309,8 @@ joined as (
 
     {#- every key of either side (each is one row per key): a full join, not a union of the keys joined back #}
     from onec
-    full join reported using (account_key, order_number, product_key)
-    left join order_state using (account_key, order_number, product_key)
+    full join reported_paired as reported using (account_key, order_number, product_key)
+    left join order_state_paired as order_state using (account_key, order_number, product_key)
     left join mapping using (account_key, product_key)
     {#- computed once per row: inlined, report_due_for_date was evaluated again for every report the range join
         below compares it with (12 reports × a million lines) #}
@@ -219,6 +335,7 @@ classified as (
     select
         *,
         case
+            when has_unmapped_offer then 'unmapped_product'
             when sale_lines >= 2 and distinct_sale_lines < sale_lines then 'duplicate_in_report'
             when sale_lines >= 1 and is_order_cancelled then 'cancelled_but_reported'
             when sale_lines >= 1 and not is_shipped then 'reported_not_shipped'
@@ -262,7 +379,8 @@ final as (
         products.article,
         products.product_name,
         classified.offer_id,
-        classified.product_ref is not null and classified.offer_id is not null as is_mapped,
+        classified.product_ref is not null and classified.offer_id is not null and not classified.has_unmapped_offer
+            as is_mapped,
         classified.status,
         classified.is_order_cancelled,
         classified.ordered_at,

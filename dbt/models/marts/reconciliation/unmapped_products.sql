@@ -22,33 +22,9 @@ accounts as (
 
 ),
 
-barcodes as (
-
-    select * from {{ ref('stg_onec__barcodes') }}
-
-),
-
-products as (
-
-    select * from {{ ref('stg_onec__products') }}
-
-),
-
 candidates as (
 
-    select
-        unmapped.account_id,
-        unmapped.offer_id,
-        min(products.article) as candidate_article,
-        min(products.product_name) as candidate_product_name,
-        count(distinct products.product_ref) as candidates
-    from unmapped
-    inner join offers on offers.account_id = unmapped.account_id and offers.offer_id = unmapped.offer_id
-    inner join barcodes
-        on barcodes.onec_base_id = unmapped.onec_base_id and barcodes.barcode = any(offers.barcodes)
-    inner join products
-        on products.onec_base_id = barcodes.onec_base_id and products.product_ref = barcodes.product_ref
-    group by 1, 2
+    select * from {{ ref('int_unmapped_offer_candidates') }}
 
 ),
 
@@ -73,8 +49,8 @@ final as (
         offers.barcodes,
         unmapped.onec_base_id,
         unmapped.unmapped_reason,
-        case when candidates.candidates = 1 then candidates.candidate_article end as candidate_article,
-        case when candidates.candidates = 1 then candidates.candidate_product_name end as candidate_product_name,
+        candidates.candidate_article,
+        candidates.candidate_product_name,
         coalesce(lines.order_lines, 0) as order_lines
 
     from unmapped

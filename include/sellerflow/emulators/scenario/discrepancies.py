@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sellerflow.emulators.scenario.orders import DELIVERY_WINDOW, Order
+from sellerflow.emulators.scenario.orders import Order
 from sellerflow.emulators.scenario.params import Rates
+from sellerflow.emulators.scenario.windows import delivery_window
 
 LINE_KINDS = ("missing", "amount", "quantity", "duplicate")
 
@@ -105,7 +106,9 @@ def choose(
     # shipment plus the delivery window is out (truth rule 6), which implies the delivery's report is out.
     yes, no = _split(
         line_pool,
-        lambda item: visible(item[0].account.id, item[0].shipped_at + DELIVERY_WINDOW),  # type: ignore[index,operator]
+        lambda item: visible(
+            item[0].account.id, item[0].shipped_at + delivery_window(item[0].account.marketplace)
+        ),  # type: ignore[index,operator]
     )
     rate_of = {
         "missing": rates.missing_in_report,

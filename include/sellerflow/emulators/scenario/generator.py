@@ -27,6 +27,7 @@ from sellerflow.emulators.scenario.params import ACCOUNTS, ScenarioParams
 from sellerflow.emulators.scenario.reports import LINE_COLUMNS as REPORT_LINE_COLUMNS
 from sellerflow.emulators.scenario.reports import REPORT_COLUMNS, ReportEvent
 from sellerflow.emulators.scenario.truth import accounts_document, build_ground_truth
+from sellerflow.emulators.scenario.windows import report_delay
 
 logger = logging.getLogger(__name__)
 
@@ -131,9 +132,10 @@ def plan_reports(params: ScenarioParams, clock: datetime) -> ReportCalendar:
 
 
 def report_events(
-    orders: list[Order], inj: discrepancies.Injections, calendar: ReportCalendar
+    orders: list[Order], inj: discrepancies.Injections, calendar: ReportCalendar, seed: int = 0
 ) -> dict[tuple[str, str], list[ReportEvent]]:
-    """Sale and return events grouped by report id (sorted by time)."""
+    """Sale and return events grouped by report id (sorted by time); a sale comes in the report of its
+    delivery plus the order's report delay (``windows.report_delay``: some WB sales 40+ days late)."""
     grouped: dict[tuple[str, str], list[ReportEvent]] = {}
 
     def add(kind: str, at: datetime, order: Order) -> None:
@@ -147,7 +149,7 @@ def report_events(
 
     for order in orders:
         if order.delivered_at is not None:
-            add("sale", order.delivered_at, order)
+            add("sale", order.delivered_at + report_delay(order.account.marketplace, order.id, seed), order)
         if order.returned_at is not None:
             add("return", order.returned_at, order)
         if order.id in inj.cancelled_reported:
@@ -181,7 +183,7 @@ def generate(out_dir: Path, params: ScenarioParams) -> GenerationSummary:
     docs = onec_documents(catalog, orders, inj, clock, rng_for(params.seed, "onec"))
 
     report_rows, line_rows = build_reports(
-        params, catalog.accounts, calendar, report_events(orders, inj, calendar)
+        params, catalog.accounts, calendar, report_events(orders, inj, calendar, params.seed)
     )
     meta_of_report = {str(r[0]): (str(r[1]), str(r[4])) for r in report_rows}
     truth = build_ground_truth(

@@ -3,6 +3,8 @@ what the generator did (never from reconciliation SQL), and the accounts file fo
 
 Status of one (account, order_number, offer_id) at the clock, first rule that applies:
 
+0. the offer is unmapped (no 1C article matches it)     → unmapped_product: one line, whatever the
+   rules below would say (kept as ``status_if_mapped``)
 1. two or more visible sale lines                      → duplicate_in_report
 2. order cancelled and a visible sale line             → cancelled_but_reported
 3. visible sale line, no РеализацияТоваровУслуг in 1C  → reported_not_shipped
@@ -10,7 +12,8 @@ Status of one (account, order_number, offer_id) at the clock, first rule that ap
 5. one visible sale line: quantity differs             → quantity_mismatch;
    amount differs by more than the tolerance           → amount_mismatch; else → matched
 6. shipped in 1C, no visible sale line: the report of the period holding the shipment
-   moment plus the delivery window (the longest delivery) is published → missing_in_report,
+   moment plus the marketplace's delivery window (``windows.DELIVERY_WINDOW_DAYS``, the dbt var's
+   defaults) is published → missing_in_report,
    otherwise (that period open or its report not yet out) → awaiting_report
 
 "Visible" means the report's published_at is at or before the clock. Rule 6 reads the shipment
@@ -28,10 +31,12 @@ from datetime import datetime
 from sellerflow.emulators.runtime import format_ts
 from sellerflow.emulators.scenario.catalog import Catalog
 from sellerflow.emulators.scenario.discrepancies import Injections
-from sellerflow.emulators.scenario.orders import DELIVERY_WINDOW, Order
+from sellerflow.emulators.scenario.orders import Order
 from sellerflow.emulators.scenario.params import DEFAULT_BASE_PORT, VENDOR_PORT_OFFSETS, ScenarioParams
+from sellerflow.emulators.scenario.windows import delivery_window, report_delay
 
 STATUS_RULES = __doc__.split("Status of one", 1)[1].strip() if __doc__ else ""
+UNMAPPED = "unmapped_product"
 LINE_KIND_STATUS = {
     "missing": "missing_in_report",
     "amount": "amount_mismatch",
@@ -140,7 +145,9 @@ def build_ground_truth(
         order = f.order
         period_published = False
         if f.shipped and order.shipped_at is not None:
-            report = report_for(order.account.id, order.shipped_at + DELIVERY_WINDOW)
+            report = report_for(
+                order.account.id, order.shipped_at + delivery_window(order.account.marketplace)
+            )
             period_published = report is not None and report[1] <= clock
         status = line_status(f, period_published, params.amount_tolerance_kop)
         if status is None:
@@ -148,7 +155,8 @@ def build_ground_truth(
         statuses[key] = status
         if not f.mapped:
             lines = unmapped[(order.account.id, f.offer_id)]["lines"]
-            lines.append({"order_number": order.order_number, "status": status})  # type: ignore[attr-defined]
+            line = {"order_number": order.order_number, "status": UNMAPPED, "status_if_mapped": status}
+            lines.append(line)  # type: ignore[attr-defined]
             continue
         expected.append(
             {
@@ -173,7 +181,7 @@ def build_ground_truth(
         "status_rules": STATUS_RULES,
         "status_counts": dict(sorted(counts.items())),
         "expected": expected,
-        "discrepancies": _discrepancies(orders, inj, facts, statuses, report_for, clock),
+        "discrepancies": _discrepancies(orders, inj, facts, statuses, report_for, clock, params.seed),
         "unmapped_offers": [unmapped[k] for k in sorted(unmapped)],
     }
 
@@ -185,6 +193,7 @@ def _discrepancies(
     statuses: dict[tuple[str, str, str], str],
     report_for: Callable[[str, datetime], tuple[str, datetime] | None],
     clock: datetime,
+    seed: int = 0,
 ) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
 
@@ -209,7 +218,21 @@ def _discrepancies(
 
     for order in orders:
         per_offer = order.per_offer()
+        delay = report_delay(order.account.marketplace, order.id, seed)
         for offer_id, (_, qty, amount) in per_offer.items():
+            if (
+                delay
+                and order.delivered_at is not None
+                and (order.account.id, order.order_number, offer_id) in facts
+            ):
+                at = order.delivered_at + delay
+                record(
+                    order,
+                    offer_id,
+                    "report_delay",
+                    at,
+                    {"delay_days": delay.days, "reported_at": format_ts(at)},
+                )
             tamper = inj.lines.get((order.id, offer_id))
             if tamper and tamper[0] in LINE_KIND_STATUS:
                 kind, delta = tamper
