@@ -17,10 +17,12 @@ The page is ``/tsd/`` and the DataMobile exchange ``/tsd/datamobile/...`` (:mod:
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from typing import Annotated, Any
 
+import msgspec
 import psycopg
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -91,37 +93,86 @@ def _pool(dsn: str) -> ConnectionPool:
         return pool
 
 
-def _api_router(Conn: Any, Dev: Any) -> APIRouter:
-    """The JSON API routes, with the app's connection and device dependencies."""
+_json = msgspec.json.Encoder(decimal_format="number")
+
+
+class Session:
+    """Opens a pooled connection and authenticates the device, in the calling (worker) thread.
+
+    Each endpoint is a plain ``def`` that runs in one threadpool thread and takes its connection there, for as
+    long as it runs. (A ``yield`` dependency would take the connection in one thread and run the endpoint in
+    another: under load every thread can end up waiting for a connection held by a request that waits for a
+    thread.)"""
+
+    def __init__(self, dsn: str | None) -> None:
+        self.dsn = dsn
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        target = self.dsn or os.environ.get("SELLERFLOW_WAREHOUSE_DSN")
+        if not target:
+            raise PickingError(503, "unconfigured", "SELLERFLOW_WAREHOUSE_DSN is not set")
+        with _pool(target).connection(timeout=POOL_TIMEOUT_S) as connection:
+            yield connection
+
+    @contextmanager
+    def device(self, token: str | None) -> Iterator[tuple[psycopg.Connection, Device]]:
+        if not token:
+            raise PickingError(401, "no_token", "Send the device token: Authorization: Bearer <token>.")
+        with self.connection() as connection:
+            found = devices.authenticate(connection, token)
+            if found is None:
+                raise PickingError(401, "bad_token", "Unknown or revoked device token.")
+            yield connection, found
+
+    def run(
+        self, credentials: HTTPAuthorizationCredentials | None, call: Callable[..., Any], *args: Any
+    ) -> Any:
+        """``call(connection, device, *args)`` for the bearer of ``credentials``."""
+        with self.device(credentials.credentials if credentials else None) as (connection, dev):
+            return call(connection, dev, *args)
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def _api_router(session: Session) -> APIRouter:
+    """The JSON API routes."""
     api = APIRouter(prefix=API_PREFIX, responses=REFUSALS, tags=["pick lists"])
 
-    @api.get("/me", summary="This device")
-    def me(dev: Dev) -> dict[str, Any]:
+    def whoami(_: psycopg.Connection, dev: Device) -> dict[str, Any]:
         return {"device": dev.name, "warehouse_key": dev.warehouse_key}
 
-    @api.get("/pick-lists", summary="Open pick lists of my warehouse (and those I hold)")
-    def pick_lists(connection: Conn, dev: Dev) -> dict[str, Any]:
+    def lists(connection: psycopg.Connection, dev: Device) -> dict[str, Any]:
         return {"warehouse_key": dev.warehouse_key, "pick_lists": service.open_lists(connection, dev)}
 
+    @api.get("/me", summary="This device")
+    def me(credentials: Credentials) -> dict[str, Any]:
+        return session.run(credentials, whoami)
+
+    @api.get("/pick-lists", summary="Open pick lists of my warehouse (and those I hold)")
+    def pick_lists(credentials: Credentials) -> dict[str, Any]:
+        return session.run(credentials, lists)
+
     @api.post("/pick-lists/{list_id}/claim", summary="Claim a list (one device at a time)")
-    def claim(list_id: int, connection: Conn, dev: Dev) -> dict[str, Any]:
-        return service.claim(connection, dev, list_id)
+    def claim(list_id: int, credentials: Credentials) -> dict[str, Any]:
+        return session.run(credentials, service.claim, list_id)
 
     @api.post("/pick-lists/{list_id}/release", summary="Give a claimed list back unfinished")
-    def release(list_id: int, connection: Conn, dev: Dev) -> dict[str, Any]:
-        return service.release(connection, dev, list_id)
+    def release(list_id: int, credentials: Credentials) -> dict[str, Any]:
+        return session.run(credentials, service.release, list_id)
 
     @api.get("/pick-lists/{list_id}", summary="Download a list: lines sorted by cell, orders, events")
-    def pick_list(list_id: int, connection: Conn, dev: Dev, since_event: int = 0) -> dict[str, Any]:
-        return service.document(connection, dev, list_id, since_event)
+    def pick_list(list_id: int, credentials: Credentials, since_event: int = 0) -> dict[str, Any]:
+        return session.run(credentials, service.document, list_id, since_event)
 
     @api.post("/pick-lists/{list_id}/scans", summary="Post a scan (idempotent by scan_id)")
-    def post_scan(list_id: int, body: ScanIn, connection: Conn, dev: Dev) -> dict[str, Any]:
-        return service.scan(connection, dev, list_id, body.scan_id, body.barcode, body.quantity)
+    def post_scan(list_id: int, body: ScanIn, credentials: Credentials) -> dict[str, Any]:
+        return session.run(credentials, service.scan, list_id, body.scan_id, body.barcode, body.quantity)
 
     @api.post("/pick-lists/{list_id}/finish", summary="Finish a list (shortages recorded)")
-    def finish(list_id: int, connection: Conn, dev: Dev) -> dict[str, Any]:
-        return service.finish(connection, dev, list_id)
+    def finish(list_id: int, credentials: Credentials) -> dict[str, Any]:
+        return session.run(credentials, service.finish, list_id)
 
     return api
 
@@ -133,34 +184,14 @@ def create_app(dsn: str | None = None) -> FastAPI:
         version="1.0.0",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-
-    def conn() -> Iterator[psycopg.Connection]:
-        target = dsn or os.environ.get("SELLERFLOW_WAREHOUSE_DSN")
-        if not target:
-            raise PickingError(503, "unconfigured", "SELLERFLOW_WAREHOUSE_DSN is not set")
-        with _pool(target).connection(timeout=POOL_TIMEOUT_S) as connection:
-            yield connection
-
-    Conn = Annotated[psycopg.Connection, Depends(conn)]
-
-    def device(
-        connection: Conn, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-    ) -> Device:
-        if credentials is None:
-            raise PickingError(401, "no_token", "Send the device token: Authorization: Bearer <token>.")
-        found = devices.authenticate(connection, credentials.credentials)
-        if found is None:
-            raise PickingError(401, "bad_token", "Unknown or revoked device token.")
-        return found
-
-    Dev = Annotated[Device, Depends(device)]
+    session = Session(dsn)
 
     @app.exception_handler(PickingError)
     def refused(_: Request, exc: PickingError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(exc.body(), exc.status, headers=headers)
 
-    app.include_router(_api_router(Conn, Dev))
+    app.include_router(_api_router(session))
 
     page = resources.files("sellerflow.picking").joinpath("static", "tsd.html")
 
@@ -168,11 +199,7 @@ def create_app(dsn: str | None = None) -> FastAPI:
     def tsd_page() -> HTMLResponse:
         return HTMLResponse(page.read_text(encoding="utf-8"), headers={"Cache-Control": "no-cache"})
 
-    try:
-        from sellerflow.picking.datamobile import router as datamobile_router
-    except ImportError:  # pragma: no cover - the exchange module is optional
-        datamobile_router = None
-    if datamobile_router is not None:
-        app.include_router(datamobile_router(conn, device))
+    from sellerflow.picking.datamobile import router as datamobile_router
 
+    app.include_router(datamobile_router(session))
     return app

@@ -29,16 +29,15 @@ vendor pages [gap], nor is the ``.dmu`` upload layout [gap].
 import base64
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
 import psycopg
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from sellerflow.picking import devices, service
+from sellerflow.picking import service
 from sellerflow.picking.devices import Device
 from sellerflow.picking.service import PickingError
 
@@ -254,20 +253,17 @@ def arts_doc_dm(document: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------- the SOAP service
-def _device_from_headers(conn: psycopg.Connection, request: Request) -> Device:
+def _token(request: Request) -> str | None:
+    """The device token: HTTP Basic password (any user name) or a bearer token."""
     auth = request.headers.get("authorization", "")
-    token = ""
     if auth.lower().startswith("bearer "):
-        token = auth[7:].strip()
-    elif auth.lower().startswith("basic "):
+        return auth[7:].strip() or None
+    if auth.lower().startswith("basic "):
         try:
-            token = base64.b64decode(auth[6:].strip()).decode("utf-8").split(":", 1)[1]
+            return base64.b64decode(auth[6:].strip()).decode("utf-8").split(":", 1)[1] or None
         except (ValueError, IndexError):
-            token = ""
-    found = devices.authenticate(conn, token) if token else None
-    if found is None:
-        raise PickingError(401, "bad_token", "DataMobile: send the device token as HTTP Basic password.")
-    return found
+            return None
+    return None
 
 
 def _line_for(document: dict[str, Any], barcode: str) -> dict[str, Any] | None:
@@ -360,25 +356,23 @@ def handle(conn: psycopg.Connection, dev: Device, envelope: bytes) -> tuple[int,
     return 500, _fault("Client", f"operation {operation} is not supported by sellerflow")
 
 
-def router(conn_dependency: Callable, _device_dependency: Callable) -> APIRouter:
-    """The DataMobile routes of the TSD app."""
+def router(session: Any) -> APIRouter:
+    """The DataMobile routes of the TSD app (``session``: :class:`sellerflow.picking.api.Session`)."""
     api = APIRouter(prefix="/datamobile", tags=["DataMobile"])
 
     @api.post("/soap", summary="DataMobileExch SOAP 1.1 subset (see module docs)")
-    async def soap(request: Request, conn: psycopg.Connection = Depends(conn_dependency)) -> Response:
-        envelope = await request.body()
+    async def soap(request: Request) -> Response:
+        envelope, token = await request.body(), _token(request)
 
         def answer() -> tuple[int, str]:
-            return handle(conn, _device_from_headers(conn, request), envelope)
+            with session.device(token) as (conn, dev):
+                return handle(conn, dev, envelope)
 
         status, text = await run_in_threadpool(answer)
         return Response(text, status, media_type="text/xml; charset=utf-8")
 
     @api.get("/files/{list_id}/{kind}", summary="DataMobile offline file of a list (barcodes_doc, arts_doc)")
-    def files(
-        list_id: int, kind: str, request: Request, conn: psycopg.Connection = Depends(conn_dependency)
-    ) -> Response:
-        dev = _device_from_headers(conn, request)
+    def files(list_id: int, kind: str, request: Request) -> Response:
         writers = {"barcodes_doc": barcodes_doc_dm, "arts_doc": arts_doc_dm}
         if kind not in writers:
             raise PickingError(
@@ -386,7 +380,8 @@ def router(conn_dependency: Callable, _device_dependency: Callable) -> APIRouter
                 "unknown_file",
                 "DataMobile files: barcodes_doc or arts_doc (doc.dm rows: layout unknown).",
             )
-        text = writers[kind](service.document(conn, dev, list_id))
+        with session.device(_token(request)) as (conn, dev):
+            text = writers[kind](service.document(conn, dev, list_id))
         name = f"{int(time.time())}_{kind}.dm"
         return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
