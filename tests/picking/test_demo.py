@@ -71,3 +71,15 @@ def test_demo_builds_issues_prints_and_records(wh: Warehouse, served: Served, tm
     ]
     old = httpx.get(served.api + "/me", headers={"Authorization": f"Bearer {values['tsd_device_token']}"})
     assert old.status_code == 401
+
+
+def test_demo_goes_on_when_the_dag_cannot_run(wh: Warehouse, tmp_path: Path, capsys) -> None:
+    class Broken(FakeAirflow):
+        def wait_dag_parsed(self, dag_ids: list[str]) -> None:
+            raise RuntimeError("DAGs not parsed in time: ['build_pick_lists']")
+
+    wh.set_demand([unit("ozon", "0001-1", "OZ-07", 1)])
+    wh.build()
+    values = demo_tsd(Broken("http://airflow.invalid", wh), wh.dsn, tmp_path / "summary.json", timeout_s=5)
+    assert values["tsd_device_token"].startswith("tsd_")
+    assert "not run: RuntimeError" in capsys.readouterr().out

@@ -68,7 +68,10 @@ def record(summary_path: Path, values: dict[str, Any]) -> None:
 
 def demo_tsd(api: Any, dsn: str, summary_path: Path, timeout_s: float) -> dict[str, Any]:
     """Build the pick lists, issue the demo device's token, print and record the TSD URLs."""
-    state = build_once(api, timeout_s)
+    try:
+        state = build_once(api, timeout_s)
+    except Exception as exc:
+        state = f"not run: {type(exc).__name__}: {exc}"
     base = api.base_url.rstrip("/")
     found = busiest_warehouse(dsn)
     values: dict[str, Any] = {"tsd_api_url": f"{base}/tsd/api/v1", "tsd_page_url": f"{base}/tsd/"}
