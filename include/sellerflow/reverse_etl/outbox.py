@@ -163,8 +163,15 @@ def desired_rows(conn: psycopg.Connection, relation: str) -> list[Desired]:
     """The rows of a sync model (``schema.name``): item_key, account_id, payload, payload_hash[, first_seen_at,
     hold_reason]."""
     schema, name = relation.split(".", 1)
+    return desired_rows_where(conn, sql.Identifier(schema, name), "true", ())
+
+
+def desired_rows_where(
+    conn: psycopg.Connection, relation: sql.Identifier, where: str, params: Sequence[Any]
+) -> list[Desired]:
+    """The rows of a sync model that match ``where`` (a literal SQL condition with ``%s`` params)."""
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(sql.SQL("select * from {}").format(sql.Identifier(schema, name)))
+        cur.execute(sql.SQL("select * from {} where ").format(relation) + sql.SQL(where), params)  # type: ignore[arg-type]
         rows = cur.fetchall()
     return [
         Desired(

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.yandex_market import catalog, orders, reports, stock_price
+from sellerflow.emulators.yandex_market import boxes, catalog, orders, reports, stock_price
 from sellerflow.emulators.yandex_market.auth import VENDOR, invalid_token_error
 from sellerflow.emulators.yandex_market.errors import YmError, error_body, error_response
 from sellerflow.emulators.yandex_market.guard import release
@@ -109,7 +109,7 @@ def create_app(state: EmulatorState) -> FastAPI:
     app = FastAPI(
         title="Yandex Market Partner API (emulator)", docs_url=None, redoc_url=None, openapi_url=None
     )
-    for module in (catalog, orders, stock_price, reports):
+    for module in (catalog, orders, boxes, stock_price, reports):
         app.include_router(module.build_router(state))
 
     @app.middleware("http")

@@ -94,6 +94,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("getBusinessOrders", (*ORDERS_READ[:-2], "finance-and-accounting"), 10000, HOUR, 6),
         Operation("updateOrderStatus", ORDERS_WRITE, 10000, HOUR),
         Operation("updateOrderStatuses", ORDERS_WRITE, 10000, HOUR),
+        Operation("setOrderBoxLayout", ORDERS_WRITE, 10000, HOUR),
         Operation("getStocks", OFFERS_READ, 100000, MINUTE),
         Operation("updateStocks", OFFERS_WRITE, 100000, MINUTE),
         Operation("getDefaultPrices", PRICES_READ, 5000, MINUTE),

@@ -19,9 +19,14 @@ MARKETPLACE_TARGETS: dict[str, tuple[str, str]] = {
     "wildberries_prices": ("wildberries_prices", "WildberriesPrices"),
     "yandex_market_prices": ("yandex_market_prices", "YandexMarketPrices"),
     "megamarket_prices": ("megamarket_prices", "MegamarketPrices"),
+    "ozon_statuses": ("ozon_statuses", "OzonStatuses"),
+    "wildberries_statuses": ("wildberries_statuses", "WildberriesStatuses"),
+    "yandex_market_statuses": ("yandex_market_statuses", "YandexMarketStatuses"),
+    "megamarket_statuses": ("megamarket_statuses", "MegamarketStatuses"),
 }
 STOCK_TARGETS = ("ozon_stocks", "wildberries_stocks", "yandex_market_stocks", "megamarket_stocks")
 PRICE_TARGETS = ("ozon_prices", "wildberries_prices", "yandex_market_prices", "megamarket_prices")
+STATUS_TARGETS = ("ozon_statuses", "wildberries_statuses", "yandex_market_statuses", "megamarket_statuses")
 TARGET_NAMES = ("onec_reservations", *MARKETPLACE_TARGETS)
 
 

@@ -1,0 +1,61 @@
+"""
+### push_statuses — 1C progress (assembled, shipped) → each marketplace's next legal order status, every 5 minutes
+
+1. `store_settings`: the cabinets' non-secret settings go to `ops.reverse_etl_accounts`.
+2. `push_statuses`: for Ozon, Wildberries, Yandex Market and Megamarket in turn, reads
+   `marts.sync_<marketplace>__statuses` (an order whose ЗаказКлиента is КОтгрузке — or that the TSD helper reported
+   assembled — or whose Реализация is posted, and whose marketplace status allows the next step: Ozon ship, WB
+   supply create/add/deliver, YM boxes + READY_TO_SHIP, Megamarket confirm/packing/shipping), enqueues it into
+   `ops.outbox` and drains it. An illegal transition (e.g. the marketplace cancelled the order) is parked with the
+   reason before any call. Logs per target how many items were due, sent, acknowledged, failed and parked.
+
+Every 5 minutes and when extract_onec lands documents (Asset `warehouse.raw.onec_customer_orders`). Dry run:
+Variable `sellerflow_reverse_etl_dry_run` = `true` or a list naming e.g. `"ozon_statuses"`. Pool `reverse_etl`.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, task
+from airflow.timetables.assets import AssetOrTimeSchedule
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from sellerflow.orchestration.assets import warehouse_asset
+from sellerflow.orchestration.defaults import EXTRACT_ARGS, START_DATE
+
+PUSH_ARGS = {**EXTRACT_ARGS, "retries": 1, "pool": "reverse_etl"}
+
+
+@dag(
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("*/5 * * * *", timezone="UTC"),
+        assets=warehouse_asset("raw", "onec_customer_orders"),
+    ),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=PUSH_ARGS,
+    tags=["sellerflow", "reverse_etl", "statuses"],
+    doc_md=__doc__,
+)
+def push_statuses() -> None:
+    @task
+    def store_settings() -> int:
+        """Copy the cabinets' settings for the sync models."""
+        from sellerflow.reverse_etl.orchestration import store_settings as store
+        from sellerflow.warehouse.connection import default_dsn
+
+        return store(default_dsn())
+
+    @task
+    def push_statuses_task() -> dict:
+        """Enqueue and send the status steps of every marketplace."""
+        from sellerflow.reverse_etl.orchestration import push_targets
+        from sellerflow.reverse_etl.targets import STATUS_TARGETS
+        from sellerflow.warehouse.connection import default_dsn
+
+        return push_targets(default_dsn(), list(STATUS_TARGETS))
+
+    store_settings() >> push_statuses_task()
+
+
+push_statuses()

@@ -1,0 +1,27 @@
+{{ config(materialized='view', post_hook=[]) }}
+{#- Ozon FBS/rFBS: 1C progress → POST /v4/posting/fbs/ship (package the posting's products in one package and
+    ship: awaiting_packaging → awaiting_deliver). Legal only from awaiting_packaging (docs/vendors/ozon.md); a
+    cancelled posting, or one in another status, is parked with the reason before any call; one already shipped
+    needs nothing. -#}
+{{ sync_statuses('ozon', "
+    select
+        progress.account_id || ':' || progress.vendor_order_id as item_key,
+        progress.account_id,
+        case when progress.vendor_status = 'awaiting_packaging' then 'ship' end as step,
+        case
+            when progress.vendor_status = 'cancelled' then format(
+                'Ozon cancelled posting %s while 1C says %s: Ozon refuses ship for a cancelled posting '
+                || '(POSTING_ALREADY_CANCELLED); close the 1C order instead', progress.vendor_order_id,
+                progress.onec_progress)
+            when progress.vendor_status not in ('awaiting_packaging', 'awaiting_deliver', 'delivering',
+                'driver_pickup', 'delivered', 'sent_by_seller', 'arbitration', 'client_arbitration') then format(
+                'Ozon allows ship only from awaiting_packaging; posting %s is %s', progress.vendor_order_id,
+                progress.vendor_status)
+        end as problem,
+        jsonb_build_object(
+            'posting_number', progress.vendor_order_id,
+            'products', (select jsonb_agg(jsonb_build_object('product_id', i -> 'sku', 'quantity', i -> 'quantity'))
+                         from jsonb_array_elements(progress.items) as i)
+        ) as payload
+    from progress
+") }}

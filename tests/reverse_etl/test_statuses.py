@@ -1,0 +1,311 @@
+"""1C progress pushed as order statuses to all four marketplaces, against their emulators and a real warehouse.
+
+The module world (tests/reverse_etl/conftest.py) gets its new orders reserved in 1C (the onec_reservations target),
+then a simulated warehouse sets Статус КОтгрузке on every second reserved order (assembled), one WB and one
+Megamarket order also get a posted Реализация (shipped), and one assembled Ozon posting is cancelled by Ozon (an
+illegal transition). 1C documents are extracted again and the status models built. Expectations come from what the
+test chose, checked in the emulators' own status history.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, Vendors, serve_vendors
+
+from sellerflow.emulators.faults import parse_rule
+from sellerflow.emulators.runtime import EmulatorState
+from sellerflow.emulators.testing import serve_in_thread
+from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.pipelines.onec_extract import extract_documents
+from sellerflow.reverse_etl.push import push
+from sellerflow.reverse_etl.sender import drain
+from sellerflow.reverse_etl.statuses import request_assembled
+from sellerflow.reverse_etl.targets import STATUS_TARGETS
+from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
+
+# the vendor status an assembled order must show afterwards (the emulators' vendor_status vocabulary)
+ASSEMBLED = {
+    "ozon": "awaiting_deliver",
+    "wildberries": "confirm",
+    "yandex_market": "READY_TO_SHIP",
+    "megamarket": "PACKED",
+}
+SHIPPED = {"wildberries": "complete", "megamarket": "SHIPPED"}
+# what an order still waiting for the seller shows (prefix of the emulators' vendor_status)
+WAITING = {
+    "ozon": "awaiting_packaging",
+    "wildberries": "new",
+    "yandex_market": "PROCESSING/STARTED",
+    "megamarket": ("NEW", "CONFIRMED"),
+}
+
+
+def _sql(conn: sqlite3.Connection, query: str, *params: Any) -> list[tuple]:
+    return conn.execute(query, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def status_world(world, tmp_path_factory):
+    """Reserved, partly assembled and shipped orders in 1C, re-extracted; the status models built."""
+    path = world.dir / "world.sqlite"
+    state = EmulatorState(path)
+    with serve_in_thread(importlib.import_module("sellerflow.emulators.onec").create_app(state)) as url:
+        bases = world.onec_bases(url)
+        push(world.dsn, OneCReservations(bases.__getitem__))
+        with psycopg.connect(world.dsn) as pg:
+            reserved = pg.execute(
+                "select a.account_id, a.marketplace, split_part(o.item_key, ':', 2), a.settings ->> 'onec_base' "
+                "from ops.outbox_acknowledged o join ops.reverse_etl_accounts a "
+                "on a.account_id = split_part(o.item_key, ':', 1) "
+                "where o.target = 'onec_reservations' and not coalesce((o.payload ->> 'cancelled')::boolean, false) "
+                "order by o.item_key"
+            ).fetchall()
+        conn = sqlite3.connect(path)
+        chosen: dict[str, list[tuple[str, str]]] = {m: [] for m in MARKETPLACES}
+        shipped: set[tuple[str, str]] = set()
+        with conn:
+            seen: dict[str, int] = {}
+            for account, marketplace, number, base in reserved:
+                seen[marketplace] = seen.get(marketplace, -1) + 1
+                if seen[marketplace] % 2:  # every second reserved order of each marketplace
+                    continue
+                conn.execute(
+                    "update onec_documents set fields = json_set(fields, '$.Статус', 'КОтгрузке'), "
+                    "data_version = data_version || 'a' where doc_type = 'ЗаказКлиента' and base_id = ? "
+                    "and customer_order_number = ?",
+                    (base, number),
+                )
+                chosen[marketplace].append((account, number))
+            for marketplace in ("wildberries", "megamarket"):
+                account, number = chosen[marketplace][-1]
+                base = next(r[3] for r in reserved if r[0] == account)
+                (ref,) = conn.execute(
+                    "select ref_key from onec_documents where doc_type = 'ЗаказКлиента' and base_id = ? "
+                    "and customer_order_number = ?",
+                    (base, number),
+                ).fetchone()
+                conn.execute(
+                    "insert into onec_documents (ref_key, base_id, doc_type, number, date, organization_ref, "
+                    "partner_ref, warehouse_id, customer_order_number, base_doc_ref, posted, deletion_mark, "
+                    "data_version, fields) select ?, base_id, 'РеализацияТоваровУслуг', 'T-' || number, date, "
+                    "organization_ref, partner_ref, warehouse_id, customer_order_number, ref_key, 1, 0, 'v1', "
+                    "json_set(fields, '$.Статус', 'Отгружено') from onec_documents where ref_key = ?",
+                    (str(uuid.uuid4()), ref),
+                )
+                shipped.add((account, number))
+        conn.execute("pragma wal_checkpoint(truncate)")
+        conn.close()
+        for base in bases.values():
+            extract_documents(base, world.dsn, "test-statuses", world.now)
+    illegal = chosen["ozon"][0]
+    with psycopg.connect(world.dsn, autocommit=True) as pg:
+        (posting,) = pg.execute(
+            "select natural_key from raw.ozon_postings_fbs_unfulfilled where account_id = %s "
+            "and payload ->> 'order_number' = %s limit 1",
+            illegal,
+        ).fetchone()
+        pg.execute(
+            "insert into raw.ozon_posting_statuses (account_id, natural_key, payload, payload_hash, run_id) "
+            "values (%s, %s, %s, 'test-cancelled', 'test-cancelled')",
+            (illegal[0], posting, json.dumps({"posting_number": posting, "status": "cancelled"})),
+        )
+        pg.execute(f"truncate {OUTBOX_TABLES} restart identity")
+    conn = sqlite3.connect(path)
+    with conn:  # Ozon cancelled it too
+        conn.execute(
+            "insert into order_status_history (order_id, at, status, vendor_status, actor) select id, "
+            "(select value from meta where key = 'clock'), 'cancelled', 'cancelled', 'marketplace' from orders "
+            "where account_id = ? and posting_number = ?",
+            (illegal[0], posting),
+        )
+    conn.execute("pragma wal_checkpoint(truncate)")
+    conn.close()
+    built = run_dbt(
+        world.dsn,
+        tmp_path_factory.mktemp("dbt_statuses"),
+        "run",
+        "--select",
+        "+int_reverse_etl__order_progress+",
+    )
+    assert built.returncode == 0, built.stdout[-5000:]
+    world.chosen, world.shipped = chosen, shipped
+    world.illegal, world.illegal_order = (illegal[0], posting), illegal
+    return world
+
+
+@pytest.fixture
+def vendors(status_world, tmp_path) -> Iterator[Vendors]:
+    with serve_vendors(status_world, tmp_path) as served:
+        yield served
+
+
+def vendor_status(vendors: Vendors) -> dict[tuple[str, str], str]:
+    """(account, order number) → the latest vendor status of the order in the emulators' world."""
+    rows = vendors.sql(
+        "select o.account_id, o.order_number, h.vendor_status from orders o join order_status_history h "
+        "on h.order_id = o.id where h.at = (select max(at) from order_status_history x where x.order_id = o.id) "
+        "order by h.rowid"
+    )
+    return {(a, n): str(s) for a, n, s in rows}
+
+
+def push_all(world, vendors: Vendors, **kw) -> dict[str, dict]:
+    out = {}
+    for name in STATUS_TARGETS:
+        target = vendors.target(name)
+        out[name] = push(world.dsn, target, **kw)
+        out[name]["requests"] = target.requests_made
+        target.close()
+    return out
+
+
+def _outbox(dsn: str, query: str, *params: Any) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(query, params or None).fetchall()
+
+
+def test_one_cycle_moves_exactly_the_assembled_orders_and_a_rerun_sends_nothing(
+    status_world, vendors
+) -> None:
+    before = vendor_status(vendors)
+    result = push_all(status_world, vendors)
+    after = vendor_status(vendors)
+    changed = {k for k in after if after[k] != before.get(k)}
+    assembled = {k for m in MARKETPLACES for k in status_world.chosen[m]} - {status_world.illegal_order}
+    assert changed <= assembled, "only orders 1C progressed moved"
+    for marketplace in MARKETPLACES:
+        waiting = [
+            k
+            for k in status_world.chosen[marketplace]
+            if k in assembled and before[k].startswith(WAITING[marketplace])
+        ]
+        assert waiting, (marketplace, {k: before.get(k) for k in status_world.chosen[marketplace]})
+        for key in waiting:  # every one still waiting at the vendor moved to the step 1C asks for
+            want = SHIPPED[marketplace] if key in status_world.shipped else ASSEMBLED[marketplace]
+            assert want in after[key], (marketplace, key, before[key], after[key])
+    for name, counts in result.items():
+        assert counts["failed"] == 0, (name, counts["errors"])
+        assert counts["acknowledged"] > 0, name
+
+    calls = {m: vendors.pushes(m) for m in MARKETPLACES}
+    again = push_all(status_world, vendors)
+    for name, counts in again.items():
+        assert counts["enqueued"]["new"] == 0, name
+        assert counts["requests"] == 0, name
+    assert {m: vendors.pushes(m) for m in MARKETPLACES} == calls
+
+
+def test_an_illegal_transition_is_parked_with_the_reason_and_never_sent(status_world, vendors) -> None:
+    push_all(status_world, vendors)
+    account, posting = status_world.illegal
+    (state, reason, attempts) = _outbox(
+        status_world.dsn,
+        "select o.state, o.reason, array_agg(a.requests::text) from ops.outbox o join ops.outbox_attempts a "
+        "on a.outbox_id = o.id where o.item_key = %s group by 1, 2",
+        f"{account}:{posting}",
+    )[0]
+    assert state == "parked"
+    assert "cancelled" in reason
+    assert attempts == ["[]"], "no request was made for it"
+    bodies = [json.loads(b) for (b,) in vendors.sql("select body from push_log where path like '%fbs/ship'")]
+    assert posting not in {b.get("posting_number") for b in bodies}
+
+
+def test_a_crash_between_send_and_acknowledgement_ships_nothing_twice(
+    status_world, vendors, crash_after_first_ack
+) -> None:
+    with pytest.raises(SystemExit):
+        push(status_world.dsn, vendors.target("ozon_statuses"))
+    drain(status_world.dsn, vendors.target("ozon_statuses"), lease=timedelta(0))
+    (crashed,) = crash_after_first_ack
+    state, messages = _outbox(
+        status_world.dsn,
+        "select o.state, array_agg(a.message order by a.attempt) from ops.outbox o join ops.outbox_attempts a "
+        "on a.outbox_id = o.id where o.id = %s group by 1",
+        crashed,
+    )[0]
+    assert state == "acknowledged"
+    assert "already shipped" in messages[-1]
+    bodies = [
+        json.loads(b)["posting_number"]
+        for (b,) in vendors.sql("select body from push_log where path like '%fbs/ship'")
+    ]
+    assert len(bodies) == len(set(bodies)), "no posting shipped twice"
+    acknowledged = _outbox(
+        status_world.dsn,
+        "select count(*) from ops.outbox where target = 'ozon_statuses' and state = 'acknowledged'",
+    )[0][0]
+    assert len(bodies) == acknowledged
+
+
+def test_a_partial_failure_retries_only_the_failed_items(status_world, vendors) -> None:
+    vendors.state.faults.configure(
+        "yandex_market",
+        [parse_rule({"kind": "server_error", "status": 500, "count": 1, "paths": ["*/status"]})],
+    )
+    target = vendors.target("yandex_market_statuses", max_retries=0)
+    first = push(status_world.dsn, target, backoff_initial_s=0.01)
+    assert first["failed"] == 1
+    vendors.state.faults.clear("yandex_market")
+    deadline = time.monotonic() + 60
+    while (
+        _outbox(status_world.dsn, "select 1 from ops.outbox where state = 'failed'")
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+        drain(status_world.dsn, target, backoff_initial_s=0.01)
+    tries = _outbox(
+        status_world.dsn,
+        "select o.state, count(*) from ops.outbox o join ops.outbox_attempts a on a.outbox_id = o.id "
+        "where o.target = 'yandex_market_statuses' group by o.id, o.state",
+    )
+    assert all(state == "acknowledged" for state, _ in tries)
+    assert sorted(n for _, n in tries).count(2) == 1, "only the failed item was sent again"
+    assert all(n in (1, 2) for _, n in tries)
+
+
+def test_a_dry_run_changes_nothing_at_any_vendor(status_world, vendors) -> None:
+    calls = {m: vendors.pushes(m) for m in MARKETPLACES}
+    before = vendor_status(vendors)
+    result = push_all(status_world, vendors, dry_run=True)
+    assert all(r["requests"] == 0 for r in result.values())
+    assert sum(r["dry_runs"] for r in result.values()) > 0
+    assert {m: vendors.pushes(m) for m in MARKETPLACES} == calls
+    assert vendor_status(vendors) == before
+
+
+def test_the_tsd_helper_can_ask_for_assembled_through_the_outbox(status_world, vendors) -> None:
+    chosen = {k for m in MARKETPLACES for k in status_world.chosen[m]}
+    account, posting, number = _unassembled_ozon(status_world, chosen)
+    with psycopg.connect(status_world.dsn) as conn:  # in the caller's transaction, as the TSD helper calls it
+        result = request_assembled(
+            conn, {"account_id": account, "posting_number": posting}, requested_by="tsd:test"
+        )
+    assert result == {"target": "ozon_statuses", "enqueued": 1, "reason": None}
+    with psycopg.connect(status_world.dsn) as conn:
+        again = request_assembled(conn, {"account_id": account, "posting_number": posting})
+    assert again["enqueued"] == 0
+    assert vendors.pushes("ozon") == 0, "nothing is sent by the helper itself"
+    drain(status_world.dsn, vendors.target("ozon_statuses"))
+    assert vendor_status(vendors)[(account, number)] == "awaiting_deliver"
+    with psycopg.connect(status_world.dsn, autocommit=True) as pg:
+        pg.execute("delete from ops.reverse_etl_progress_requests")
+
+
+def _unassembled_ozon(world, chosen: set[tuple[str, str]]) -> tuple[str, str, str]:
+    with psycopg.connect(world.dsn) as pg:
+        rows = pg.execute(
+            "select account_id, natural_key, payload ->> 'order_number' from raw.ozon_postings_fbs_unfulfilled "
+            "where payload ->> 'status' = 'awaiting_packaging' order by natural_key"
+        ).fetchall()
+    return next(r for r in rows if (r[0], r[2]) not in chosen)
