@@ -36,8 +36,10 @@ def demand_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with retl.own_database() as dsn:
         dbt_dir = tmp_path_factory.mktemp("dbt")
         retl.build_world(tmp_path_factory.mktemp("world"), dsn, dbt_dir)
-        built = run_dbt(dsn, dbt_dir, "run", "--select", "+pick_demand")
+        built = run_dbt(dsn, dbt_dir, "run", "--select", "+pick_demand", "pick_assembled_orders")
         assert built.returncode == 0, built.stdout[-5000:]
+        tested = run_dbt(dsn, dbt_dir, "test", "--select", "pick_demand", "pick_assembled_orders")
+        assert tested.returncode == 0, tested.stdout[-5000:]
         yield dsn
 
 
