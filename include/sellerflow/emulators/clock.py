@@ -10,7 +10,8 @@ On ``advance(conn, to)`` (admin ``POST /clock``), in one transaction:
    each delay fixed by the seed and the order id;
 3. the seller's 1C (simulated accountant) posts a РеализацияТоваровУслуг for every order
    that shipped in the interval, based on the ЗаказКлиента with that НомерПоДаннымКлиента
-   if the client already created one, otherwise together with a new ЗаказКлиента;
+   if the client already created one (that order is then closed and its reserve consumed:
+   ``onec.documents.close_shipped_order``), otherwise together with a new ЗаказКлиента;
 4. every report period that ended in the interval gets its report, published on the
    vendor's calendar (visible once the clock passes ``published_at``).
 """
@@ -24,6 +25,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sellerflow.emulators.onec.documents import close_shipped_order
 from sellerflow.emulators.runtime import format_ts, parse_ts
 from sellerflow.emulators.scenario import reports
 from sellerflow.emulators.scenario.catalog import AccountView, Offer
@@ -236,6 +238,8 @@ def _post_shipments(
         if existing is not None and existing[1]:
             continue
         docs.shipment(order, parse_ts(at), existing[0] if existing else None)
+        if existing is not None:  # УТ closes a shipped order and consumes its reserve
+            close_shipped_order(conn, existing[0])
     insert_rows(conn, "onec_documents", DOC_COLUMNS, docs.documents)
     insert_rows(conn, "onec_document_lines", DOC_LINE_COLUMNS, docs.lines)
     return len(docs.documents)

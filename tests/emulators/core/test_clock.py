@@ -110,6 +110,12 @@ def test_seller_push_then_marketplace_delivery_and_1c_shipment(world_copy: World
         (order["order_number"],),
     ).fetchone()[0]
     assert orders_in_1c == 1
+    (fields,) = conn.execute(
+        "select fields from onec_documents where ref_key = '11111111-1111-4111-8111-111111111111'"
+    ).fetchone()
+    assert json.loads(fields)["Статус"] == "Закрыт", (
+        "the accountant closes the shipped order (close_shipped_order)"
+    )
 
 
 def test_reports_of_ended_periods_appear_with_their_publication_time(world_copy: World) -> None:
