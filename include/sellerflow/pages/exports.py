@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -21,20 +22,46 @@ BOLD = Font(bold=True)
 TOTAL_LABEL = "Итого"
 
 
-def _cell(value: Any) -> Any:
+def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     return value
 
 
-def _header(ws, labels: list[str]) -> None:
-    ws.append(labels)
-    for cell in ws[1]:
-        cell.font, cell.fill = BOLD, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    for index, label in enumerate(labels, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = max(12, min(40, len(label) + 4))
+class _Sheet:
+    """One write-only sheet (streamed: 100k lines stay fast) with a bold frozen header and styled cells."""
+
+    def __init__(self, wb: Workbook, title: str, labels: list[str], widths: list[int] | None = None) -> None:
+        self.ws = wb.create_sheet(title=title[:31])
+        self.ws.freeze_panes = "A2"
+        for index, label in enumerate(labels, start=1):
+            width = (widths or [])[index - 1] if widths else max(12, min(40, len(label) + 4))
+            self.ws.column_dimensions[get_column_letter(index)].width = width
+        self.width = len(labels)
+        self.ws.append([self._styled(label, bold=True, fill=HEADER_FILL, wrap=True) for label in labels])
+        self.rows = 1
+
+    def _styled(self, value: Any, *, money: bool = False, bold: bool = False, fill=None, wrap: bool = False):
+        cell = WriteOnlyCell(self.ws, value=_plain(value))
+        if money:
+            cell.number_format = MONEY_FORMAT
+        elif isinstance(value, date | datetime):
+            cell.number_format = "yyyy-mm-dd"
+        if bold:
+            cell.font = BOLD
+        if fill is not None:
+            cell.fill = fill
+        if wrap:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        return cell
+
+    def append(self, values: list[Any], money_from: int, bold: bool = False) -> None:
+        """A row; columns from ``money_from`` (0-based) are money."""
+        self.ws.append([self._styled(v, money=i >= money_from, bold=bold) for i, v in enumerate(values)])
+        self.rows += 1
+
+    def filter_lines(self) -> None:
+        self.ws.auto_filter.ref = f"A1:{get_column_letter(self.width)}{max(self.rows - 1, 1)}"
 
 
 def _filters_text(filters: Filters) -> str:
@@ -42,56 +69,40 @@ def _filters_text(filters: Filters) -> str:
     return ", ".join(chosen) or "все"
 
 
-def _status_sheet(ws, chosen: list[dict[str, Any]]) -> None:
-    """One status's lines, money formatted, a totals row, the header frozen and filterable."""
-    labels = [label for _, label in LINE_FIELDS] + [label for _, label in LINE_MONEY]
-    columns = [c for c, _ in LINE_FIELDS] + [c for c, _ in LINE_MONEY]
-    first_money = len(LINE_FIELDS) + 1
-    _header(ws, labels)
-    for line in chosen:
-        ws.append([_cell(line[c]) for c in columns])
-    total = [TOTAL_LABEL] + [None] * (len(LINE_FIELDS) - 1)
-    total += [sum((r[c] or Decimal(0)) for r in chosen) for c, _ in LINE_MONEY]
-    ws.append(total)
-    for cell in ws[ws.max_row]:
-        cell.font = BOLD
-    for row in ws.iter_rows(min_row=2, min_col=first_money):
-        for cell in row:
-            cell.number_format = MONEY_FORMAT
-    for row in ws.iter_rows(min_row=2, max_col=len(LINE_FIELDS)):
-        for cell in row:
-            if isinstance(cell.value, date | datetime):
-                cell.number_format = "yyyy-mm-dd"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(labels))}{ws.max_row - 1}"
-
-
 def xlsx(filters: Filters) -> bytes:
-    """The workbook: a summary sheet (the status table of the screen), then one sheet per status."""
+    """The workbook: a summary sheet (the status table of the screen), then one sheet per status with its lines
+    and a totals row; the totals equal the screen's status table."""
     status_rows, totals = by_status(filters)
     rows = all_lines(filters)
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "Итоги"
-    money_labels = [label for _, label in LINE_MONEY]
-    _header(summary, ["Статус", "Строк", *money_labels])
+    wb = Workbook(write_only=True)
+    summary = _Sheet(
+        wb, "Итоги", ["Статус", "Строк", *(label for _, label in LINE_MONEY)], [30, 10] + [18] * 9
+    )
     for row in status_rows:
-        summary.append(
-            [STATUSES.get(row["status"], row["status"]), row["lines"], *(row[c] for c, _ in LINE_MONEY)]
-        )
-    summary.append([TOTAL_LABEL, totals["lines"], *(totals[c] for c, _ in LINE_MONEY)])
-    for cell in summary[summary.max_row]:
-        cell.font = BOLD
-    for row in summary.iter_rows(min_row=2, min_col=3):
-        for cell in row:
-            cell.number_format = MONEY_FORMAT
-    summary.append([])
-    summary.append([f"Фильтры: {_filters_text(filters)}"])
-    summary.append([f"Сформировано: {datetime.now().strftime('%Y-%m-%d %H:%M')}"])
+        label = STATUSES.get(row["status"], row["status"])
+        summary.append([label, row["lines"], *(row[c] for c, _ in LINE_MONEY)], money_from=2)
+    summary.append(
+        [TOTAL_LABEL, totals["lines"], *(totals[c] for c, _ in LINE_MONEY)], money_from=2, bold=True
+    )
+    summary.append([], money_from=0)
+    summary.append([f"Фильтры: {_filters_text(filters)}"], money_from=1)
+    summary.append([f"Сформировано: {datetime.now().strftime('%Y-%m-%d %H:%M')}"], money_from=1)
 
-    for status, title in STATUSES.items():
+    labels = [label for _, label in LINE_FIELDS] + [label for _, label in LINE_MONEY]
+    columns = [c for c, _ in LINE_FIELDS] + [c for c, _ in LINE_MONEY]
+    for status in (
+        row["status"] for row in status_rows
+    ):  # as on screen, a status the page has no name for too
         chosen = [r for r in rows if r["status"] == status]
-        if chosen:
-            _status_sheet(wb.create_sheet(title=title[:31]), chosen)
+        if not chosen:
+            continue
+        sheet = _Sheet(wb, STATUSES.get(status, status), labels)
+        for line in chosen:
+            sheet.append([line[c] for c in columns], money_from=len(LINE_FIELDS))
+        sheet.filter_lines()
+        total = [TOTAL_LABEL] + [None] * (len(LINE_FIELDS) - 1)
+        total += [sum((r[c] or Decimal(0)) for r in chosen) for c, _ in LINE_MONEY]
+        sheet.append(total, money_from=len(LINE_FIELDS), bold=True)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -25,6 +25,7 @@ STATUSES: dict[str, str] = {
     "return_not_received": "Возврат не оприходован в 1С",
     "duplicate_in_report": "Дубль в отчёте",
     "cancelled_but_reported": "Отменён, но в отчёте",
+    "unmapped_product": "Товар не сопоставлен с 1С",
 }
 MARKETPLACES: dict[str, str] = {
     "ozon": "Ozon",
@@ -151,7 +152,7 @@ def summary(filters: Filters) -> list[dict[str, Any]]:
                ties_out
         from marts.reconciliation_summary
         where {where}
-        order by report_period_start desc nulls first, marketplace, account_id, report_id
+        order by report_period_start desc nulls last, marketplace, account_id, report_id
         """
     ).format(
         stated=sql.SQL(", ").join(map(sql.Identifier, stated))
