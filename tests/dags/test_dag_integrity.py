@@ -12,7 +12,9 @@ EXPECTED_DAGS = {
     "dbt_nightly",
     "extract_onec",
     "extract_ozon",
+    "push_prices",
     "push_reservations",
+    "push_statuses",
     "push_stock",
     "transform_dbt",
 }
