@@ -26,6 +26,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from sellerflow.emulators.megamarket.reports import export_reports
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.account import extract_account
@@ -113,6 +114,9 @@ def _extract(world_dir: Path, state: EmulatorState, dsn: str) -> None:
             app = importlib.import_module(f"sellerflow.emulators.{marketplace}").create_app(state)
             url = stack.enter_context(serve_in_thread(app))
             extra = _test_pace(marketplace, state)
+            if marketplace == "megamarket":  # no report API: the seller drops the cabinet's files
+                export_reports(state.conn(), state.now(), world_dir / "drop")
+                extra["report_folder"] = str(world_dir / "drop" / "{account_id}")
             for account in accounts(world_dir, marketplace, url, horizon_days=45, **extra):
                 extract_account(account, dsn, "acceptance", now, force=True, client_options=FAST)
 

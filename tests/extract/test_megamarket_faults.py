@@ -79,13 +79,16 @@ def test_each_fault_is_survived_with_nothing_lost_or_duplicated(mm: Served, dsn:
                 assert keys == versions, f"{entity}/{account}: duplicated versions"
 
 
-def test_a_late_report_is_read_by_the_next_run(mm: Served, dsn: str) -> None:
-    rule = {"kind": "report_late", "count": 1, "paths": ["/emulator/reports*"]}
-    mm.state.faults.configure("megamarket", [parse_rule(rule)])
-    run_all(mm, dsn, "late", only=MAIN)
-    assert MAIN not in landed(dsn)["report_rows"], "the listing hid the only published report"
-    run_all(mm, dsn, "next-day", only=MAIN)  # the month stayed open and is read now
+def test_a_report_dropped_later_is_read_by_the_next_run(mm: Served, dsn: str, tmp_path: Path) -> None:
+    """No report API: a run with nothing in the cabinet's drop folder lands no report; once the seller drops the
+    file, the next run takes it (and a run after that takes nothing again)."""
+    empty = {"report_folder": str(tmp_path / "empty" / "{account_id}")}
+    run_all(mm, dsn, "before-the-download", only=MAIN, extra=empty)
+    assert MAIN not in landed(dsn)["report_rows"]
+    run_all(mm, dsn, "after-the-download", only=MAIN)
     assert_equals_world(dsn, mm, only=MAIN)
+    again = run_all(mm, dsn, "again", only=MAIN)
+    assert sum(r["new_versions"] for r in again) == 0
 
 
 def test_an_expired_token_fault_fails_the_run_and_the_retry_lands_everything_once(

@@ -1,4 +1,4 @@
-"""The Megamarket client over real HTTP against the emulator: envelope, success=0 errors, retries, report files."""
+"""The Megamarket client over real HTTP against the emulator: envelope, success=0 errors, retries; report files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sellerflow.sources._http import AuthError, RateLimitError
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.megamarket import MegamarketClient
 from sellerflow.sources.megamarket.client import OFFER_SERVICE, MegamarketError, wait_hint_s
-from sellerflow.sources.megamarket.report import ReportLayoutError, Workbook, read_rows
+from sellerflow.sources.megamarket.file_import import ReportFileError, load_mapping, parse_report_file
 from sellerflow.sources.megamarket.testing import MAIN, Served, cabinets, make_world, serve_world
 from sellerflow.sources.ratelimit import NullLimiter
 
@@ -124,45 +124,44 @@ def test_offer_service_single_object_errors_are_read(mm: Served) -> None:
     assert failure.value.codes() == {"OFFER_NOT_FOUND"}
 
 
-def test_the_report_file_parses_into_its_lines_and_totals(mm: Served) -> None:
-    with MegamarketClient(main_account(mm), **FAST) as client:
-        listing = client.report_list()
-        assert listing
-        report = listing[0]
-        meta = Workbook()
-        rows = list(read_rows(client.report_file(report["id"]), meta))
+def test_the_client_has_no_report_call() -> None:
+    """Megamarket serves no report over its API (docs/vendors/megamarket.md): the product client must not call the
+    emulator-only report paths; reports come as files (sources.megamarket.file_import)."""
+    assert not any(hasattr(MegamarketClient, name) for name in ("report_list", "report_file"))
+
+
+def test_the_dropped_report_file_parses_into_its_lines_and_totals(mm: Served) -> None:
+    from datetime import UTC, datetime
+
+    from sellerflow.emulators.megamarket.reports import export_reports
+
+    (path, *_) = export_reports(mm.state.conn(), mm.state.now(), mm.world.parent / "drop")
+    parsed = parse_report_file(path.read_bytes(), path.name, load_mapping(), datetime.now(UTC))
     conn = sqlite3.connect(mm.world)
     try:
         lines = conn.execute(
             "select line_no, posting_number, commission_kop from report_lines where report_id = ? order by line_no",
-            (report["id"],),
+            (parsed.report_id,),
         ).fetchall()
     finally:
         conn.close()
-    assert [(r["№ п/п"], r["Номер отправления"]) for r in rows] == [(n, p) for n, p, _ in lines]
+    assert [(r["№ п/п"], r["Номер отправления"]) for r in parsed.rows] == [(n, p) for n, p, _ in lines]
     commission = sum(c for _, _, c in lines)
-    assert round(meta.totals["Вознаграждение, руб."] * 100) == commission
-    assert any(report["id"] in line for line in meta.title)
-
-
-def test_an_expired_token_on_the_report_download_is_an_auth_error(mm: Served) -> None:
-    rule = {"kind": "expired_token", "count": 1, "paths": ["/emulator/reports/*"]}
-    mm.state.faults.configure("megamarket", [parse_rule(rule)])
-    with MegamarketClient(main_account(mm), **FAST) as client:
-        report_id = client.report_list()[0]["id"]
-        with pytest.raises(AuthError):
-            client.report_file(report_id)
+    assert round(parsed.header["totals"]["Вознаграждение, руб."] * 100) == commission
+    assert any(parsed.report_id in line for line in parsed.header["title"])
 
 
 def test_a_workbook_without_the_header_row_fails_loudly() -> None:
+    from datetime import UTC, datetime
+
     from openpyxl import Workbook as Book
 
     book = Book()
     book.active.append(["Something else", "entirely"])
     buffer = io.BytesIO()
     book.save(buffer)
-    with pytest.raises(ReportLayoutError, match="no header row"):
-        list(read_rows(buffer.getvalue(), Workbook()))
+    with pytest.raises(ReportFileError, match="no header row"):
+        parse_report_file(buffer.getvalue(), "x.xlsx", load_mapping(), datetime.now(UTC))
 
 
 @pytest.mark.parametrize(

@@ -95,5 +95,38 @@ def serve(world: Path, host: str = "127.0.0.1", base_port: int = 18100) -> int:
     print(f"world {world} at clock {state.now():%Y-%m-%dT%H:%M:%SZ}", flush=True)
     for m in mounted:
         print(f"{m.name:<14} http://{host}:{m.port}", flush=True)
+    _start_report_drop(world)
     asyncio.run(_serve_all(servers))
     return 0
+
+
+REPORT_DROP_EVERY_S = 60.0
+
+
+def _start_report_drop(world: Path) -> None:
+    """Megamarket serves its reports as cabinet downloads only: every minute, write the published ones into the
+    demo's drop folder (sources.megamarket.file_import.drop_folder's root), where the extraction takes them."""
+    import os
+    import threading
+
+    from sellerflow.emulators.megamarket.reports import export_reports
+
+    root = os.environ.get("SELLERFLOW_MEGAMARKET_DROP") or (
+        Path(os.environ["SELLERFLOW_HOME"]) / "drop" / "megamarket"
+        if os.environ.get("SELLERFLOW_HOME")
+        else None
+    )
+    if root is None:
+        return
+    own = EmulatorState(world)
+
+    def loop() -> None:
+        while True:
+            try:
+                export_reports(own.conn(), own.now(), Path(root))
+            except Exception:  # the next round tries again; the emulator keeps serving
+                logger.exception("megamarket report drop into %s failed", root)
+            threading.Event().wait(REPORT_DROP_EVERY_S)
+
+    threading.Thread(target=loop, name="megamarket-report-drop", daemon=True).start()
+    print(f"megamarket reports -> {root}/<account_id>/", flush=True)

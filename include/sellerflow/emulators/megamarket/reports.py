@@ -1,8 +1,11 @@
 """The commission report as the file a seller downloads from the Megamarket cabinet.
 
 Megamarket has no API for sales/commission reports (shared/docs/sources/yandex-market-megamarket-1c.md
-B5): sellers download them from the cabinet. The emulator serves each published report as an XLSX
-workbook — the spreadsheet format of cabinet exports — from emulator-only paths:
+B5): sellers download them from the cabinet. sellerflow takes them as files (sources/megamarket/file_import:
+a drop folder per cabinet, an upload importer), so the emulator's job is the seller's download:
+``export_reports`` writes each published report's XLSX into the demo's drop folder (the emulator server does
+it every minute, ``emulators/server.py``). For the emulator's own tests it also serves them from
+emulator-only paths, which no sellerflow client calls:
 
 - ``GET /emulator/reports`` lists the account's published reports (JSON);
 - ``GET /emulator/reports/{id}`` downloads one as ``.xlsx``.
@@ -22,6 +25,7 @@ import io
 import json
 import sqlite3
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -167,3 +171,22 @@ def build_xlsx(conn: sqlite3.Connection, report: sqlite3.Row) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def export_reports(conn: sqlite3.Connection, now: datetime, root: Path) -> list[Path]:
+    """Write every published Megamarket report not yet in ``root/<account_id>/`` as its XLSX file (the seller's
+    download into the cabinet's drop folder); returns the files written."""
+    written: list[Path] = []
+    accounts = conn.execute("select id from accounts where marketplace = 'megamarket' order by id").fetchall()
+    for account in accounts:
+        folder = root / str(account["id"])
+        for report in visible_reports(conn, account["id"], now):
+            target = folder / file_name(report)
+            if target.exists():
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".part")
+            partial.write_bytes(build_xlsx(conn, report))
+            partial.rename(target)  # a reader never sees half a file (*.xlsx only)
+            written.append(target)
+    return written

@@ -16,16 +16,14 @@ Facts (/work/shared/docs/sources/yandex-market-megamarket-1c.md, part B):
 - Limits are unpublished (uncertainty 4); the method groups below are the ones the emulator and the
   limiter table (``sellerflow.sources.ratelimit``) share: ``orders`` (order/search, order/get),
   ``order_actions``, ``stocks``, ``prices``, ``reports``.
-- Reports (B5): no API exists; the commission report is a cabinet download. The emulator serves it from
-  ``GET /emulator/reports`` (listing) and ``GET /emulator/reports/{id}`` (XLSX), token in
-  ``X-Merchant-Token`` (emulators/megamarket/reports.py); ``report_list``/``report_file`` call those.
+- Reports (B5): no API exists; the commission report is a cabinet download, so this client has no report
+  call: reports enter as files (``file_import``: a drop folder per cabinet and an upload importer).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -41,7 +39,6 @@ from sellerflow.sources._http.redact import redact
 
 ORDER_SERVICE = "/api/market/v1/orderService"
 OFFER_SERVICE = "/api/merchantIntegration/v1/offerService"
-REPORTS_PATH = "/emulator/reports"
 AUTH_CODES = frozenset({"TOKEN_INVALID", "TOKEN_EXPIRED", "UNAUTHORIZED", "ACCESS_DENIED", "FORBIDDEN"})
 RATE_LIMIT_CODES = frozenset({"TOO_MANY_REQUESTS", "RATE_LIMIT", "RATE_LIMIT_EXCEEDED"})
 SERVER_CODES = frozenset({"INTERNAL_ERROR", "SERVICE_UNAVAILABLE"})
@@ -52,7 +49,6 @@ _GROUPS = (
     (f"{ORDER_SERVICE}/", "order_actions"),
     (f"{OFFER_SERVICE}/stock/", "stocks"),
     (f"{OFFER_SERVICE}/manualPrice/", "prices"),
-    (REPORTS_PATH, "reports"),
 )
 
 
@@ -174,13 +170,3 @@ class MegamarketClient(ApiClient):
         """``order/get``: the full shipments for these ids."""
         data = self.call(f"{ORDER_SERVICE}/order/get", {"shipments": shipment_ids})
         return [s for s in data.get("shipments") or [] if isinstance(s, dict)]
-
-    def report_list(self) -> list[dict[str, Any]]:
-        """The cabinet's published commission reports (emulator-only listing, see the module docstring)."""
-        answer = self.request("GET", REPORTS_PATH)
-        reports = (answer.get("data") or {}).get("reports") if isinstance(answer, dict) else None
-        return [r for r in reports or [] if isinstance(r, dict)]
-
-    def report_file(self, report_id: str) -> bytes:
-        """One report's XLSX workbook."""
-        return bytes(self.request("GET", f"{REPORTS_PATH}/{quote(report_id)}", raw=True))

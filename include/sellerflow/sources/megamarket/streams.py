@@ -15,26 +15,28 @@ What the merchant API lets a seller read (yandex-market-megamarket-1c.md part B)
   them; no barcodes — the API never sends them) and ``prices`` (the list price, before discounts, on the
   newest shipment of each offer). Stock on Megamarket is what the seller pushes; the reverse-ETL outbox
   keeps the acknowledged values.
-- ``report_rows`` (+ ``reports``): the monthly commission report, a cabinet XLSX download (B5; the
-  emulator-only listing and file of ``client``), parsed with openpyxl (``report``). A month is read again
-  every day until its report has been out ``REPORT_SETTLE`` days; a month whose report is not published
-  yet simply stays open.
+- ``report_rows`` (+ ``reports``): the commission reports, which no Megamarket API serves (B5): files the
+  seller drops into the cabinet's folder (``file_import.drop_folder``), each read whole with pandas and
+  checked against the column mapping before anything lands (``file_import``). A file is taken once per
+  content (its SHA-256 is kept in the stream state); a changed file is taken again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import psycopg
 
 from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, required_fields
-from sellerflow.extract.windows import later, months, parse_time, rfc3339, split
+from sellerflow.extract.windows import later, parse_time, rfc3339, split
 from sellerflow.sources.megamarket.client import MegamarketClient, MegamarketError
-from sellerflow.sources.megamarket.report import Workbook, read_rows
+from sellerflow.sources.megamarket.file_import import drop_folder, load_mapping, parse_report_file, row_key
 from sellerflow.sources.megamarket.walk import GET_BATCH, SEARCH_PAGE, Position, Walk, created, msk
 from sellerflow.warehouse.identifiers import table_name
 
@@ -42,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 FINAL_STATUSES = ("DELIVERED", "MERCHANT_CANCELED", "CUSTOMER_CANCELED")
 CLOCK_SKEW = timedelta(days=1)  # the walk reaches past "now" so a vendor clock ahead of ours loses nothing
-REPORT_SETTLE = timedelta(days=10)
 REPORT_PAGE = 1000
 DELIVERY_OFFER = "delivery"  # the delivery fee line of merchant-delivered orders (B2), not a product
 NOT_FOUND = "SHIPMENT_NOT_FOUND"
@@ -290,25 +291,16 @@ def _open_shipments(ctx: RunContext) -> list[str]:
     return [r[0] for r in rows]
 
 
-# -- the commission report ----------------------------------------------------------------------------
-
-
-def _row_key(report_id: str):
-    """Rows are keyed ``<report id>:<row number>``: row numbers repeat across reports."""
-
-    def key(row: dict[str, Any]) -> str:
-        return f"{report_id}:{row['№ п/п']}"
-
-    return key
+# -- the commission report files ---------------------------------------------------------------------
 
 
 class MegamarketCommissionReport(Stream):
-    """Rows of the monthly commission report (XLSX download), re-read while the month is open."""
+    """Rows of the commission report files dropped into the cabinet's folder (no API serves them)."""
 
     name = "commission_report"
     entity = "report_rows"
-    key = "№ п/п"  # replaced per report by ``_row_key``
-    cadence = timedelta(days=1)
+    key = "№ п/п"  # replaced per report by ``row_key``
+    cadence = timedelta(minutes=10)
     related_keys: ClassVar[dict[str, Any]] = {"reports": "id"}
 
     def validate(self, record: dict[str, Any]) -> str | None:
@@ -316,51 +308,30 @@ class MegamarketCommissionReport(Stream):
         return required_fields(record, ("№ п/п", "Номер заказа", "Артикул продавца", "Тип операции"))
 
     def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """Every month from the horizon to now that is not closed yet."""
-        state.pop("_listing", None)
-        closed = set(state.get("closed_months", []))
-        first = (ctx.now - ctx.horizon).date()
-        return [
-            Slice(month, "month", params={"month": month})
-            for month in (f"{y:04d}-{m:02d}" for y, m in months(first, ctx.now.date()))
-            if month not in closed
-        ]
-
-    def _listing(self, client: MegamarketClient, state: dict[str, Any]) -> list[dict[str, Any]]:
-        if "_listing" not in state:  # one listing call per run, whatever the number of open months
-            state["_listing"] = client.report_list()
-        return list(state["_listing"])
+        """One slice per file in the drop folder whose content was not taken yet."""
+        folder = drop_folder(ctx.account.account_id, ctx.account.settings)
+        taken = dict(state.get("taken_files") or {})
+        out = []
+        for path in sorted(folder.glob("*.xlsx")) if folder.is_dir() else []:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if taken.get(path.name) != digest:
+                out.append(Slice(path.name, "file", params={"path": str(path), "sha256": digest}))
+        return out
 
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
-        """The month's published reports, downloaded and parsed, ``REPORT_PAGE`` rows per page."""
-        client = ctx.client
-        assert isinstance(client, MegamarketClient)
-        month = piece.params["month"]
-        for report in self._listing(client, state):
-            if not str(report.get("periodStart") or "").startswith(month) or not report.get("id"):
-                continue
-            report_id = str(report["id"])
-            state.setdefault("_published", {})[month] = report.get("publishedAt")
-            meta = Workbook()
-            rows: list[dict[str, Any]] = []
-            for row in read_rows(client.report_file(report_id), meta):
-                rows.append(row)
-                if len(rows) >= REPORT_PAGE:
-                    yield Page(rows, key=_row_key(report_id))
-                    rows = []
-            header = {**report, "title": meta.title, "totals": meta.totals}
-            yield Page(rows, related={"reports": [header]}, key=_row_key(report_id))
+        """The file, checked whole first (a layout error lands nothing), then its rows with its header."""
+        path = Path(piece.params["path"])
+        mapping = load_mapping(ctx.account.settings.get("report_columns"))
+        parsed = parse_report_file(path.read_bytes(), path.name, mapping, ctx.now)
+        key = row_key(parsed.report_id)
+        chunks = [parsed.rows[n : n + REPORT_PAGE] for n in range(0, len(parsed.rows), REPORT_PAGE)] or [[]]
+        for chunk in chunks[:-1]:
+            yield Page(chunk, key=key)
+        yield Page(chunks[-1], related={"reports": [parsed.header]}, key=key)
 
     def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
-        """Close a month once its report has been out long enough to be final."""
-        published = parse_time((state.get("_published") or {}).get(piece.label))
-        if published is not None and ctx.now - published >= REPORT_SETTLE:
-            state["closed_months"] = sorted({*state.get("closed_months", []), piece.label})
-
-    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
-        """Drop the per-run observations."""
-        state.pop("_listing", None)
-        state.pop("_published", None)
+        """Remember the file's content as taken."""
+        state["taken_files"] = {**(state.get("taken_files") or {}), piece.label: piece.params["sha256"]}
 
 
 STREAMS: tuple[Stream, ...] = (MegamarketShipments(), MegamarketCommissionReport())

@@ -22,6 +22,7 @@ import psycopg
 
 from sellerflow.emulators.megamarket import create_app
 from sellerflow.emulators.megamarket.render import vendor_status
+from sellerflow.emulators.megamarket.reports import export_reports
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.account import extract_account
@@ -230,13 +231,31 @@ def statuses(world: Path) -> dict[tuple[str, str], str]:
     return {(a, p): vendor_status(v, s) for a, p, v, s in rows}
 
 
+def drop_root(served: Any) -> Path:
+    """The served world's report drop folders (one per cabinet below it)."""
+    return Path(served.world).parent / "drop"
+
+
+def drop_reports(served: Any) -> list[Path]:
+    """What the seller does in the cabinet: download every published report into the cabinet's drop folder."""
+    return export_reports(served.state.conn(), served.state.now(), drop_root(served))
+
+
 def cabinets(served: Any, **extra: object) -> list[MarketplaceAccount]:
-    """The Megamarket accounts of a served world (``served``: world, state, url)."""
-    return accounts(served.world.parent, "megamarket", served.url, **{"horizon_days": 40, **extra})
+    """The Megamarket accounts of a served world (``served``: world, state, url); the published reports are dropped
+    into their folders first, as the seller downloads them."""
+    folder = str(drop_root(served) / "{account_id}")
+    drop_reports(served)
+    return accounts(
+        served.world.parent,
+        "megamarket",
+        served.url,
+        **{"horizon_days": 40, "report_folder": folder, **extra},
+    )
 
 
 def run_all(served: Any, dsn: str, run_id: str, only: str | None = None, **kwargs: Any) -> list[dict]:
-    """Extract every (or one) cabinet, all streams, up to the world's clock."""
+    """Extract every (or one) cabinet, all streams, up to the world's clock (the published reports dropped first)."""
     now = served.state.now()
     extra = kwargs.pop("extra", {})
     return [
