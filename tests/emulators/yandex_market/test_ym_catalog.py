@@ -158,3 +158,18 @@ def test_business_prices_reject_duplicates_and_oversized_batches(client: httpx.C
         big.json()["errors"][0]["message"]
         == "Value / length of field (offers) must be less than or equal to 500"
     )
+
+
+def test_business_prices_refuse_a_zero_price_and_a_discount_outside_5_to_99_percent(
+    client: httpx.Client, db: sqlite3.Connection
+) -> None:
+    url = f"/v2/businesses/{BUSINESS}/offer-prices/updates"
+    zero = client.post(
+        url, json={"offers": [{"offerId": "SKU-1", "price": {"value": 0, "currencyId": "RUR"}}]}
+    )
+    assert zero.status_code == 400
+    tiny = {"value": 990, "currencyId": "RUR", "discountBase": 1000}  # 1 % off: below Market's 5 %
+    small = client.post(url, json={"offers": [{"offerId": "SKU-1", "price": tiny}]})
+    assert small.status_code == 400
+    assert "discount" in small.json()["errors"][0]["message"]
+    assert db.execute("select count(*) from push_log").fetchone()[0] == 0

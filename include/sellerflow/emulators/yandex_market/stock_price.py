@@ -62,7 +62,7 @@ class GetStocksRequest(BaseModel):
 
 
 class BusinessPrice(BaseModel):
-    value: float = Field(ge=0)
+    value: float = Field(gt=0)  # spec BasePriceDTO.value: minimum 0, exclusiveMinimum
     currencyId: str
     discountBase: float | None = Field(default=None, gt=0)
     minimumForBestseller: float | None = Field(default=None, ge=0, le=100_000_000)
@@ -246,6 +246,12 @@ def build_router(state: EmulatorState) -> APIRouter:
     ) -> dict[str, Any]:
         ctx = guard(request, state, "updateBusinessPrices", business_id=businessId)
         _unique([o.offerId for o in body.offers], "offerId")
+        for offer in body.offers:  # fact sheet A4: discountBase is the crossed-out price, a 5–99 % discount
+            base = offer.price.discountBase
+            if base is not None and not (0.01 * base <= offer.price.value <= 0.95 * base):
+                raise bad_request(
+                    f"Invalid discountBase for offer '{offer.offerId}': the discount must be 5-99%"
+                )
         conn, now = state.conn(), format_ts(state.now())
         accounts = ctx.cabinet.account_ids
         marks = ", ".join("?" for _ in accounts)
