@@ -173,3 +173,15 @@ def test_business_prices_refuse_a_zero_price_and_a_discount_outside_5_to_99_perc
     assert small.status_code == 400
     assert "discount" in small.json()["errors"][0]["message"]
     assert db.execute("select count(*) from push_log").fetchone()[0] == 0
+
+
+def test_update_stocks_of_a_dbs_campaign_land_in_its_own_warehouse(
+    client: httpx.Client, db: sqlite3.Connection
+) -> None:
+    body = {"skus": [{"sku": "SKU-DBS", "items": [{"count": 7}]}]}
+    assert client.put(f"/v2/campaigns/{DBS_CAMPAIGN}/offers/stocks", json=body).status_code == 200
+    rows = db.execute(
+        "select w.external_id, s.present from stocks s join warehouses w on w.id = s.warehouse_id "
+        "where s.offer_id = 'SKU-DBS'"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [(str(DBS_WAREHOUSE), 7)]

@@ -99,19 +99,22 @@ def _stamp(moment: datetime | None, default: str) -> str:
     return format_ts(moment if moment.tzinfo else moment.replace(tzinfo=MSK))
 
 
-def campaign_kind(account: sqlite3.Row, campaign_id: int) -> str:
-    """The program (``fbs``/``dbs``) of a campaign of the account (its vendor ``campaigns`` map; FBS by default)."""
+def campaign_kind(account: sqlite3.Row, campaign_id: int) -> str | None:
+    """The program (``fbs``/``dbs``) the account's vendor ``campaigns`` map gives the campaign, if it names it."""
     campaigns = json.loads(account["vendor"] or "{}").get("campaigns") or {}
-    return next((kind for kind, cid in campaigns.items() if int(cid) == int(campaign_id)), "fbs")
+    return next((kind for kind, cid in campaigns.items() if int(cid) == int(campaign_id)), None)
 
 
 def seller_warehouse(conn: sqlite3.Connection, account: sqlite3.Row, campaign_id: int) -> sqlite3.Row:
     """The warehouse of *this* campaign that its stock updates land in: YM stocks are per campaign, the
     campaign's warehouse is implied (spec UpdateStocksRequest: "for a warehouse group send for one warehouse
-    only"), so an FBS campaign never writes into the cabinet's DBS warehouse or the other way round."""
+    only"), so an FBS campaign never writes into the cabinet's DBS warehouse or the other way round. The campaign's
+    program comes from the account's ``campaigns`` map; an account without one has its own single warehouse (FBS
+    preferred)."""
     row = conn.execute(
-        "select * from warehouses where owner = ? and kind = ? order by id limit 1",
-        (str(account["id"]), campaign_kind(account, campaign_id)),
+        "select * from warehouses where owner = ? and kind in ('fbs', 'dbs') "
+        "order by case kind when ? then 0 when 'fbs' then 1 else 2 end, id limit 1",
+        (str(account["id"]), campaign_kind(account, campaign_id) or "fbs"),
     ).fetchone()
     if row is None:
         raise bad_request("Campaign type is not allowed")
