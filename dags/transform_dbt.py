@@ -2,7 +2,10 @@
 ### transform_dbt — raw quality suites, then one `dbt build` watched model by model, then docs
 
 Runs whenever an extract DAG updates a raw table (Assets `warehouse.raw.*`). One run at a time: Asset events
-that arrive while a run works are queued and start **one** next run that sees all of them.
+that arrive while a run works are queued and start **one** next run that sees all of them. A run started by Asset
+events first waits (up to `SELLERFLOW_TRANSFORM_SETTLE_S`, default 120 s) until no extract DAG is running, so one
+build covers the whole extraction round, and skips its build when nothing landed since the last successful build
+started (the round's later events queue such a run). A run triggered by hand always builds.
 
 1. `check_raw_quality` creates, empty, any raw table dbt reads that no extraction has created yet (a seller
    without a Megamarket cabinet still gets a green run), then runs the Great Expectations suite of every
@@ -64,15 +67,28 @@ with transform_dbt:
     models = list(transform_dbt.roots)
 
     @task
-    def check_raw_quality(run_id: str | None = None) -> dict[str, bool | None]:
+    def check_raw_quality(
+        run_id: str | None = None, dag_run=None, ti=None, prev_start_date_success=None
+    ) -> dict[str, bool | None]:
         """Create, empty, each raw table dbt reads that no extraction has created yet; then the Great Expectations
         suite of every landed raw table (one task: Airflow and GX load once); fails naming each table whose suite
         failed, after checking them all."""
+        from airflow.exceptions import AirflowSkipException
+
+        from sellerflow.orchestration import transform_gate
         from sellerflow.orchestration.dbt import prepare_raw_tables
         from sellerflow.quality.raw_checks import check_landed_table
         from sellerflow.quality.suites import RAW_SUITE_TABLES
         from sellerflow.warehouse.connection import default_dsn
 
+        def active_runs(dag_id: str) -> int:
+            return ti.get_dr_count(dag_id=dag_id, states=transform_gate.ACTIVE_RUN_STATES)
+
+        skip = transform_gate.skip_reason(
+            dag_run.run_type, active_runs, prev_start_date_success, default_dsn()
+        )
+        if skip:
+            raise AirflowSkipException(skip)
         print(f"{prepare_raw_tables(default_dsn())} raw tables dbt reads are in place")
         verdicts: dict[str, bool | None] = {}
         failures = []

@@ -1,0 +1,104 @@
+"""An asset-triggered transform run waits for the extractions in flight and skips a build nothing new calls for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from sellerflow.orchestration import transform_gate
+from sellerflow.warehouse import migrate
+
+
+class FakeClock:
+    """A monotonic clock that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds > 0
+        self.now += seconds
+
+
+def test_waits_until_no_extraction_is_active() -> None:
+    clock = FakeClock()
+    # extract_ozon finishes at t=12 s, extract_onec at t=7 s
+    finishes = {"extract_ozon": 12.0, "extract_onec": 7.0}
+
+    def active(dag_id: str) -> int:
+        return int(clock() < finishes.get(dag_id, 0.0))
+
+    waited = transform_gate.wait_for_extractions(
+        active,
+        ["extract_onec", "extract_ozon", "extract_wildberries"],
+        120,
+        poll_s=5,
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    assert waited == 15.0, "polled at 0, 5, 10 and 15 s; ozon was still running at 10 s"
+
+
+def test_stops_waiting_at_the_cap() -> None:
+    clock = FakeClock()
+    waited = transform_gate.wait_for_extractions(
+        lambda dag_id: 1, ["extract_ozon"], 12, poll_s=5, sleep=clock.sleep, clock=clock
+    )
+    assert waited == 12.0
+
+
+@pytest.fixture
+def dsn(fresh_dsn: str) -> str:
+    migrate(fresh_dsn)
+    return fresh_dsn
+
+
+def _load_run(dsn: str, inserted: int, finished_at: datetime | None) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "insert into ops.load_runs (source, entity, account_id, run_id, status, inserted, finished_at)"
+            " values ('ozon', 'postings_fbs', 'ozon_main', 'r', %s, %s, %s)",
+            ("running" if finished_at is None else "succeeded", inserted, finished_at),
+        )
+
+
+def test_rows_landed_since_counts_loads_that_finished_after_or_still_run(dsn: str) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    _load_run(dsn, 7, since - timedelta(minutes=1))  # read by the previous build
+    _load_run(dsn, 0, since + timedelta(minutes=1))  # nothing new in it
+    assert transform_gate.rows_landed_since(dsn, since) == 0
+    _load_run(dsn, 3, since + timedelta(minutes=2))
+    _load_run(dsn, 2, None)  # committed batches of a load still running
+    assert transform_gate.rows_landed_since(dsn, since) == 5
+
+
+def test_an_asset_run_skips_its_build_only_when_nothing_landed(dsn: str) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    idle = lambda dag_id: 0  # noqa: E731
+    reason = transform_gate.skip_reason("asset_triggered", idle, since, dsn, max_wait_s=0)
+    assert reason is not None
+    assert "nothing landed since" in reason
+    assert transform_gate.skip_reason("asset_triggered", idle, None, dsn, max_wait_s=0) is None, "first build"
+    _load_run(dsn, 4, since + timedelta(minutes=1))
+    assert transform_gate.skip_reason("asset_triggered", idle, since, dsn, max_wait_s=0) is None
+
+
+def test_a_run_started_by_hand_always_builds_without_waiting(dsn: str) -> None:
+    def never_asked(dag_id: str) -> int:
+        raise AssertionError("a manual run does not wait for extractions")
+
+    since = datetime.now(UTC)
+    assert transform_gate.skip_reason("manual", never_asked, since, dsn) is None
+
+
+def test_a_bad_settle_setting_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(transform_gate.SETTLE_ENV, "two minutes")
+    with pytest.raises(ValueError, match="expected a number of seconds"):
+        transform_gate.settle_seconds()
+    monkeypatch.setenv(transform_gate.SETTLE_ENV, "30")
+    assert transform_gate.settle_seconds() == 30.0
