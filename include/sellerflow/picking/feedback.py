@@ -32,6 +32,11 @@ def _requester() -> Callable[..., Any] | None:
         module = importlib.import_module("sellerflow.reverse_etl.statuses")
     except ImportError:
         return None
+    except Exception:  # a broken reverse-ETL install must not stop a finish: recorded, asked again later
+        logger.exception(
+            "sellerflow.reverse_etl.statuses cannot be imported; finished orders are only recorded"
+        )
+        return None
     return getattr(module, "request_assembled", None)
 
 
