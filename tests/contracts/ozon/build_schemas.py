@@ -8,8 +8,9 @@ contract test. Field types are copied as documented; two relaxations match what 
 and ``date-time`` strings may be ``null`` (absent ``with`` blocks, dates not reached yet). Methods with no
 stored vendor schema are built here by hand and say so in their ``description``:
 ``v3_posting_fbo_list`` (v2 FBO posting with ``price`` as ``money.postingMoney``, cursor envelope — fact
-sheet "(a) Orders / postings", [community]) and ``v3_product_info_list`` (``v3GetProductInfoListResponse``
-of the official Russian swagger as mirrored in public repositories; only the fields the emulator uses).
+sheet "(a) Orders / postings", [community]). ``v3_product_info_list`` and ``v5_product_info_prices`` come from
+the refreshed subset ``spec/seller-api.ru.2026-07.subset.json`` (spec/SOURCE.md) with every documented field
+required at every level (Ozon sends whole objects), so the emulator cannot omit one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from typing import Any
 HERE = Path(__file__).parent
 ZH = "seller-api.zh.2026-06.subset.json"
 RU = "seller-api.ru.2025-08.subset.json"
+RU26 = HERE / "spec" / "seller-api.ru.2026-07.subset.json"  # refreshed subset in this repo (spec/SOURCE.md)
+# methods whose every documented field must be present, at every level (Ozon sends the whole object)
+COMPLETE = {
+    "v3_product_info_list": "/v3/product/info/list",
+    "v5_product_info_prices": "/v5/product/info/prices",
+}
 
 METHODS = {  # output name -> (spec file, path)
     "v4_posting_fbs_list": (ZH, "/v4/posting/fbs/list"),
@@ -33,7 +40,6 @@ METHODS = {  # output name -> (spec file, path)
     "v2_warehouse_list": (ZH, "/v2/warehouse/list"),
     "v4_product_info_stocks": (ZH, "/v4/product/info/stocks"),
     "v2_products_stocks": (ZH, "/v2/products/stocks"),
-    "v5_product_info_prices": (ZH, "/v5/product/info/prices"),
     "v1_product_import_prices": (ZH, "/v1/product/import/prices"),
     "v4_posting_fbs_ship": (RU, "/v4/posting/fbs/ship"),
     "v2_posting_fbs_cancel": (ZH, "/v2/posting/fbs/cancel"),
@@ -122,46 +128,24 @@ def fbo_v3_list(ru: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def product_info_list() -> dict[str, Any]:
-    """``/v3/product/info/list``: the fields of ``v3GetProductInfoListResponseItem`` the emulator sends."""
-    s, i, b, n = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "number"}
-    strings = {"type": "array", "items": s}
-    dt = {"type": ["string", "null"]}
-    item = {
-        "type": "object",
-        "properties": {
-            "id": i, "name": s, "offer_id": s, "sku": i, "barcodes": strings, "currency_code": s,
-            "price": s, "old_price": s, "min_price": s, "marketing_price": s, "vat": s,
-            "created_at": dt, "updated_at": dt, "is_archived": b, "is_autoarchived": b, "is_discounted": b,
-            "is_kgt": b, "is_super": b, "has_discounted_fbo_item": b, "discounted_fbo_stocks": i,
-            "volume_weight": n, "images": strings, "primary_image": strings, "color_image": strings,
-            "errors": {"type": "array"}, "type_id": i, "description_category_id": i,
-            "sources": {"type": "array", "items": {
-                "type": "object",
-                "properties": {"sku": i, "source": s, "created_at": dt, "shipment_type": s, "quant_code": s},
-                "additionalProperties": False,
-            }},
-            "stocks": {"type": "object", "properties": {
-                "has_stock": b,
-                "stocks": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {"present": i, "reserved": i, "sku": i, "source": s},
-                    "additionalProperties": False,
-                }},
-            }, "additionalProperties": False},
-            "visibility_details": {
-                "type": "object", "properties": {"has_price": b, "has_stock": b}, "additionalProperties": False,
-            },
-        },
-        "required": ["id", "offer_id", "sku", "barcodes", "name"],
-        "additionalProperties": False,
-    }  # fmt: skip
+def require_all(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every documented property required, recursively (objects and array items)."""
+    if "properties" in schema:
+        schema["required"] = sorted(schema["properties"])
+        for child in schema["properties"].values():
+            require_all(child)
+    if isinstance(schema.get("items"), dict):
+        require_all(schema["items"])
+    return schema
+
+
+def complete_schema(path: str) -> dict[str, Any]:
+    """The 200 schema of ``path`` in the refreshed subset, closed and with every documented field required."""
+    spec = json.loads(RU26.read_text(encoding="utf-8"))
+    schema = require_all(response_schema(spec, path))
     return {
-        "description": "POST /v3/product/info/list — v3GetProductInfoListResponse (official RU swagger, mirrored)",
-        "type": "object",
-        "properties": {"items": {"type": "array", "items": item}},
-        "required": ["items"],
-        "additionalProperties": False,
+        "description": f"POST {path} — 200 response, {RU26.name}, every documented field required",
+        **schema,
     }
 
 
@@ -180,7 +164,8 @@ def main(spec_dir: Path) -> None:
     for name, (file, path) in METHODS.items():
         out[name] = {"description": f"POST {path} — 200 response, {file}", **copy.deepcopy(out[name])}
     out["v3_posting_fbo_list"] = fbo_v3_list(specs[RU])
-    out["v3_product_info_list"] = product_info_list()
+    for name, path in COMPLETE.items():
+        out[name] = complete_schema(path)
     out["error"] = {"description": "rpcStatus (every error answer)", **error_schema(specs[ZH])}
     for name, schema in out.items():
         text = json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}, indent=1)

@@ -30,6 +30,7 @@ from sellerflow.emulators.ozon.common import (
     encode_cursor,
     rub_num,
     rub_text,
+    stable_int,
     str_list,
 )
 from sellerflow.emulators.ozon.errors import bad_request
@@ -162,7 +163,6 @@ def product_info_list(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
                 "price": rub_text(int(row["price_kop"])),
                 "old_price": rub_text(int(old)) if old else "",
                 "min_price": "",
-                "marketing_price": rub_text(int(row["price_kop"])),
                 "vat": str(VAT.get(row["vat_rate"] or "", 0.2)),
                 "created_at": row["updated_at"],
                 "updated_at": row["updated_at"],
@@ -200,10 +200,62 @@ def product_info_list(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
                     ],
                 },
                 "visibility_details": {"has_price": True, "has_stock": sum(p for p, _ in fbs) + fbo[0] > 0},
+                **_card_details(row),
             }
         )
     apply_schema_fault(items, ctx.fault, "offer_id")
     return {"items": items}
+
+
+def _index_data(price_text: bool) -> dict[str, Any]:
+    """One price-index block: no competitor price known in the world [?: values]."""
+    if price_text:
+        return {"minimal_price": "", "minimal_price_currency": CURRENCY, "price_index_value": 0.0}
+    return {"min_price": 0.0, "min_price_currency": CURRENCY, "price_index_value": 0.0}
+
+
+def price_indexes(price_text: bool, color: str) -> dict[str, Any]:
+    """``price_indexes`` as the swagger documents it (strings in product info, numbers in prices)."""
+    return {
+        "color_index": color,
+        "external_index_data": _index_data(price_text),
+        "ozon_index_data": _index_data(price_text),
+        "self_marketplaces_index_data": _index_data(price_text),
+    }
+
+
+def _card_details(row: sqlite3.Row) -> dict[str, Any]:
+    """The rest of ``v3GetProductInfoListResponseItem`` (refreshed swagger 2026-07, tests/contracts/ozon/spec):
+    every documented field is sent, as Ozon does; values the world does not model are neutral [?]."""
+    price = int(row["price_kop"])
+    sku = int(row["mp_sku"])
+    commissions = [
+        {"delivery_amount": 0.0, "percent": 15.0, "return_amount": 0.0, "sale_schema": scheme,
+         "value": rub_num(round(price * 0.15))}
+        for scheme in ("FBO", "FBS", "RFBS")
+    ]  # fmt: skip
+    return {
+        "type_id": stable_int(f"type:{row['offer_id']}", 6),
+        "description_category_id": stable_int(f"category:{row['offer_id']}", 8),
+        "images360": [],
+        "is_prepayment_allowed": True,
+        "promotions": [],
+        "model_info": {"model_id": int(row["pid"]), "count": 1},
+        "statuses": {
+            "is_created": True,
+            "moderate_status": "approved",
+            "status": "price_sent",
+            "status_description": "",
+            "status_failed": "",
+            "status_name": "Продается",
+            "status_tooltip": "",
+            "status_updated_at": row["updated_at"],
+            "validation_status": "success",
+        },
+        "price_indexes": price_indexes(True, "COLOR_INDEX_WITHOUT_INDEX"),
+        "commissions": commissions,
+        "availabilities": [{"availability": "AVAILABLE", "reasons": [], "sku": sku, "source": "sds"}],
+    }
 
 
 def warehouse_list(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
@@ -393,6 +445,22 @@ def _one_stock(ctx: Ctx, item: dict[str, Any], guard: StockUpdateGuard) -> tuple
     return out, True
 
 
+# the per-item logistics amounts of ``/v5/product/info/prices`` commissions (refreshed swagger); the world has no
+# tariff table, so they are 0 [?]
+PRICE_COMMISSION_AMOUNTS = (
+    "fbo_deliv_to_customer_amount",
+    "fbo_direct_flow_trans_max_amount",
+    "fbo_direct_flow_trans_min_amount",
+    "fbo_return_flow_amount",
+    "fbs_deliv_to_customer_amount",
+    "fbs_direct_flow_trans_max_amount",
+    "fbs_direct_flow_trans_min_amount",
+    "fbs_first_mile_max_amount",
+    "fbs_first_mile_min_amount",
+    "fbs_return_flow_amount",
+)
+
+
 def prices_info(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /v5/product/info/prices``: prices as numbers."""
     rows, cursor, total = _paged_offers(ctx, body, "GetProductInfoPricesV5Request")
@@ -413,15 +481,22 @@ def prices_info(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
                     "vat": VAT.get(row["vat_rate"] or "", 0.2),
                     "currency_code": CURRENCY,
                     "auto_action_enabled": False,
+                    "auto_add_to_ozon_actions_list_enabled": False,
                 },
                 "commissions": {
                     "sales_percent_fbo": 15.0,
                     "sales_percent_fbs": 15.0,
                     "sales_percent_rfbs": 15.0,
                     "sales_percent_fbp": 15.0,
+                    **dict.fromkeys(PRICE_COMMISSION_AMOUNTS, 0.0),
                 },
-                "marketing_actions": {"actions": []},
-                "price_indexes": {"color_index": "WITHOUT_INDEX"},
+                "marketing_actions": {
+                    "actions": [],
+                    "current_period_from": ctx.now,
+                    "current_period_to": ctx.now,
+                    "ozon_actions_exist": False,
+                },
+                "price_indexes": price_indexes(False, "WITHOUT_INDEX"),
                 "acquiring": 0.0,
                 "volume_weight": round((row["weight_g"] or 0) / 1000, 3),
             }
