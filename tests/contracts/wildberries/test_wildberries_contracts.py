@@ -17,6 +17,7 @@ from wildberries_world import BASIC_TOKEN, FBS_WAREHOUSE, SECOND_TOKEN, Emulator
 
 from sellerflow.emulators.runtime import Fault
 
+GENERAL = "01-general.yaml"
 ORDERS = "03-orders-fbs.yaml"
 ITEMS = "02-items.yaml"
 REPORTS = "12-reports.yaml"
@@ -77,6 +78,7 @@ CASES: list[tuple[str, str, str, str, str, dict[str, Any] | None, Any, int]] = [
      "/api/finance/v1/sales-reports/detailed", None, {"dateTo": "2026-03-01"}, 400),
     ("detailed-id", FINANCE, "POST", "/api/finance/v1/sales-reports/detailed/{reportId}",
      "/api/finance/v1/sales-reports/detailed/303", None, {}, 200),
+    ("seller-info", GENERAL, "GET", "/api/v1/seller-info", "/api/v1/seller-info", None, None, 200),
 ]  # fmt: skip
 
 
@@ -198,3 +200,12 @@ def test_path_not_found_and_gateway_5xx_match_local_schemas(wb: Emulator) -> Non
     assert (missing.status_code, broken.status_code) == (404, 502)
     _check(missing.json(), local_schema("path_not_found.json"))
     _check(broken.json(), local_schema("gateway_5xx.json"))
+
+
+def test_seller_info_sends_every_documented_field(wb: Emulator) -> None:
+    """common-api seller-info: name, sid, tin (the seller's ИНН), tradeMark — all of them (01-general)."""
+    schema = response_schema(GENERAL, "GET", "/api/v1/seller-info", 200)
+    with wb.client() as c:
+        info = c.get("/api/v1/seller-info").json()
+    assert set(info) == set(schema["properties"])
+    assert info["tin"].isdigit()
