@@ -4,11 +4,16 @@ A throwaway warehouse gets a synthetic demand (``--devices`` lists of ``--orders
 order line, spread over cells) and the pick lists are built by the production builder. The TSD app runs under
 uvicorn in its own process(es) (``--workers``, default 2 for 2 cores); one asyncio client plays every device:
 
-1. ``GET /pick-lists``; 2. every device tries to claim its own list *and* one list of another device at the same
-moment (contention); 3. ``GET`` the list; 4. one scan per unit (quantity 1, a client scan id), every 10th scan
-posted twice with the same id (a retry after a lost answer), a pause of ``--think-ms`` between scans (default
-500 ms: 2 scans a second per device, faster than a picker walking the cells; ``--think-ms 0`` fires back to back
-and measures saturation instead); 5. ``finish``.
+After a warm-up (not measured: the app's connection pools filled, as on a running server):
+
+1. ``GET /pick-lists`` (devices switched on within one second);
+2. every device tries to claim its own list *and* one list of another device at the same moment (contention:
+   100 claims at once);
+3. ``GET`` the list;
+4. one scan per unit (quantity 1, a client scan id), every 10th scan posted twice with the same id (a retry after
+   a lost answer), a pause of ``--think-ms`` between scans (default 500 ms: 2 scans a second per device, faster
+   than a picker walking the cells; ``--think-ms 0`` fires back to back and measures saturation instead);
+5. ``finish``.
 
 Printed: p50/p95/max latency per request kind and overall (target p95 < 200 ms on 2 cores), requests per
 second, double claims (a list two devices both claimed: must be 0), lost scans (accepted, not in the database)
@@ -16,7 +21,7 @@ and doubled scans (a retried id counted twice), lists finished with a shortage (
 scanned). The cross-check reads the database; the script exits 1 when it fails (latency is reported, not
 enforced).
 
-Usage: ``python bench/tsd.py [--devices 50] [--orders 8] [--workers 2] [--keep]``.
+Usage: ``python bench/tsd.py [--devices 50] [--orders 8] [--workers 2] [--think-ms 500] [--keep]``.
 """
 
 from __future__ import annotations
@@ -191,6 +196,7 @@ async def device(
     think_s: float,
 ) -> None:
     """One device: list, claim its own list and another device's at once, pick what it got."""
+    await asyncio.sleep(random.uniform(0, 1))  # devices are switched on within a second, not at one instant
     listed = await stats.timed("list", client.get("/pick-lists"))
     if listed.status_code != 200:
         stats.errors.append(f"{name}: list {listed.status_code}")
@@ -214,6 +220,9 @@ async def run_devices(url: str, tokens: list[str], lists: list[int], stats: Stat
         httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {t}"}, timeout=60, limits=limits)
         for t in tokens
     ]
+    # warm-up, not measured: a running server has its connection pools filled (3 rounds of 32 concurrent calls)
+    for _ in range(3):
+        await asyncio.gather(*(clients[i % len(clients)].get("/me") for i in range(32)))
     n = len(tokens)
     tasks = [
         asyncio.create_task(
@@ -221,7 +230,7 @@ async def run_devices(url: str, tokens: list[str], lists: list[int], stats: Stat
         )
         for i in range(n)
     ]
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.5)
     began = time.perf_counter()
     start.set()
     await asyncio.gather(*tasks)
