@@ -1,7 +1,7 @@
 """JSON Schemas for Wildberries answers, taken from WB's own OpenAPI files.
 
 ``response_schema(file, method, path, status)`` reads ``shared/specs/wildberries/<file>`` (WB's
-OpenAPI 3.0 snapshot, see its SOURCE.md), resolves ``$ref``s, turns OpenAPI ``nullable`` into JSON
+OpenAPI 3.0 snapshot, see its SOURCE.md) with the later changes of ``spec_updates/<file>`` applied, resolves ``$ref``s, turns OpenAPI ``nullable`` into JSON
 Schema type lists and, in strict mode, closes every documented object with
 ``additionalProperties: false`` so an undocumented field name fails validation.
 """
@@ -19,9 +19,22 @@ SPECS = Path("/work/shared/specs/wildberries")
 LOCAL = Path(__file__).parent / "schemas"
 
 
+UPDATES = Path(__file__).parent / "spec_updates"
+
+
 @cache
 def _spec(name: str) -> dict[str, Any]:
-    return yaml.safe_load((SPECS / name).read_text(encoding="utf-8"))
+    """WB's vendored file with the changes WB published since (``spec_updates/<name>``, each with its source)."""
+    spec = yaml.safe_load((SPECS / name).read_text(encoding="utf-8"))
+    update = UPDATES / name
+    if update.exists():
+        changes = yaml.safe_load(update.read_text(encoding="utf-8")) or {}
+        for schema_name, change in (changes.get("components", {}).get("schemas") or {}).items():
+            schema = spec["components"]["schemas"][schema_name]
+            schema.setdefault("properties", {}).update(change.get("properties") or {})
+            added = [f for f in change.get("required_add") or [] if f not in schema.get("required", [])]
+            schema["required"] = [*schema.get("required", []), *added]
+    return spec
 
 
 def _deref(spec: dict[str, Any], node: Any) -> Any:

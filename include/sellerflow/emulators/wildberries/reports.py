@@ -88,7 +88,6 @@ MONEY_FIELDS = [
     "retailAmount",
     "retailPriceWithDisc",
     "deliveryService",
-    "sellerPromo",
     "ppvzSalesCommission",
     "forPay",
     "ppvzReward",
@@ -387,7 +386,7 @@ class RowBuilder:
             "deliveryService": int(ln["logistics_kop"]),
             "giBoxTypeName": "",
             "productDiscountForReport": 0,
-            "sellerPromo": 0,
+            "sellerPromo": 0,  # a number since WB's 2026-09 spec (was a string)
             "spp": 0,
             "kvwBase": 0,
             "kvw": 0,
@@ -438,6 +437,12 @@ class RowBuilder:
             "salePriceAffiliatedDiscountPrc": 0,
             "salePriceWholesaleDiscountPrc": 0,
             "b2bCustomerTin": "",
+            # added by WB after the 2026-07-22 spec (tests/contracts/wildberries/spec_updates/13-finances.yaml)
+            "paidWithSocialCertificate": False,
+            "warehouseLogisticsCoeff": 0,
+            "buyerTaxRegistrationReasonCode": "",
+            "utdUcdNumber": "",
+            "utdUcdDate": (parse_ts(report["published_at"]) + MSK).date().isoformat(),
             "orderUid": wb_order_uid(order) if order else "",
             "srid": wb_srid(order) if order else "",
         }
