@@ -11,12 +11,19 @@ Then, for ``--minutes``:
 - every ``--cycle-s`` seconds (the push_reservations DAG runs every minute) one cycle runs the production code
   path: the new-order polls of every cabinet (shared Postgres rate limiter), the sync view, enqueue, drain.
 
+Every ``--stock-every`` cycles (push_stock: every 10 minutes and on 1C stock) a stock cycle re-extracts 1C stock and
+pushes the four ``*_stocks`` targets (``bench/reverse_etl_stock.py``): printed per target, the requests it made
+against the minimum ``ceil(changed SKUs / batch max)`` per request scope (target ≤ 1.05), and a cross-check against
+the emulators' own world (every acknowledged stock is what the vendor holds; the vendor logged no more writes than
+requests). The benchmark exits non-zero when that cross-check fails.
+
 Printed: own-stock orders that arrived, reserved (acknowledged), parked (1C refused: no stock; unmapped SKU),
 still pending; latency p50/p95/max (target p95 < 2 min) from arrival to ``ops.outbox.acknowledged_at``; the
 cycle's parts (poll, enqueue, drain) p50/max; the sync view read directly vs ``dbt run`` of the model (why the
 DAG reads the view instead of running dbt every minute); peak RSS of this process (target < 500 MB).
 
-Usage: ``python bench/reverse_etl.py [--minutes 6] [--cycle-s 60] [--orders-per-day 100000] [--keep DIR]``.
+Usage: ``python bench/reverse_etl.py [--minutes 6] [--cycle-s 60] [--orders-per-day 100000] [--stock-every 2]
+[--keep DIR]``.
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.onec import OneCBase
 from sellerflow.warehouse.migrations import migrate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reverse_etl_stock import StockBench
 
 MARKETPLACES = ("ozon", "wildberries", "yandex_market", "megamarket")
 
@@ -144,6 +154,7 @@ def main() -> int:
     parser.add_argument("--tick-s", type=float, default=5.0, help="clock step of the emulators")
     parser.add_argument("--orders-per-day", type=int, default=100_000)
     parser.add_argument("--history-orders", type=int, default=2_000, help="orders of the one-day history")
+    parser.add_argument("--stock-every", type=int, default=2, help="a stock cycle every N push cycles")
     parser.add_argument("--keep", type=Path, help="keep the world in this directory")
     args = parser.parse_args()
 
@@ -192,6 +203,12 @@ def _run(args: argparse.Namespace, work: Path, world: Path, admin_url: str, base
     setup_s = time.monotonic() - started
     target = OneCReservations(bases.__getitem__)
     ticker = Ticker(admin_url, world, args.tick_s)
+    stock = StockBench(dsn, world, cabinets)
+
+    def stock_cycle(clock: datetime) -> None:
+        for base in bases.values():
+            extract_stock(base, dsn, "bench", clock)
+        stock.cycle()
 
     def cycle(clock: datetime) -> dict[str, float]:
         t0 = time.monotonic()
@@ -203,6 +220,7 @@ def _run(args: argparse.Namespace, work: Path, world: Path, admin_url: str, base
                 "total_s": time.monotonic() - t0, "sent": out["sent"]}  # fmt: skip
 
     backlog = cycle(ticker.now())  # the orders already waiting: reserved once, not timed
+    stock_cycle(ticker.now())  # the first publication: every SKU
     ticker.start()
     cycles: list[dict[str, float]] = []
     deadline = time.monotonic() + args.minutes * 60
@@ -211,6 +229,8 @@ def _run(args: argparse.Namespace, work: Path, world: Path, admin_url: str, base
         time.sleep(max(0.0, min(next_at, deadline) - time.monotonic()))
         if time.monotonic() < deadline:
             cycles.append(cycle(ticker.now()))
+            if len(cycles) % args.stock_every == 0:
+                stock_cycle(ticker.now())
             next_at += args.cycle_s
     ticker.stop.set()
     ticker.join()
@@ -219,7 +239,9 @@ def _run(args: argparse.Namespace, work: Path, world: Path, admin_url: str, base
     print(f"setup (history of {args.history_orders} orders, extraction, dbt): {setup_s:.0f} s; "
           f"backlog cycle: {backlog['sent']:.0f} orders in {backlog['total_s']:.1f} s")  # fmt: skip
     _report(args, dsn, work, ticker.arrivals, cycles, end)
-    return 0
+    for line in stock.report():
+        print(line)
+    return 1 if stock.failures else 0
 
 
 def _setup(
@@ -249,7 +271,7 @@ def _setup(
             cabinets.append(account)
     settings.store(dsn, [(a, settings.reservation_settings(a, organizations)) for a in cabinets])
     ensure_tables(dsn)
-    for cmd in (("seed",), ("run", "--select", "+sync_onec__reservations")):
+    for cmd in (("seed",), ("run", "--select", "+sync_onec__reservations", "+int_reverse_etl__free_stock+")):
         built = run_dbt(dsn, work / "dbt", *cmd)
         if built.returncode:
             print(built.stdout[-3000:])
