@@ -96,6 +96,9 @@ class Airflow:
     base_url: str
     home: Path
 
+    def password(self, user: str) -> str:
+        return USERS[user][1]
+
     def token(self, user: str = "accountant") -> str:
         """A bearer token from POST /auth/token, as a script or the demo gets one."""
         answer = httpx.post(

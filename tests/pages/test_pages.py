@@ -5,6 +5,7 @@ filled (tests/pages/seed.py)."""
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
 
 import httpx
@@ -243,3 +244,25 @@ def test_upload_refuses_a_wrong_file_with_the_importers_message_and_keeps_the_hi
 @pytest.mark.parametrize("path", ["", "/reconciliation?status=matched&page=2"])
 def test_other_views_render(logged_in, airflow_ui, path) -> None:
     _open(logged_in, airflow_ui, path or "/").close()
+
+
+def test_make_demo_prints_and_records_the_pages(airflow_ui, tmp_path, monkeypatch, capsys) -> None:
+    from sellerflow.demo.pages import demo_pages
+
+    home = tmp_path / "airflow_home"
+    home.mkdir()
+    (home / "simple_auth_manager_passwords.json.generated").write_text(
+        json.dumps({"admin": airflow_ui.password("admin")})
+    )
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", airflow_ui.base_url)
+    monkeypatch.setenv("AIRFLOW_HOME", str(home))
+    summary = tmp_path / "demo_summary.json"
+    summary.write_text(json.dumps({"first_cycle_seconds": 1.0}))
+    demo_pages(summary)
+    recorded = json.loads(summary.read_text())
+    assert recorded["first_cycle_seconds"] == 1.0
+    assert recorded["pages_url"] == f"{airflow_ui.base_url}/sellerflow/pages/"
+    assert recorded["reconciliation_export_url"].endswith("/sellerflow/pages/reconciliation/export.xlsx")
+    printed = capsys.readouterr().out
+    assert "answers a bearer token with an XLSX file" in printed
+    assert recorded["pages"]["Reconciliation"] in printed

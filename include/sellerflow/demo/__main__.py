@@ -24,6 +24,7 @@ import httpx
 from sellerflow.demo.airflow_api import AirflowAPI, admin_password
 from sellerflow.demo.guard import DemoRefusedError, check_airflow, check_warehouse, marked
 from sellerflow.demo.pace import DEMO_PACE, client_limits, speed_up_emulators
+from sellerflow.demo.pages import demo_pages
 from sellerflow.demo.reverse_etl import demo_reverse_etl
 from sellerflow.demo.summary import reconciliation_lines, render, render_outbox, table_counts
 from sellerflow.demo.tsd import demo_tsd
@@ -371,6 +372,7 @@ def up(timeout_s: float) -> int:
     print(render(table_counts(os.environ["SELLERFLOW_WAREHOUSE_DSN"])))
     print(f"Reconciled:  {summary_path} (lines per status per marketplace)")
     print(f"Pipeline:    {'all DAG runs green' if ok else 'FAILED — see the failed tasks above'}")
+    demo_pages(summary_path)  # accountants' and analysts' pages: URLs, export checked with a bearer token
     demo_tsd(api, os.environ["SELLERFLOW_WAREHOUSE_DSN"], summary_path, timeout_s)  # TSD lists, token
     demo_reverse_etl(api, os.environ["SELLERFLOW_WAREHOUSE_DSN"], world, timeout_s)  # statuses and prices
     print("Stop everything with `make stop`.")
