@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from tests.reverse_etl.conftest import MARKETPLACES, Vendors, serve_vendors
 
+from sellerflow.emulators.faults import parse_rule
 from sellerflow.emulators.limits import LimitConfig
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.scenario.catalog import PRICE_TYPES
@@ -232,6 +233,40 @@ def test_a_partial_refusal_parks_only_the_refused_item_and_the_others_are_sent_o
         price_world.dsn, "select count(*) from ops.outbox_attempts group by outbox_id having count(*) > 1"
     )
     assert not history, "every item was tried exactly once"
+
+
+def test_a_transient_failure_retries_only_the_failed_request_s_items(price_world, vendors) -> None:
+    # Ozon's gateway fails the first price request (one cabinet's batch) with a 500; the other cabinet's succeeds
+    rule = {"kind": "server_error", "status": 500, "count": 1, "paths": "/v1/product/import/prices"}
+    vendors.state.faults.configure("ozon", [parse_rule(rule)])
+    target = vendors.target("ozon_prices", max_retries=0)
+    first = push(price_world.dsn, target, backoff_initial_s=0.01)
+    assert first["failed"] > 0
+    assert first["acknowledged"] > 0
+    deadline = time.monotonic() + 60
+    while (
+        _outbox(price_world.dsn, "select 1 from ops.outbox where state = 'failed'")
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+        drain(price_world.dsn, target, backoff_initial_s=0.01)
+    tries = _outbox(
+        price_world.dsn,
+        "select o.account_id, o.state, count(*) from ops.outbox o join ops.outbox_attempts a on a.outbox_id = o.id "
+        "where o.target = 'ozon_prices' group by o.id, o.account_id, o.state",
+    )
+    failed = {
+        a
+        for (a,) in _outbox(
+            price_world.dsn,
+            "select distinct o.account_id from ops.outbox o join ops.outbox_attempts a on a.outbox_id = o.id "
+            "where o.target = 'ozon_prices' and a.outcome = 'transient'",
+        )
+    }
+    assert len(failed) == 1, "one request failed: one cabinet's batch"
+    assert {a for a, _, n in tries if n == 2} == failed, "the failed cabinet's items were sent again"
+    assert all(n == 1 for a, _, n in tries if a not in failed), "the others were sent once"
+    assert all(state in ("acknowledged", "parked", "held") for _, state, _ in tries)
 
 
 def test_a_dry_run_changes_nothing_at_any_vendor(price_world, vendors) -> None:
