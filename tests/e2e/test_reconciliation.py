@@ -316,6 +316,33 @@ def test_each_report_sums_to_the_vendors_stated_total_to_the_kopeck(outcome: Out
     assert [r for r in rows if r[3] != 0] == []
 
 
+def test_ozon_logistics_per_order_come_from_the_accruals(outcome: Outcome) -> None:
+    """Ozon's realization rows hold no logistics: a matched Ozon line's logistics is the accruals Ozon attributed to
+    its posting (Logistic and LastMileCourier), and the world charged every delivered posting some."""
+    with psycopg.connect(outcome.dsn) as conn:
+        logistics = [
+            r[0]
+            for r in conn.execute(
+                "select reported_logistics from marts.reconciliation_order_lines"
+                " where marketplace = 'ozon' and status = 'matched'"
+            )
+        ]
+    assert len(logistics) > 100
+    assert [v for v in logistics if not v < 0] == []
+
+
+def test_wildberries_public_formula_is_shown_not_trusted(outcome: Outcome) -> None:
+    """bankPaymentSum is the total; the public formula leaves out rebilled logistics, cashback and WB's corrections,
+    so where the world has them the two differ — kept visible beside each other."""
+    with psycopg.connect(outcome.dsn) as conn:
+        rows = conn.execute(
+            "select total_payout, public_formula_payout, total_additional_payment"
+            " from staging.stg_wildberries__realization_reports"
+        ).fetchall()
+    assert rows
+    assert any(stated != formula for stated, formula, _ in rows)
+
+
 def test_unit_economics_carry_every_charge_kind(outcome: Outcome) -> None:
     """The charges the world drew (WB acceptance and deductions, Ozon last mile, storage, acquiring) reach the
     weekly unit economics."""

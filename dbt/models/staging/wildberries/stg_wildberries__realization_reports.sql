@@ -22,6 +22,16 @@ renamed as (
         {{ money("payload ->> 'paidStorageSum'") }} as total_storage,
         {{ money("payload ->> 'deductionSum'") }} as total_deductions,
         {{ money("payload ->> 'bankPaymentSum'") }} as total_payout,
+        {{ money("payload ->> 'paidAcceptanceSum'") }} as total_acceptance,
+        {{ money("payload ->> 'additionalPaymentSum'") }} as total_additional_payment,
+        {#- the formula public projects use for the payout (docs/vendors/wildberries.md), kept beside WB's stated
+            bankPaymentSum so the difference shows, never trusted: forPay − delivery − storage − acceptance −
+            deductions − penalties (forPaySum already nets returns) -#}
+        {{ money("payload ->> 'forPaySum'") }} - coalesce({{ money("payload ->> 'deliveryServiceSum'") }}, 0)
+            - coalesce({{ money("payload ->> 'paidStorageSum'") }}, 0)
+            - coalesce({{ money("payload ->> 'paidAcceptanceSum'") }}, 0)
+            - coalesce({{ money("payload ->> 'deductionSum'") }}, 0)
+            - coalesce({{ money("payload ->> 'penaltySum'") }}, 0) as public_formula_payout,
         extracted_at as landed_at
 
     from source
