@@ -93,3 +93,16 @@ def test_report_download_over_the_limit_is_refused(emulator: Emulator) -> None:
     assert response.status_code == 429
     assert response.json()["error"][0]["code"] == "TOO_MANY_REQUESTS"
     assert emulator.limits.acquired == [("megamarket", "reports", "megamarket_main")]
+
+
+def test_export_drops_each_published_report_once_into_the_cabinets_folder(
+    emulator: Emulator, tmp_path
+) -> None:
+    """The demo's drop folder: the seller's download of every published report, written once, whole."""
+    from sellerflow.emulators.megamarket.reports import export_reports
+
+    first = export_reports(emulator.state.conn(), emulator.state.now(), tmp_path)
+    assert [(p.parent.name, p.suffix) for p in first] == [(first[0].parent.name, ".xlsx")]
+    assert "R-2025-02" in first[0].name
+    assert export_reports(emulator.state.conn(), emulator.state.now(), tmp_path) == []
+    assert not list(tmp_path.rglob("*.part"))
