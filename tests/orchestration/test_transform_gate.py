@@ -58,12 +58,12 @@ def dsn(fresh_dsn: str) -> str:
     return fresh_dsn
 
 
-def _load_run(dsn: str, inserted: int, finished_at: datetime | None) -> None:
+def _load_run(dsn: str, inserted: int, finished_at: datetime | None, entity: str = "postings_fbs") -> None:
     with psycopg.connect(dsn) as conn:
         conn.execute(
             "insert into ops.load_runs (source, entity, account_id, run_id, status, inserted, finished_at)"
-            " values ('ozon', 'postings_fbs', 'ozon_main', 'r', %s, %s, %s)",
-            ("running" if finished_at is None else "succeeded", inserted, finished_at),
+            " values ('ozon', %s, 'ozon_main', 'r', %s, %s, %s)",
+            (entity, "running" if finished_at is None else "succeeded", inserted, finished_at),
         )
 
 
@@ -71,6 +71,9 @@ def test_rows_landed_since_counts_loads_that_finished_after_or_still_run(dsn: st
     since = datetime.now(UTC) - timedelta(minutes=5)
     _load_run(dsn, 7, since - timedelta(minutes=1))  # read by the previous build
     _load_run(dsn, 0, since + timedelta(minutes=1))  # nothing new in it
+    _load_run(
+        dsn, 9, since + timedelta(minutes=1), "postings_fbs_unfulfilled"
+    )  # a new-order list: views only
     assert transform_gate.rows_landed_since(dsn, since) == 0
     _load_run(dsn, 3, since + timedelta(minutes=2))
     _load_run(dsn, 2, None)  # committed batches of a load still running

@@ -81,12 +81,17 @@ def wait_for_extractions(
 
 
 def rows_landed_since(dsn: str, since: datetime) -> int:
-    """How many raw rows loads finished (or still running) after ``since`` inserted (ops.load_runs)."""
+    """How many raw rows loads finished (or still running) after ``since`` inserted (ops.load_runs), leaving out
+    the new-order lists push_reservations lands every minute: only views read them (the reverse-ETL's desired
+    state, the pick lists' demand), which need no build."""
+    from sellerflow.reverse_etl.new_orders import NEW_ORDER_TABLES
+
     with psycopg.connect(dsn, connect_timeout=10) as conn:
         row = conn.execute(
             "select coalesce(sum(inserted), 0) from ops.load_runs"
-            " where inserted > 0 and coalesce(finished_at, clock_timestamp()) > %s",
-            (since,),
+            " where inserted > 0 and coalesce(finished_at, clock_timestamp()) > %s"
+            " and (source, entity) not in (select * from unnest(%s::text[], %s::text[]))",
+            (since, [source for source, _ in NEW_ORDER_TABLES], [entity for _, entity in NEW_ORDER_TABLES]),
         ).fetchone()
     return int(row[0]) if row else 0
 
