@@ -47,6 +47,7 @@ def _load(name: str, path: Path):
 class Warehouse:
     dsn: str
     docs_dir: Path
+    world: Path  # the scenario's world, with the Megamarket report files the seller dropped (drop/<account>/)
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +61,8 @@ def pages_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wareho
     params = conninfo_to_dict(admin)
     dsn = f"postgresql://sellerflow:sellerflow@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{name}"
     try:
-        target = seed_warehouse(dsn, tmp_path_factory.mktemp("pages_world"))
+        work = tmp_path_factory.mktemp("pages_world")
+        target = seed_warehouse(dsn, work)
         with psycopg.connect(dsn) as conn:
             conn.execute(
                 "insert into quarantine.ozon_postings_fbs (account_id, run_id, reason, payload)"
@@ -79,7 +81,7 @@ def pages_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wareho
                 " 'Ozon: SKU not found (NOT_FOUND)', 1),"
                 " ('ozon_stocks', 'ozon_main', 'ozon_main:pages-test-2', '{}', 'b', 'pending', null, 0)"
             )
-        yield Warehouse(dsn, target)
+        yield Warehouse(dsn, target, work / "world")
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')

@@ -137,8 +137,14 @@ def stated_columns() -> list[str]:
 def summary(filters: Filters) -> list[dict[str, Any]]:
     """Per legal entity × cabinet × report: our lines' payout beside the report's own totals, and the tie-out
     difference in kopecks (vendor's total − ours). The vendor's total is the total the report states where it
-    states one, else the sum of its rows."""
+    states one, else the sum of its rows; the mart's stated_difference_kop (the report's rows − its stated
+    total) is shown beside it where the mart has it."""
     stated = stated_columns()
+    columns = table_columns("marts", "reconciliation_summary")
+    # the mart's own figure (issue 14): the report's rows − the total the vendor states, kopecks
+    rows_vs_stated = (
+        sql.Identifier("stated_difference_kop") if "stated_difference_kop" in columns else sql.NULL
+    )
     vendor = sql.SQL("coalesce({}, report_total_payout)").format(
         sql.Identifier("report_stated_payout") if "report_stated_payout" in stated else sql.NULL
     )
@@ -149,6 +155,7 @@ def summary(filters: Filters) -> list[dict[str, Any]]:
                reported_payout, report_total_payout, {stated},
                {vendor} as vendor_payout,
                round(({vendor} - reported_payout) * 100)::bigint as difference_kop,
+               {rows_vs_stated} as stated_difference_kop,
                ties_out
         from marts.reconciliation_summary
         where {where}
@@ -159,6 +166,7 @@ def summary(filters: Filters) -> list[dict[str, Any]]:
         if stated
         else sql.SQL("null as report_stated_payout"),
         vendor=vendor,
+        rows_vs_stated=rows_vs_stated,
         where=filters.where(summary=True),
     )
     return fetch(query)
