@@ -120,27 +120,37 @@ def test_a_429_waits_for_x_ratelimit_retry_and_succeeds(wb: Served) -> None:
 
 
 def _hammer(wb: Served, limiter_factory, calls: int = 4, max_retries: int = 8) -> tuple[int, list[int]]:
-    """Four workers calling the 1-per-minute sales feed of one cabinet (WB's limit, run 600× faster)."""
+    """Four workers calling the 1-per-minute sales feed of one cabinet (WB's limit, run 600× faster).
+
+    Returns (429s drawn, workers that gave up on a 429). A worker that crashes on anything else fails the
+    test here: otherwise a crash would look like a worker that drew no 429.
+    """
     main = cabinets(wb)[0]
     refused: list[int] = []
     failed: list[int] = []
+    crashed: list[str] = []
 
     def run(n: int) -> None:
-        with WildberriesClient(
-            main, limiter_factory(), backoff_base_s=0.01, backoff_cap_s=0.05, max_retries=8
-        ) as c:
-            try:
-                for _ in range(calls):
-                    c.get("/api/v1/supplier/sales", {"dateFrom": "2026-09-08", "flag": 0})
-            except RateLimitError:
-                failed.append(n)
-            refused.append(c.stats.rate_limited)
+        try:
+            with WildberriesClient(
+                main, limiter_factory(), backoff_base_s=0.01, backoff_cap_s=0.05, max_retries=max_retries
+            ) as c:
+                try:
+                    for _ in range(calls):
+                        c.get("/api/v1/supplier/sales", {"dateFrom": "2026-09-08", "flag": 0})
+                except RateLimitError:
+                    failed.append(n)
+                refused.append(c.stats.rate_limited)
+        except Exception as exc:  # reported below, in the test's thread
+            crashed.append(f"worker {n}: {exc!r}")
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert crashed == [], "a worker crashed"
+    assert len(refused) == 4, "every worker reported its 429s"
     return sum(refused), failed
 
 
