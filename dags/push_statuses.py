@@ -9,7 +9,10 @@
    `ops.outbox` and drains it. An illegal transition (e.g. the marketplace cancelled the order) is parked with the
    reason before any call. Logs per target how many items were due, sent, acknowledged, failed and parked.
 
-Every 5 minutes and when extract_onec lands documents (Asset `warehouse.raw.onec_customer_orders`). Dry run:
+Every 5 minutes and when extract_onec lands documents (Asset `warehouse.raw.onec_customer_orders`). The 1C side
+is read from the incremental staging tables `transform_dbt` builds (`stg_onec__customer_orders`,
+`stg_onec__shipments`), so a 1C change reaches the marketplace within one transform cycle plus ≤ 5 minutes; the
+marketplace side (new-order lists, status streams) is read from raw directly. Dry run:
 Variable `sellerflow_reverse_etl_dry_run` = `true` or a list naming e.g. `"ozon_statuses"`. Pool `reverse_etl`.
 """
 

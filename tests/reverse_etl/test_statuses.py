@@ -309,3 +309,48 @@ def _unassembled_ozon(world, chosen: set[tuple[str, str]]) -> tuple[str, str, st
             "where payload ->> 'status' = 'awaiting_packaging' order by natural_key"
         ).fetchall()
     return next(r for r in rows if (r[0], r[2]) not in chosen)
+
+
+def test_a_supply_is_delivered_once_1c_shipped_every_order_in_it(status_world, vendors, tmp_path) -> None:
+    push_all(status_world, vendors)
+    supply, orders = _outbox(
+        status_world.dsn,
+        "select remote_ref, array_agg(split_part(item_key, ':', 2) order by item_key) from ops.outbox_acknowledged "
+        "where target = 'wildberries_statuses' and payload ->> 'step' = 'supply' group by remote_ref limit 1",
+    )[0]
+    with psycopg.connect(status_world.dsn, autocommit=True) as pg:  # 1C posts a Реализация for each of them
+        refs = pg.execute(
+            "select p.account_id, o.onec_base_id, o.customer_order_ref from marts.int_reverse_etl__order_progress p "
+            "join ops.reverse_etl_accounts a on a.account_id = p.account_id join staging.stg_onec__customer_orders o "
+            "on o.onec_base_id = a.settings ->> 'onec_base' and o.client_order_number = p.order_number "
+            "where p.marketplace = 'wildberries' and p.vendor_order_id = any(%s)",
+            (orders,),
+        ).fetchall()
+        assert len(refs) == len(orders)
+        for _, base, ref in refs:
+            key = str(uuid.uuid4())
+            payload = {"Ref_Key": key, "ЗаказКлиента": str(ref), "Posted": True, "DeletionMark": False}
+            pg.execute(
+                "insert into raw.onec_shipments (account_id, natural_key, payload, payload_hash, run_id) "
+                "values (%s, %s, %s, %s, 'test-shipped')",
+                (base, key, json.dumps(payload, ensure_ascii=False), key),
+            )
+    # 1C progress is read from the incremental staging transform_dbt builds (this test runs last in the module)
+    built = run_dbt(status_world.dsn, tmp_path / "dbt", "run", "--select", "stg_onec__shipments")
+    assert built.returncode == 0, built.stdout[-3000:]
+    before = set(vendors.sql("select rowid, path from push_log"))
+    result = push(status_world.dsn, vendors.target("wildberries_statuses"))
+    assert result["enqueued"]["new"] == 1, "one item: the supply"
+    assert result["acknowledged"] == 1
+    writes = [
+        path
+        for row_id, path in vendors.sql("select rowid, path from push_log")
+        if (row_id, path) not in before
+    ]
+    assert writes == [f"/api/v3/supplies/{supply}/deliver"], (
+        "only that supply is delivered, nothing else written"
+    )
+    statuses = vendor_status(vendors)
+    numbers = {n for a, n in status_world.chosen["wildberries"]}
+    moved = {k for k, v in statuses.items() if k[1] in numbers and "complete" in v}
+    assert len(moved) >= len(orders), "the supply's orders are complete at WB"
