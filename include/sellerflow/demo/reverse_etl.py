@@ -4,7 +4,7 @@ The demo's 1C is the emulators' world. After the first push cycle (new orders re
 warehouse assembles every second order sellerflow reserved (ЗаказКлиента Статус КОтгрузке, as a storekeeper
 would set it in 1C); the simulated accountant of the world's clock posts the Реализация once the marketplace took
 the order over and closes the ЗаказКлиента (``close_shipped_order``, emulators/clock.py). Then ``extract_onec``
-lands the 1C documents and ``push_statuses`` and ``push_prices`` run once; printed: the status and price items per
+lands the 1C documents, ``transform_dbt`` builds them, and ``push_statuses`` and ``push_prices`` run once; printed: the status and price items per
 target and state (acknowledged, parked with a reason, held for approval).
 """
 
@@ -17,7 +17,8 @@ from typing import Any
 
 import psycopg
 
-STEP_DAGS = ("extract_onec", "push_statuses", "push_prices")
+# push_statuses reads 1C progress from the staging tables transform_dbt builds: the transform runs in between
+STEP_DAGS = ("extract_onec", "transform_dbt", "push_statuses", "push_prices")
 
 
 def assemble_reserved_orders(world: Path, dsn: str) -> int:
@@ -73,7 +74,7 @@ def changed_items(dsn: str) -> list[str]:
 
 
 def demo_reverse_etl(api: Any, dsn: str, world: Path, timeout_s: float) -> bool:
-    """Assemble, land 1C, push statuses and prices once; print what they changed. True when every run is green."""
+    """Assemble, land and build 1C, push statuses and prices once; print what they changed. True when all are green."""
     assembled = assemble_reserved_orders(world, dsn)
     print(f"Simulated warehouse: {assembled} reserved orders assembled in 1C (Статус КОтгрузке)")
     ok = True
