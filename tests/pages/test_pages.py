@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from decimal import Decimal
 
 import httpx
@@ -71,8 +72,14 @@ def test_every_page_sits_in_airflows_navigation(logged_in, airflow_ui, shoot) ->
     frame.locator("h1").filter(has_text="Сверка").wait_for(timeout=30_000)
     page.wait_for_load_state("networkidle")
     shoot(page, "airflow_navigation")
-    page.goto(f"{airflow_ui.base_url}/")
-    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name=re.compile("Plugins|Плагины")).first.click()  # the UI's Plugins menu
+    menu = page.get_by_role("menuitem", name=re.compile("Дашборды"))
+    menu.wait_for(timeout=10_000)
+    page.wait_for_timeout(800)  # the menu fades in: let it settle for the screenshot
+    shoot(page, "airflow_plugins_menu")
+    menu.click()
+    page.wait_for_url("**/plugin/sellerflow-dashboards")
+    page.frame_locator("iframe").locator("h1").filter(has_text="Дашборды").wait_for(timeout=30_000)
     plugins = page.request.get(f"{airflow_ui.base_url}/api/v2/plugins").json()
     routes = {
         view.get("url_route") for p in plugins.get("plugins", []) for view in p.get("external_views", [])
