@@ -10,7 +10,9 @@ stored vendor schema are built here by hand and say so in their ``description``:
 ``v3_posting_fbo_list`` (v2 FBO posting with ``price`` as ``money.postingMoney``, cursor envelope — fact
 sheet "(a) Orders / postings", [community]). ``v3_product_info_list`` and ``v5_product_info_prices`` come from
 the refreshed subset ``spec/seller-api.ru.2026-07.subset.json`` (spec/SOURCE.md) with every documented field
-required at every level (Ozon sends whole objects), so the emulator cannot omit one.
+required at every level (Ozon sends whole objects), so the emulator cannot omit one. Every other method a client
+reads (``READS``) is required the same way, less the documented fields that are sometimes absent (``OPTIONAL``,
+each with its source).
 """
 
 from __future__ import annotations
@@ -52,6 +54,32 @@ METHODS = {  # output name -> (spec file, path)
     "v1_finance_accrual_postings": (ZH, "/v1/finance/accrual/postings"),
     "v1_finance_accrual_by_day": (ZH, "/v1/finance/accrual/by-day"),
     "v1_finance_accrual_types": (ZH, "/v1/finance/accrual/types"),
+}
+
+# every method a sellerflow client reads: each documented field required at every level (Ozon's gateway sends
+# every field of a message, an unset message as null: docs/vendors/ozon.md, "Contract tests")
+READS = {
+    "v4_posting_fbs_list",
+    "v4_posting_fbs_unfulfilled_list",
+    "v3_posting_fbs_get",
+    "v2_posting_fbo_get",
+    "v3_product_list",
+    "v2_warehouse_list",
+    "v4_product_info_stocks",
+    "v2_posting_fbs_cancel_reason_list",
+    "v2_finance_realization",
+    "v1_finance_realization_posting",
+    "v1_finance_accrual_postings",
+    "v1_finance_accrual_by_day",
+    "v1_finance_accrual_types",
+    "v3_posting_fbo_list",
+}
+# documented fields that are not always sent: (method, JSON path of the object, fields). An accrual carries the
+# one block of its accrued_category (POSTING → posting, ITEM → item_fees, NON_ITEM → non_item_fee); public code
+# that parses live answers reads each as possibly absent (rastropovich-dot/mp-analytics
+# loaders/ozon_finance_accrual.py::_service_lines @ 41d8b28c)
+OPTIONAL = {
+    ("v1_finance_accrual_by_day", ("accruals", "items")): ("item_fees", "non_item_fee", "posting"),
 }
 
 KEEP = ("type", "enum", "items", "properties", "required", "format")
@@ -139,6 +167,14 @@ def require_all(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def relax(schema: dict[str, Any], at: tuple[str, ...], fields: tuple[str, ...]) -> None:
+    """Drop ``fields`` from ``required`` of the object at ``at`` (property names and ``items``)."""
+    node = schema
+    for step in at:
+        node = node["items"] if step == "items" else node["properties"][step]
+    node["required"] = [name for name in node["required"] if name not in fields]
+
+
 def complete_schema(path: str) -> dict[str, Any]:
     """The 200 schema of ``path`` in the refreshed subset, closed and with every documented field required."""
     spec = json.loads(RU26.read_text(encoding="utf-8"))
@@ -164,6 +200,11 @@ def main(spec_dir: Path) -> None:
     for name, (file, path) in METHODS.items():
         out[name] = {"description": f"POST {path} — 200 response, {file}", **copy.deepcopy(out[name])}
     out["v3_posting_fbo_list"] = fbo_v3_list(specs[RU])
+    for name in READS:
+        out[name] = require_all(out[name])
+        out[name]["description"] += "; every documented field required"
+    for (name, at), fields in OPTIONAL.items():
+        relax(out[name], at, fields)
     for name, path in COMPLETE.items():
         out[name] = complete_schema(path)
     out["error"] = {"description": "rpcStatus (every error answer)", **error_schema(specs[ZH])}

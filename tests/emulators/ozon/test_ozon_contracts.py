@@ -112,3 +112,23 @@ def test_schema_rejects_undocumented_field() -> None:
     """The contracts are strict: the emulator could not pass with an invented field name."""
     with pytest.raises(jsonschema.ValidationError):
         validate("v2_posting_fbs_cancel", {"result": True, "ok": True})
+
+
+def test_read_contracts_require_every_documented_field(ozon: Any) -> None:
+    """A read answer missing a documented field fails; an accrual carries only its category's block."""
+    warehouses = ozon.post("/v2/warehouse/list", {"limit": 200}).json()
+    del warehouses["warehouses"][0]["timetable"]
+    with pytest.raises(jsonschema.ValidationError, match="timetable"):
+        validate("v2_warehouse_list", warehouses)
+    postings = ozon.post("/v4/posting/fbs/list", {"limit": 100, "filter": PERIOD, "with": ALL_WITH}).json()
+    del postings["postings"][0]["products"][0]["offer_id"]
+    with pytest.raises(jsonschema.ValidationError, match="offer_id"):
+        validate("v4_posting_fbs_list", postings)
+    accruals = ozon.post("/v1/finance/accrual/by-day", {"date": "2026-08-20", "last_id": ""}).json()
+    for accrual in accruals["accruals"]:
+        for block in ("item_fees", "non_item_fee", "posting"):
+            accrual.pop(block, None)
+    validate("v1_finance_accrual_by_day", accruals)
+    del accruals["accruals"][0]["accrual_id"]
+    with pytest.raises(jsonschema.ValidationError, match="accrual_id"):
+        validate("v1_finance_accrual_by_day", accruals)

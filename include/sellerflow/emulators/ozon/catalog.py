@@ -303,6 +303,17 @@ def warehouse_list(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
             "phone": "",
             "created_at": None,
             "updated_at": None,
+            "carriage_label_type": "UNSPECIFIED",
+            "address_info": {"address": "", "latitude": 0.0, "longitude": 0.0, "utc": "+03:00"},
+            "first_mile": {
+                "dropoff_point_id": "",
+                "first_mile_is_changing": False,
+                "timeslot_from": "",
+                "timeslot_id": 0,
+                "timeslot_to": "",
+                "type": "PICK_UP",
+            },
+            "timetable": {"timetable_from": None, "timetable_to": None, "working_hours": []},
         }
         for row in page.rows
     ]

@@ -337,6 +337,13 @@ class PostingRenderer:
                 "currency_code": CURRENCY,
                 "mandatory_mark": [],
                 "has_imei": False,
+                # PostingProductDetail.dimensions: strings, mm and g; the world keeps the weight only
+                "dimensions": {
+                    "height": "0",
+                    "length": "0",
+                    "weight": str(int(line["weight_g"] or 0)),
+                    "width": "0",
+                },
             }
             for line in lines
         ]
