@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sellerflow.emulators.faults import parse_rule
@@ -27,10 +29,19 @@ FAULTS = {
 }
 
 
+def _assert_every_rule_served(state: Any, vendor: str) -> None:
+    """Each configured fault rule was served at least once (a fault that never fired proves nothing)."""
+    rules = state.faults.snapshot().get(vendor, [])
+    assert rules, "no fault was configured"
+    for rule in rules:
+        assert rule["faults_served"] > 0, f"the fault {rule['kind']} on {rule['paths']} never fired"
+
+
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_each_fault_is_survived_with_nothing_lost_or_duplicated(ozon, dsn: str, fault: str) -> None:
     ozon.state.faults.configure("ozon", [parse_rule(rule) for rule in FAULTS[fault]])
     run_all(ozon, dsn, "faulty", only="ozon_main")
+    _assert_every_rule_served(ozon.state, "ozon")
     if fault == "report_late":
         run_all(ozon, dsn, "next-day", only="ozon_main")  # the late month stayed open and is read now
     assert_equals_world(dsn, ozon, only="ozon_main")

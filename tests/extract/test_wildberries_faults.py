@@ -63,6 +63,8 @@ def test_each_fault_is_survived_with_nothing_lost_or_duplicated(
     dsn = reset_warehouse(warehouse)
     wb.state.faults.configure("wildberries", [parse_rule(rule) for rule in FAULTS[fault]])
     results = run_all(wb, dsn, "faulty", only="wildberries_main")
+    for rule in wb.state.faults.snapshot()["wildberries"]:
+        assert rule["faults_served"] > 0, f"the fault {rule['kind']} never fired"
     if fault == "report_late":
         assert "realization_reports" in differences(dsn, wb.world, only="wildberries_main"), (
             "a report was late"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +38,14 @@ def ym_pristine(pristine_world: Path) -> Path:
     return pristine_world
 
 
+def _assert_every_rule_served(state: Any, vendor: str) -> None:
+    """Each configured fault rule was served at least once (a fault that never fired proves nothing)."""
+    rules = state.faults.snapshot().get(vendor, [])
+    assert rules, "no fault was configured"
+    for rule in rules:
+        assert rule["faults_served"] > 0, f"the fault {rule['kind']} on {rule['paths']} never fired"
+
+
 def _no_duplicates(dsn: str) -> None:
     for entity, per_account in landed(dsn).items():
         for account, (keys, versions) in per_account.items():
@@ -47,6 +56,7 @@ def _no_duplicates(dsn: str) -> None:
 def test_each_fault_is_survived_with_nothing_lost_or_duplicated(ym: Served, dsn: str, fault: str) -> None:
     ym.state.faults.configure("yandex_market", [parse_rule(rule) for rule in FAULTS[fault]])
     run_all(ym, dsn, "faulty", only=MAIN)
+    _assert_every_rule_served(ym.state, "yandex_market")
     assert_equals_world(dsn, ym.world, only=MAIN)
     if fault != "schema_extra_field":
         _no_duplicates(dsn)
@@ -57,6 +67,7 @@ def test_a_late_report_leaves_its_months_open_and_the_next_run_reads_them(ym: Se
     ym.state.faults.configure("yandex_market", [parse_rule(rule)])
     main = next(a for a in cabinets(ym.world.parent, ym.url, report_max_polls=5) if a.account_id == MAIN)
     extract_account(main, dsn, "late", ym.state.now(), force=True, client_options=FAST)
+    _assert_every_rule_served(ym.state, "yandex_market")
     assert MAIN not in landed(dsn)["realization_rows"], "no report was ready within the polls"
     extract_account(main, dsn, "next-day", ym.state.now(), force=True, client_options=FAST)
     assert_equals_world(dsn, ym.world, only=MAIN)
@@ -67,6 +78,7 @@ def test_rows_a_shifted_snapshot_page_skipped_land_on_the_next_run(ym: Served, d
     rule = {"kind": "shifted_page", "shift": 2, "count": 2, "paths": SNAPSHOTS}
     ym.state.faults.configure("yandex_market", [parse_rule(rule)])
     run_all(ym, dsn, "shifted", only=MAIN)
+    _assert_every_rule_served(ym.state, "yandex_market")
     short = landed(dsn)
     assert short["offer_mappings"][MAIN][0] < 174 or short["stocks"][MAIN][0] < 348
     run_all(ym, dsn, "hourly", only=MAIN)  # page tokens are opaque, totals absent: the next snapshot heals it
@@ -80,6 +92,7 @@ def test_a_revoked_key_fails_the_run_and_the_retry_lands_everything_once(ym: Ser
     main = next(a for a in cabinets(ym.world.parent, ym.url) if a.account_id == MAIN)
     with pytest.raises(AccountExtractionError, match="refused the credentials"):
         extract_account(main, dsn, "try-1", ym.state.now(), force=True, client_options=FAST)
+    _assert_every_rule_served(ym.state, "yandex_market")
     extract_account(main, dsn, "try-2", ym.state.now(), client_options=FAST)
     assert_equals_world(dsn, ym.world, only=MAIN)
     _no_duplicates(dsn)
