@@ -39,6 +39,7 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from sellerflow.orchestration.dbt import prepare_raw_tables
 from sellerflow.orchestration.dbt_cli import profile_env, run_dbt
 from sellerflow.orchestration.pools import POOLS
 from sellerflow.sources.yandex_market.testing import TEST_EXTRA as YM_TEST_EXTRA
@@ -260,6 +261,7 @@ def main() -> None:
             states = extract_round(airflow, args.timeout)
             say(f"extraction: {states} in {time.monotonic() - began:.0f} s")
         httpx.put(f"{admin}/limits", json={"enabled": True}, timeout=30).raise_for_status()
+        prepare_raw_tables(landed)  # what the transform's first task does: (a) builds from the CLI without it
         with psycopg.connect(args.dsn, autocommit=True) as conn:  # the landed warehouse becomes the template
             conn.execute(f'drop database "{dbname(new_wh)}" with (force)')
             conn.execute(f'create database "{dbname(new_wh)}" owner sellerflow template "{dbname(landed)}"')
