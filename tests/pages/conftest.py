@@ -31,9 +31,6 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
 USERS = {"admin": ("admin", "admin-pages-test"), "accountant": ("viewer", "accountant-pages-test")}
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed import seed_warehouse  # noqa: E402
-
 
 def _load(name: str, path: Path):
     spec = importlib.util.spec_from_file_location(name, path)
@@ -41,6 +38,9 @@ def _load(name: str, path: Path):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+seed_warehouse = _load("sellerflow_tests_pages_seed", Path(__file__).with_name("seed.py")).seed_warehouse
 
 
 @dataclass(frozen=True)
