@@ -38,6 +38,10 @@ class OneCBase:
     document_horizon_days: int = 45  # edits older than this are caught by the daily full sweep
     full_sweep_hours: int = 24
 
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never be logged or stored (the infobase user's password)."""
+        return (self.password,)
+
     @property
     def tz(self) -> tzinfo:
         """The server's time zone."""

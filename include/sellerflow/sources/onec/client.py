@@ -31,6 +31,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from sellerflow.sources._http.redact import LOGGERS, install_log_filter, register_secrets
 from sellerflow.sources.onec import odata
 from sellerflow.sources.onec.base import OneCBase
 from sellerflow.sources.onec.errors import (
@@ -50,6 +51,13 @@ PAGE_RESTARTS = 3
 # Minimal metadata adds a "<Ref>@navigationLinkUrl" per reference to every row: on a slow link that is
 # a third of the bytes for nothing the pipelines read.
 JSON_FORMAT = "application/json;odata=nometadata"
+# Loggers of the 1C extraction that may print request lines or 1C's answers (filters do not inherit).
+ONEC_LOGGERS = (
+    __name__,
+    "sellerflow.pipelines.onec_extract",
+    "sellerflow.pipelines.onec_documents",
+    "sellerflow.pipelines.onec_snapshots",
+)
 
 
 class OneCClient:
@@ -60,6 +68,10 @@ class OneCClient:
         self.requests_made = 0
         # Called before every HTTP request (the reverse-ETL sender waits for the shared rate limiter here).
         self.before_request: Callable[[str, str], None] | None = None
+        # The password is masked in every error message and log line, as the marketplace tokens are (Airflow's
+        # own secrets masker also hides it once the task read the connection; this covers every other caller).
+        register_secrets(base.secrets())
+        install_log_filter((*LOGGERS, *ONEC_LOGGERS))
         self._http = httpx.Client(
             base_url=base.odata_url.rstrip("/") + "/",
             auth=(base.username, base.password),
