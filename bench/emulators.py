@@ -120,6 +120,7 @@ def main() -> int:
     args = parser.parse_args()
     runs = [(3, 1000), (1, 10_000)] if args.quick else [(30, 1000), (1, 100_000)]
     targets = {(30, 1000): 30.0, (1, 100_000): 60.0}
+    problems: list[str] = []  # cross-check: every world has orders, every page has rows
     with tempfile.TemporaryDirectory(prefix="sellerflow-bench-") as tmp:
         first_world = None
         for days, per_day in runs:
@@ -133,9 +134,14 @@ def main() -> int:
                 flush=True,
             )
             first_world = first_world or out / "world.sqlite"
+            if not result["orders"]:
+                problems.append(f"scenario {days} d x {per_day}/day has no orders")
         for line in page_latency(first_world):  # type: ignore[arg-type]
             print(line, flush=True)
-    return 0
+            if "skipped" in line or " 0 orders" in line or " 0 postings" in line:
+                problems.append(line)
+    print("cross-check:", f"FAILED: {'; '.join(problems)}" if problems else "ok")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ limiter included), then prints per stream:
 - peak RSS of this process (``ru_maxrss``) — target < 500 MB: pages are streamed, never the whole history.
 
 Vendors plug in through ``PAGE_MAX`` (page size per method of each stream) and ``EMULATORS``.
-Usage: ``python bench/extract.py [--orders 100000] [--vendor ozon] [--keep DIR]``.
+Every vendor runs by default (``--vendor all``, what ``make bench`` runs), one after the other on the same
+scenario; the exit code is non-zero when any vendor misses a target or a stream has no page maximum here.
+Usage: ``python bench/extract.py [--orders 100000] [--vendor all|ozon|...] [--keep DIR]``.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ PAGE_MAX: dict[str, dict[str, tuple[int, ...] | int | None]] = {
         "prices": (500,),
         "orders": (50,),
         "realization": 3,  # generate → getReportInfo (DONE) → file, per campaign and month
+        "services": 3,  # generate → getReportInfo (DONE) → file, per cabinet (business) and month
     },
     "wildberries": {
         "warehouses": None,
@@ -137,27 +140,17 @@ def throwaway_database() -> tuple[str, str]:
     return admin, make_conninfo(**params)
 
 
-def main() -> int:
-    """Run the benchmark and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=100_000, help="orders per day across all cabinets")
-    parser.add_argument("--vendor", default="ozon", choices=sorted(PAGE_MAX))
-    parser.add_argument("--keep", help="directory for the scenario (reused when it already holds one)")
-    args = parser.parse_args()
-    out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="sellerflow-bench-"))
-    if not (out / "world.sqlite").exists():
-        print(f"generating 1 day × {args.orders:,} orders into {out} …", flush=True)
-        scenario = ("--seed", "11", "--days", "1", "--orders-per-day", str(args.orders))
-        generate_world(out, scenario)
+def run_vendor(vendor: str, out: Path, orders: int) -> bool:
+    """Extract every account of ``vendor`` from its emulator, print the figures; whether the targets are met."""
     now = EmulatorState(out / "world.sqlite").now()
-    process, url = serve(args.vendor, out / "world.sqlite")
+    process, url = serve(vendor, out / "world.sqlite")
     admin, dsn = throwaway_database()
     try:
         migrate(dsn)
         started = time.perf_counter()
         results = [
             extract_account(account, dsn, "bench", now, force=True)
-            for account in accounts(out, args.vendor, url, **ACCOUNT_EXTRA.get(args.vendor, {}))
+            for account in accounts(out, vendor, url, **ACCOUNT_EXTRA.get(vendor, {}))
         ]
         seconds = time.perf_counter() - started
     finally:
@@ -166,12 +159,16 @@ def main() -> int:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{conninfo_to_dict(dsn)["dbname"]}" with (force)')
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{args.vendor}: {len(results)} accounts, 1 day × {args.orders:,} orders (all marketplaces)")
+    print(f"\n{vendor}: {len(results)} accounts, 1 day × {orders:,} orders (all marketplaces)")
     print(f"{'account':<20}{'stream':<16}{'records':>10}{'calls':>8}{'minimum':>9}{'ratio':>8}")
     made = needed = records = 0
+    unknown = [s["stream"] for r in results for s in r["streams"] if s["stream"] not in PAGE_MAX[vendor]]
+    if unknown:
+        print(f"FAIL: no page maximum for {vendor} streams {sorted(set(unknown))} (add them to PAGE_MAX)")
+        return False
     for result in results:
         for stream in result["streams"]:
-            low = minimum_calls(args.vendor, stream)
+            low = minimum_calls(vendor, stream)
             made, needed, records = made + stream["api_calls"], needed + low, records + stream["records"]
             ratio = stream["api_calls"] / low if low else float("nan")
             print(
@@ -182,7 +179,29 @@ def main() -> int:
     print(f"\nAPI calls made / minimum: {made} / {needed} = {ratio:.3f} (target ≤ {TARGET_RATIO})")
     print(f"records: {records:,} in {seconds:.1f} s = {records / seconds:,.0f} records/s")
     print(f"peak RSS of the extraction process: {rss_mb:.0f} MB (target < {TARGET_RSS_MB} MB)")
-    return 0 if ratio <= TARGET_RATIO and rss_mb < TARGET_RSS_MB else 1
+    ok = ratio <= TARGET_RATIO and rss_mb < TARGET_RSS_MB
+    if not ok:
+        print(f"FAIL: {vendor} missed a target")
+    return ok
+
+
+def main() -> int:
+    """Run the benchmark for one vendor or all of them; 1 when any misses a target."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000, help="orders per day across all cabinets")
+    parser.add_argument("--vendor", default="all", choices=["all", *sorted(PAGE_MAX)])
+    parser.add_argument("--keep", help="directory for the scenario (reused when it already holds one)")
+    args = parser.parse_args()
+    out = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="sellerflow-bench-"))
+    if not (out / "world.sqlite").exists():
+        print(f"generating 1 day × {args.orders:,} orders into {out} …", flush=True)
+        scenario = ("--seed", "11", "--days", "1", "--orders-per-day", str(args.orders))
+        generate_world(out, scenario)
+    vendors = sorted(PAGE_MAX) if args.vendor == "all" else [args.vendor]
+    failed = [vendor for vendor in vendors if not run_vendor(vendor, out, args.orders)]
+    if failed:
+        print(f"\nFAIL: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

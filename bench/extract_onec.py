@@ -170,7 +170,18 @@ def main() -> int:
     ):
         print(f"{label:<26}{requests:>10,}{landed:>10,}{seconds:>10.1f}")
     print(f"incremental / full requests: {incremental[0] / full[0]:.4f}")
-    return 0
+    # Cross-check: the full load lands documents, a cycle with no change lands nothing, and every change made
+    # through OData lands (posting a sale that was posted already may change nothing, so those may not count).
+    must_land = args.changes - args.changes // 4
+    problems = []
+    if full[1] == 0:
+        problems.append("the full load landed nothing")
+    if quiet[1] != 0:
+        problems.append(f"the cycle without changes landed {quiet[1]}")
+    if incremental[1] < must_land:
+        problems.append(f"the incremental cycle landed {incremental[1]} < {must_land} changed documents")
+    print("cross-check:", f"FAILED: {'; '.join(problems)}" if problems else "ok")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

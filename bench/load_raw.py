@@ -266,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         copy_rate = timed(run_copy, dsn, records)
         loader_rate = timed(run_loader, dsn, records)
         rerun_rate = timed(run_loader_again, dsn, records)
+        with psycopg.connect(dsn) as conn:  # cross-check: the rerun added nothing
+            (stored,) = conn.execute("select count(*) from raw.ozon_postings").fetchone()  # type: ignore[misc]
+        if stored != len(records):
+            raise SystemExit(
+                f"cross-check FAILED: raw.ozon_postings holds {stored} rows, expected {len(records)}"
+            )
         many_rate = timed(run_executemany, dsn, subset)
         per_row = records[: args.per_row_rows]
         per_row_rate = timed(run_execute_per_row, dsn, per_row)

@@ -15,7 +15,8 @@ Every ``--stock-every`` cycles (push_stock: every 10 minutes and on 1C stock) a 
 pushes the four ``*_stocks`` targets (``bench/reverse_etl_stock.py``): printed per target, the requests it made
 against the minimum ``ceil(changed SKUs / batch max)`` per request scope (target ≤ 1.05), and a cross-check against
 the emulators' own world (every acknowledged stock is what the vendor holds; the vendor logged no more writes than
-requests). The benchmark exits non-zero when that cross-check fails.
+requests), and a reservation cross-check (no order acknowledged twice in the outbox). The benchmark exits
+non-zero when a cross-check fails.
 
 Printed: own-stock orders that arrived, reserved (acknowledged), parked (1C refused: no stock; unmapped SKU),
 still pending; latency p50/p95/max (target p95 < 2 min) from arrival to ``ops.outbox.acknowledged_at``; the
@@ -238,10 +239,11 @@ def _run(args: argparse.Namespace, work: Path, world: Path, admin_url: str, base
     end = time.time()
     print(f"setup (history of {args.history_orders} orders, extraction, dbt): {setup_s:.0f} s; "
           f"backlog cycle: {backlog['sent']:.0f} orders in {backlog['total_s']:.1f} s")  # fmt: skip
-    _report(args, dsn, work, ticker.arrivals, cycles, end)
+    doubled = _report(args, dsn, work, ticker.arrivals, cycles, end)
     for line in stock.report():
         print(line)
-    return 1 if stock.failures else 0
+    print("reservation cross-check:", f"FAILED: {doubled} orders reserved twice" if doubled else "ok")
+    return 1 if stock.failures or doubled else 0
 
 
 def _setup(
@@ -286,9 +288,14 @@ def _report(
     arrivals: dict[tuple[str, str], float],
     cycles: list[dict[str, float]],
     end: float,
-) -> None:
+) -> int:
+    """Print the reservation figures; returns how many orders were reserved (acknowledged) more than once."""
     view_s, dbt_s = _view_vs_dbt(dsn, work)
     with psycopg.connect(dsn) as conn:
+        (doubled,) = conn.execute(
+            "select count(*) from (select 1 from ops.outbox where target = 'onec_reservations'"
+            " and state = 'acknowledged' group by payload->>'account_id', payload->>'order_number' having count(*) > 1) d"
+        ).fetchone()  # type: ignore[misc]
         rows = conn.execute(
             "select payload->>'account_id', payload->>'order_number', state, extract(epoch from acknowledged_at),"
             " coalesce(reason, '') from ops.outbox where state <> 'superseded'"
@@ -323,6 +330,8 @@ def _report(
     print(f"  desired state: the view read directly {view_s:.2f} s vs `dbt run` of the model {dbt_s:.1f} s "
           f"({dbt_s / max(view_s, 1e-3):.0f}x)")  # fmt: skip
     print(f"  peak RSS of the pushing process: {rss_mb:.0f} MB (target < 500 MB)")
+    print(f"  orders reserved twice        {doubled:>6}")
+    return int(doubled)
 
 
 def _view_vs_dbt(dsn: str, work: Path) -> tuple[float, float]:
