@@ -31,8 +31,9 @@ stop:  ## stop what sellerflow started (emulators, Airflow, the private Postgres
 lock:  ## regenerate requirements.txt from requirements.in
 	@uv pip compile -q -p 3.11 requirements.in -o requirements.txt && echo "requirements.txt regenerated"
 
-bench: prepare  ## run the benchmarks in bench/
-	@$(ENV) && for b in bench/*.py; do echo "== $$b"; python $$b || exit 1; done
+bench: prepare  ## run every benchmark in bench/; fails when one's cross-check fails
+	@$(ENV) && failed=""; for b in bench/*.py; do echo "== $$b"; python $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "benchmarks FAILED:$$failed"; exit 1; fi
 
 clean: stop  ## stop everything and delete .sellerflow/ (venv kept)
 	rm -rf .sellerflow
