@@ -1,2 +1,3 @@
 -- docker-compose: the postgres image creates the Airflow metadata database; add the warehouse beside it.
-create database sellerflow_warehouse owner sellerflow;
+-- Run as POSTGRES_USER (from the generated .env), which so owns it: no role name is written here.
+create database sellerflow_warehouse;
