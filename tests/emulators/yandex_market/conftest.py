@@ -446,6 +446,49 @@ def _nullable_to_type(node: Any) -> Any:
     return node
 
 
+def _merged_all_of(node: dict[str, Any], schemas: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
+    """One object with the properties and required fields of an ``allOf`` of objects, else None."""
+    merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+    if depth > 20 or not node.get("allOf"):
+        return None
+    for part in node["allOf"]:
+        while "$ref" in part:
+            part = schemas[part["$ref"].rsplit("/", 1)[-1]]
+        part = _merged_all_of(part, schemas, depth + 1) or part
+        if "properties" not in part:
+            return None
+        merged["properties"].update(part["properties"])
+        merged["required"] += [name for name in part.get("required", []) if name not in merged["required"]]
+    if not merged["required"]:
+        del merged["required"]
+    merged.update({key: node[key] for key in ("description", "nullable") if key in node})
+    return merged
+
+
+def _close(node: Any, schemas: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_close(v, schemas) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node.get("allOf", [])) > 1:
+        node = _merged_all_of(node, schemas) or node
+    out = {k: _close(v, schemas) for k, v in node.items()}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def _closed(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with every object schema closed (``additionalProperties: false``).
+
+    An ``allOf`` of object parts (YM extends a base response that way) becomes one object with the parts'
+    properties and required fields merged, so closing a part does not refuse its siblings' fields. Objects
+    whose spec says something of ``additionalProperties`` (maps) and free-form objects stay as they are.
+    """
+    schemas = spec["components"]["schemas"]
+    return {**spec, "components": {**spec["components"], "schemas": _close(schemas, schemas)}}
+
+
 def _format_checker() -> FormatChecker:
     checker = FormatChecker(formats=())
 
@@ -499,4 +542,4 @@ def contract() -> Contract:
     """The official spec, loaded once per session."""
     with SPEC_PATH.open(encoding="utf-8") as fh:
         spec = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return Contract(_nullable_to_type(spec))
+    return Contract(_nullable_to_type(_closed(spec)))

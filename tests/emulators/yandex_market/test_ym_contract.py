@@ -143,5 +143,12 @@ def test_the_validator_rejects_a_wrong_shape(contract: Contract) -> None:
     problems = contract.errors({"orders": [{"id": "not-a-number"}]}, "GetOrdersResponse")
     assert problems
     assert contract.errors({"status": "ERROR", "errors": []}, "ApiErrorResponse")  # minItems 1
+    assert contract.errors({"orders": [], "extra": 1}, "GetOrdersResponse")  # closed: undocumented field
+    assert contract.errors({"pager": {}}, "GetOrdersResponse")  # the spec's required field missing
+    ok = {"status": "OK", "errors": [{"code": "BAD_REQUEST", "message": "x"}]}
+    assert not contract.errors(
+        ok | {"status": "ERROR"}, "ApiErrorResponse"
+    )  # allOf parts merged, then closed
+    assert contract.errors(ok | {"status": "ERROR", "extra": 1}, "ApiErrorResponse")
     assert contract.errors("2025-02-05T10:00:00", "DateDdMmYyyyHhMmSs")  # the custom format is checked
     assert not contract.errors("05-02-2025 10:00:00", "DateDdMmYyyyHhMmSs")
