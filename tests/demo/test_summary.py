@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from sellerflow.demo.__main__ import write_summary
+from sellerflow.demo.summary import warehouse_line
 
 
 def test_summary_keeps_the_first_cycle_and_counts_lines_per_status(
@@ -31,3 +32,24 @@ def test_summary_keeps_the_first_cycle_and_counts_lines_per_status(
         "megamarket": {"matched": 1},
         "ozon": {"amount_mismatch": 1, "matched": 2},
     }
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://sellerflow:S3cret-pw-9f2a@127.0.0.1:5432/sellerflow_x_demo_warehouse",
+        "host=127.0.0.1 port=5432 user=sellerflow password=S3cret-pw-9f2a dbname=sellerflow_x_demo_warehouse",
+    ],
+)
+def test_the_demo_prints_the_warehouse_dsn_without_its_password(dsn: str) -> None:
+    line = warehouse_line(dsn)
+    assert "S3cret-pw-9f2a" not in line
+    assert "postgresql://sellerflow@127.0.0.1:5432/sellerflow_x_demo_warehouse" in line
+
+
+def test_the_demo_prints_the_warehouse_only_through_warehouse_line() -> None:
+    source = (Path(__file__).resolve().parents[2] / "include/sellerflow/demo/__main__.py").read_text()
+    assert 'print(warehouse_line(os.environ["SELLERFLOW_WAREHOUSE_DSN"]))' in source
+    for line in source.splitlines():
+        if "print(" in line and "WAREHOUSE_DSN" in line:
+            assert "warehouse_line(" in line or "render" in line, line

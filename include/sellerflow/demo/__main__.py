@@ -26,7 +26,13 @@ from sellerflow.demo.guard import DemoRefusedError, check_airflow, check_warehou
 from sellerflow.demo.pace import DEMO_PACE, client_limits, speed_up_emulators
 from sellerflow.demo.pages import demo_pages
 from sellerflow.demo.reverse_etl import demo_reverse_etl
-from sellerflow.demo.summary import reconciliation_lines, render, render_outbox, table_counts
+from sellerflow.demo.summary import (
+    reconciliation_lines,
+    render,
+    render_outbox,
+    table_counts,
+    warehouse_line,
+)
 from sellerflow.demo.tsd import demo_tsd
 from sellerflow.emulators.scenario.params import DEFAULT_BASE_PORT
 from sellerflow.orchestration.accounts import source_of
@@ -363,9 +369,7 @@ def up(timeout_s: float) -> int:
     print(f"Login:       admin / {admin_password(os.environ['AIRFLOW_HOME'])}")
     print(f"Postgres:    {os.environ.get('SELLERFLOW_PG_MODE', '')}")
     print(f"Instance:    {os.environ['SELLERFLOW_INSTANCE']}")
-    print(
-        f'Warehouse:   {os.environ["SELLERFLOW_WAREHOUSE_DB"]} (psql "$SELLERFLOW_WAREHOUSE_DSN" after . .sellerflow/env)'
-    )
+    print(warehouse_line(os.environ["SELLERFLOW_WAREHOUSE_DSN"]))
     print("What was pushed (reverse-ETL outbox, `python -m sellerflow.reverse_etl status`):")
     print(render_outbox(os.environ["SELLERFLOW_WAREHOUSE_DSN"]))
     print("What landed:")

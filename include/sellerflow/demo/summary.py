@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 
 def table_counts(
@@ -61,3 +62,19 @@ def render_outbox(dsn: str) -> str:
     if not rows:
         return "  (nothing was due)"
     return "\n".join(f"  {row['target']:<24} {row['state']:<14} {row['items']:>8,}" for row in rows)
+
+
+def without_password(dsn: str) -> str:
+    """``dsn`` (URL or key=value) as a ``postgresql://user@host:port/db`` URL with no password: safe to print."""
+    params = conninfo_to_dict(dsn)
+    user = f"{params['user']}@" if params.get("user") else ""
+    port = f":{params['port']}" if params.get("port") else ""
+    return f"postgresql://{user}{params.get('host') or ''}{port}/{params.get('dbname') or ''}"
+
+
+def warehouse_line(dsn: str) -> str:
+    """The demo's 'Warehouse:' line: where the warehouse is, never its password."""
+    return (
+        f"Warehouse:   {without_password(dsn)} "
+        '(password in .sellerflow/env: psql "$SELLERFLOW_WAREHOUSE_DSN" after . .sellerflow/env)'
+    )
