@@ -68,7 +68,11 @@ def duration(value: Any) -> str:
     return " ".join(p for p in parts if p) or f"{seconds} с"
 
 
-env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    finalize=lambda value: "" if value is None else value,  # an empty cell, never "None"
+)
 env.filters.update(money=money, number=number, when=when, duration=duration)
 
 
