@@ -1,7 +1,8 @@
 """The FastAPI app the sellerflow Airflow plugin mounts at /sellerflow.
 
 `GET /sellerflow/health` tells whether the warehouse answers and how fresh each raw landing is
-(from ops.latest_loads), so an operator or a monitor can check sellerflow without opening SQL.
+(from ops.latest_loads), so an operator or a monitor can check sellerflow without opening SQL. The pages for
+accountants and analysts (sellerflow.pages) live under /sellerflow/pages, behind Airflow's own login.
 """
 
 from __future__ import annotations
