@@ -41,6 +41,18 @@ from sellerflow.orchestration.pools import POOLS
 ROOT = Path(os.environ.get("SELLERFLOW_ROOT", Path(__file__).resolve().parents[3]))
 SERVICE = str(ROOT / "scripts" / "service.sh")
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# Services bind 127.0.0.1 only. Airflow's log servers (started beside the scheduler and the triggerer) always
+# bind every interface; with the LocalExecutor on one machine the api-server reads task logs from the shared log
+# folder, so they are not started.
+NO_LOG_SERVER = ("--skip-serve-logs",)
+AIRFLOW_ARGS: dict[str, tuple[str, ...]] = {"scheduler": NO_LOG_SERVER, "triggerer": NO_LOG_SERVER}
+
+
+def airflow_command(component: str) -> tuple[str, ...]:
+    """The command line that starts one Airflow component of the demo."""
+    return ("airflow", component, *AIRFLOW_ARGS.get(component, ()))
+
+
 # Every dags/extract_<source>.py is an extract DAG of the same id (tests/dags checks the naming rule).
 EXTRACT_DAGS = tuple(sorted(path.stem for path in (ROOT / "dags").glob("extract_*.py")))
 TRANSFORM_DAG = "transform_dbt"
@@ -350,7 +362,7 @@ def up(timeout_s: float) -> int:
     migrate_warehouse()
     parse_dbt()
     for component in AIRFLOW_COMPONENTS:
-        start_service(f"airflow-{component}", "airflow", component)
+        start_service(f"airflow-{component}", *airflow_command(component))
     api = AirflowAPI.from_env()
     api.wait_healthy()
     try:
