@@ -291,7 +291,12 @@ def test_the_tsd_helper_can_ask_for_assembled_through_the_outbox(status_world, v
         result = request_assembled(
             conn, {"account_id": account, "posting_number": posting}, requested_by="tsd:test"
         )
-    assert result == {"target": "ozon_statuses", "enqueued": 1, "reason": None}
+    assert {k: result[k] for k in ("target", "enqueued", "reason")} == {
+        "target": "ozon_statuses",
+        "enqueued": 1,
+        "reason": None,
+    }
+    assert result["onec"]["enqueued"] == 0, "the posting is on no pick list: 1C is not told"
     with psycopg.connect(status_world.dsn) as conn:
         again = request_assembled(conn, {"account_id": account, "posting_number": posting})
     assert again["enqueued"] == 0

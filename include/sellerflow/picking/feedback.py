@@ -4,8 +4,10 @@ transition (Ozon package, WB supply, YM boxes / READY_TO_SHIP, MM packing).
 The postings of a finished list are recorded in ``ops.pick_list_orders`` (``assembled_at``, ``short_units``; per
 unit ``ops.pick_list_items.short``), which the dbt view ``marts.pick_assembled_orders`` shows. Each posting is then
 handed to the reverse-ETL's ``sellerflow.reverse_etl.statuses.request_assembled(conn, posting)`` in the finishing
-transaction (a savepoint per posting): it records the request and enqueues the order's status transition in the
-outbox, sent by the next ``push_statuses`` run. A request that cannot be made (the cabinet has no reverse-ETL
+transaction (a savepoint per posting): it records the request and enqueues, in the one outbox, the order's
+marketplace transition and its 1C state (target ``onec_assembled``: the reserved ЗаказКлиента to КОтгрузке, the
+units not found — ``short`` — cut off into cancelled lines, so 1C releases their reserve), both sent by the next
+``push_statuses`` run. A request that cannot be made (the cabinet has no reverse-ETL
 settings yet, the function is not installed) never fails the finish: ``requested_at`` stays empty with the
 reason in ``request_result``, and the build_pick_lists DAG asks again (:func:`request_pending`) until it is taken.
 The request is idempotent on the reverse-ETL side.

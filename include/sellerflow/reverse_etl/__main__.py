@@ -72,6 +72,7 @@ def _approve(args: argparse.Namespace) -> int:
 def _dry_run(args: argparse.Namespace) -> int:
     from sellerflow.reverse_etl.push import push
     from sellerflow.reverse_etl.targets import MARKETPLACE_TARGETS, marketplace_target
+    from sellerflow.reverse_etl.targets.onec_assembled import OneCAssembled
     from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
 
     def no_connection(key: str):  # a dry run contacts no vendor
@@ -79,6 +80,8 @@ def _dry_run(args: argparse.Namespace) -> int:
 
     if args.target in MARKETPLACE_TARGETS:
         target = marketplace_target(args.target, no_connection)
+    elif args.target == "onec_assembled":
+        target = OneCAssembled(no_connection)
     else:
         target = OneCReservations(no_connection)
     out = push(_dsn(args), target, dry_run=True)

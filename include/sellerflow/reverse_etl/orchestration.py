@@ -98,10 +98,17 @@ def store_settings(dsn: str) -> int:
 
 def _target(target_name: str) -> Any:
     from sellerflow.orchestration.connections import onec_base
-    from sellerflow.reverse_etl.targets import MARKETPLACE_TARGETS, marketplace_target, onec_reservations
+    from sellerflow.reverse_etl.targets import (
+        MARKETPLACE_TARGETS,
+        marketplace_target,
+        onec_assembled,
+        onec_reservations,
+    )
 
     if target_name == "onec_reservations":
         return onec_reservations(lambda base_id: onec_base(f"onec_{base_id}"))
+    if target_name == "onec_assembled":
+        return onec_assembled(lambda base_id: onec_base(f"onec_{base_id}"))
     if target_name in MARKETPLACE_TARGETS:
         accounts = cabinet_accounts(target_name.rsplit("_", 1)[0])
 

@@ -1,6 +1,6 @@
 """One push cycle of a target: desired state (its sync model) → outbox → sender.
 
-``push(dsn, target)`` reads the target's sync model (a dbt view returning only what differs from the last
+``push(dsn, target)`` reads the target's sync model (if it has one) (a dbt view returning only what differs from the last
 acknowledged state), enqueues its rows (:func:`.outbox.enqueue`) and drains the outbox
 (:func:`.sender.drain`). Everything it reports is counts: due, sent, acknowledged, failed, parked.
 """
@@ -41,9 +41,13 @@ def enqueue_desired(dsn: str, target: Target, *, dry_run: bool = False) -> outbo
 def push(
     dsn: str, target: Target, *, dry_run: bool = False, limiter: Limiter | None = None, **drain_options: Any
 ) -> dict[str, Any]:
-    """Enqueue then drain; the counts of both (XCom-safe)."""
+    """Enqueue then drain; the counts of both (XCom-safe). A target without a sync model (``sync_model`` None:
+    another part of sellerflow enqueues it, e.g. ``onec_assembled`` by the TSD) is only drained."""
     started = time.monotonic()
-    queued = enqueue_desired(dsn, target, dry_run=dry_run)
+    if getattr(target, "sync_model", None) is None:
+        queued = outbox.EnqueueResult()
+    else:
+        queued = enqueue_desired(dsn, target, dry_run=dry_run)
     enqueue_s = time.monotonic() - started
     drained = drain(dsn, target, dry_run=dry_run, limiter=limiter, **drain_options)
     out = {"enqueued": asdict(queued), **drained.as_dict(), "enqueue_s": round(enqueue_s, 3)}

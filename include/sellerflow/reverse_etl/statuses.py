@@ -1,4 +1,4 @@
-"""Order progress reported by another part of sellerflow, pushed to the marketplace through the same outbox.
+"""Order progress reported by another part of sellerflow, pushed to 1C and the marketplace through the same outbox.
 
 For the TSD pick-list helper (``sellerflow.picking.feedback``): when a pick list is finished, its orders are
 assembled before 1C may show it (ЗаказКлиента Статус КОтгрузке). Call, inside the finishing transaction::
@@ -7,36 +7,54 @@ assembled before 1C may show it (ЗаказКлиента Статус КОтг�
 
     with psycopg.connect(dsn) as conn:
         result = request_assembled(conn, {"account_id": "ozon_main", "posting_number": "31400946-8209-1"})
-    # {"target": "ozon_statuses", "enqueued": 1, "reason": None}
+    # {"target": "ozon_statuses", "enqueued": 1, "reason": None,
+    #  "onec": {"target": "onec_assembled", "enqueued": 1, "status": "КОтгрузке", "short_units": 0, "reason": None}}
 
 - ``conn``: a connection to the warehouse (its transaction is used: the request and the caller's own writes commit
   together); ``posting``: a mapping with ``account_id`` (the marketplace cabinet) and ``posting_number`` — the
   marketplace's own id of what is shipped: Ozon posting number, WB assembly task id, YM order id, Megamarket
-  shipment id; ``requested_by``: who asks (kept with the request).
-- It records the request in ``ops.reverse_etl_progress_requests`` (the statuses models read it as progress
-  ``assembled`` beside 1C) and enqueues the order's row of ``marts.sync_<marketplace>__statuses`` into
+  shipment id — and optionally ``order_number`` (else found in ``ops.pick_list_orders``); ``requested_by``: who asks
+  (kept with the request).
+- 1C: the order's ЗаказКлиента (the one ``onec_reservations`` created; its acknowledged payload in
+  ``ops.outbox_acknowledged``) is enqueued under the target ``onec_assembled``: Статус ``КОтгрузке`` once every
+  posting of the order is on a finished pick list, and the units not found (``ops.pick_list_items.short`` of its
+  finished lists) cut off into cancelled lines, so 1C releases exactly their reserve
+  (:mod:`.targets.onec_assembled`). Sent by the next ``push_statuses`` run. No reservation acknowledged yet: nothing
+  is enqueued for 1C (``onec.reason`` says so).
+- Marketplace: it records the request in ``ops.reverse_etl_progress_requests`` (the statuses models read it as
+  progress ``assembled`` beside 1C) and enqueues the order's row of ``marts.sync_<marketplace>__statuses`` into
   ``ops.outbox`` under the target ``<marketplace>_statuses``: the same outbox, the same legality checks (an
   illegal transition is enqueued with its reason and parked, never sent), sent by the next ``push_statuses`` run.
-  Nothing is sent to the marketplace here.
+  Nothing is sent to the marketplace or 1C here.
 - Idempotent: asking twice records one request and enqueues nothing new. ``enqueued`` is 0 with a ``reason`` when
   the order is not in the cabinet's new-order lists or needs no step (already done at the marketplace).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from sellerflow.reverse_etl import outbox
+from sellerflow.reverse_etl.targets.onec_assembled import (
+    OneCAssembled,
+    assembled_payload,
+    shortages_by_product,
+)
+
+RESERVATIONS = "onec_reservations"
 
 
 def request_assembled(
     conn: psycopg.Connection, posting: Mapping[str, Any], *, requested_by: str = "tsd"
 ) -> dict[str, Any]:
-    """Ask for the marketplace's "assembled" transition of one order; returns the target and what was enqueued."""
+    """Ask for the marketplace's "assembled" transition of one order and 1C's КОтгрузке; what was enqueued."""
     account_id, vendor_order_id = str(posting["account_id"]), str(posting["posting_number"])
     found = conn.execute(
         "select marketplace from ops.reverse_etl_accounts where account_id = %s", (account_id,)
@@ -49,13 +67,73 @@ def request_assembled(
         "values (%s, %s, 'assembled', %s) on conflict do nothing",
         (account_id, vendor_order_id, requested_by),
     )
+    onec = request_onec_assembled(conn, account_id, vendor_order_id, posting.get("order_number"))
     model = sql.Identifier("marts", f"sync_{found[0]}__statuses")
+    built = conn.execute(
+        "select to_regclass(%s) is not null", (f"marts.sync_{found[0]}__statuses",)
+    ).fetchone()
+    if not built or not built[0]:
+        reason = (
+            f"marts.sync_{found[0]}__statuses is not built yet: push_statuses enqueues the step once it is"
+        )
+        return {"target": target, "enqueued": 0, "reason": reason, "onec": onec}
     rows = outbox.desired_rows_where(conn, model, "item_key = %s", (f"{account_id}:{vendor_order_id}",))
     if not rows:
         return {
             "target": target,
             "enqueued": 0,
             "reason": "no transition due for this order (unknown or done)",
+            "onec": onec,
         }
     queued = outbox.enqueue(conn, target, rows)
-    return {"target": target, "enqueued": queued.new, "reason": None}
+    return {"target": target, "enqueued": queued.new, "reason": None, "onec": onec}
+
+
+def request_onec_assembled(
+    conn: psycopg.Connection, account_id: str, posting_number: str, order_number: str | None = None
+) -> dict[str, Any]:
+    """Enqueue the 1C order's desired state after picking (``onec_assembled``); what was enqueued and why not."""
+    out: dict[str, Any] = {"target": OneCAssembled.name, "enqueued": 0, "status": None, "short_units": 0}
+    if order_number is None:
+        row = conn.execute(
+            "select order_number from ops.pick_list_orders where account_id = %s and posting_number = %s"
+            " order by id desc limit 1",
+            (account_id, posting_number),
+        ).fetchone()
+        if row is None:
+            return {**out, "reason": "the posting is on no pick list: nothing to tell 1C"}
+        order_number = str(row[0])
+    key = f"{account_id}:{order_number}"
+    found = conn.execute(
+        "select payload from ops.outbox_acknowledged where target = %s and item_key = %s", (RESERVATIONS, key)
+    ).fetchone()
+    if found is None:
+        return {**out, "reason": f"no 1C reservation acknowledged for {key} yet: 1C is not told"}
+    reservation = found[0]
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "select o.posting_number, i.product_ref, i.offer_id, i.short from ops.pick_list_orders o"
+            " left join ops.pick_list_items i on i.order_id = o.id"
+            " where o.account_id = %s and o.order_number = %s and o.assembled_at is not null"
+            " and o.struck_at is null",
+            (account_id, order_number),
+        )
+        units = cur.fetchall()
+    shortages, offers = shortages_by_product(units)
+    payload = assembled_payload(reservation, [u["posting_number"] for u in units], shortages, offers)
+    row = outbox.Desired(
+        item_key=key,
+        account_id=str(reservation["onec_base"]),
+        payload=payload,
+        payload_hash=hashlib.md5(
+            json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest(),
+    )
+    queued = outbox.enqueue(conn, OneCAssembled.name, [row])
+    return {
+        **out,
+        "enqueued": queued.new,
+        "status": payload["status"],
+        "short_units": sum(shortages.values()),
+        "reason": None if queued.new else "1C already has (or is sent) this state",
+    }

@@ -11,7 +11,11 @@ Posting rules (what УТ 11's handlers do that matters to this project, C7):
   when ``Статус`` is ``КОбеспечению`` or ``КОтгрузке``: ``onec_stock.reserved`` grows, and
   posting fails (HTTP 500, code -1) when the free balance (on hand − reserved) is short.
   Unposting, deleting or re-posting releases exactly what the current lines reserve;
-  a PATCH of a posted order re-posts it (failing as a whole when stock is short).
+  a PATCH of a posted order re-posts it (failing as a whole when stock is short). A line
+  with ``Отменено`` reserves nothing, so cutting the units a picker did not find into a
+  cancelled line (sellerflow's ``onec_assembled``) releases exactly them. ``Статус`` may move
+  between its value names in any order: which transitions УТ 11 refuses (e.g. Закрыт →
+  КОтгрузке) is not documented [?], so none is refused here (docs/vendors/onec.md).
 - ``РеализацияТоваровУслуг`` takes the goods off ``in_stock`` (fails when on hand is
   short); ``ВозвратТоваровОтКлиента`` puts them back. Neither touches order reserves.
 Every write is appended to ``push_log`` (vendor ``onec``, account = base id).

@@ -27,7 +27,9 @@ MARKETPLACE_TARGETS: dict[str, tuple[str, str]] = {
 STOCK_TARGETS = ("ozon_stocks", "wildberries_stocks", "yandex_market_stocks", "megamarket_stocks")
 PRICE_TARGETS = ("ozon_prices", "wildberries_prices", "yandex_market_prices", "megamarket_prices")
 STATUS_TARGETS = ("ozon_statuses", "wildberries_statuses", "yandex_market_statuses", "megamarket_statuses")
-TARGET_NAMES = ("onec_reservations", *MARKETPLACE_TARGETS)
+# 1C targets; onec_assembled has no sync model: the TSD's request_assembled enqueues it, push_statuses drains it
+ONEC_TARGETS = ("onec_reservations", "onec_assembled")
+TARGET_NAMES = (*ONEC_TARGETS, *MARKETPLACE_TARGETS)
 
 
 def onec_reservations(bases: Callable[[str], OneCBase]):
@@ -35,6 +37,13 @@ def onec_reservations(bases: Callable[[str], OneCBase]):
     from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
 
     return OneCReservations(bases)
+
+
+def onec_assembled(bases: Callable[[str], OneCBase]):
+    """The 1C «assembled» target: the reserved order to КОтгрузке, units not found released."""
+    from sellerflow.reverse_etl.targets.onec_assembled import OneCAssembled
+
+    return OneCAssembled(bases)
 
 
 def marketplace_target(
