@@ -272,6 +272,26 @@ def test_an_unmapped_sku_is_one_unmapped_product_line(outcome: Outcome, marketpl
     assert dict(list(wrong.items())[:5]) == {}
 
 
+def test_the_summary_counts_unmapped_product_lines_in_their_own_column(outcome: Outcome) -> None:
+    """reconciliation_summary.unmapped_product_lines per marketplace is the number of unmapped_product lines the
+    ground truth lists, like every other status's column."""
+    truth = Counter(
+        u["marketplace"]
+        for u in outcome.truth["unmapped_offers"]
+        for line in u["lines"]
+        if line["status"] == "unmapped_product"
+    )
+    with psycopg.connect(outcome.dsn) as conn:
+        ours = dict(
+            conn.execute(
+                "select marketplace, sum(unmapped_product_lines)::int from marts.reconciliation_summary"
+                " group by 1 having sum(unmapped_product_lines) > 0"
+            ).fetchall()
+        )
+    assert truth
+    assert ours == dict(truth)
+
+
 @pytest.mark.parametrize("marketplace", MARKETPLACES)
 def test_matched_lines_carry_the_commission_the_marketplace_charged(
     outcome: Outcome, marketplace: str
@@ -407,7 +427,8 @@ def _snapshot(dsn: str) -> tuple[set[tuple], set[tuple], dict[str, set[tuple]]]:
         summary = set(
             conn.execute(
                 "select account_id, report_id, order_lines, matched_lines, awaiting_report_lines, "
-                "missing_in_report_lines, reported_payout, report_total_payout, ties_out "
+                "missing_in_report_lines, unmapped_product_lines, unmapped_lines, reported_payout, "
+                "report_total_payout, ties_out "
                 "from marts.reconciliation_summary"
             )
         )

@@ -21,7 +21,10 @@
 {%- endfor %}
 {%- set since = model_watermark().snapshot_xmin if is_incremental() else none %}
 {%- set statuses = ['matched', 'amount_mismatch', 'quantity_mismatch', 'awaiting_report', 'missing_in_report',
-    'reported_not_shipped', 'returned', 'return_not_received', 'duplicate_in_report', 'cancelled_but_reported'] %}
+    'reported_not_shipped', 'returned', 'return_not_received', 'duplicate_in_report', 'cancelled_but_reported',
+    'unmapped_product'] %}
+{#- one <status>_lines column per status (they add up to order_lines: assert_summary_statuses_add_up);
+    unmapped_lines counts the lines of unmapped SKUs whatever their status -#}
 {%- set counted -%}
     account_id, report_id, order_lines,
     {%- for status in statuses %} {{ status }}_lines,{% endfor %} unmapped_lines, shipped_amount
