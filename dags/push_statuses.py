@@ -9,7 +9,9 @@
    `ops.outbox` and drains it. An illegal transition (e.g. the marketplace cancelled the order) is parked with the
    reason before any call. Logs per target how many items were due, sent, acknowledged, failed and parked.
    First it drains `onec_assembled`: the 1C orders of finished TSD pick lists go to Статус КОтгрузке, the units
-   not found are cut off into cancelled lines (their reserve released); enqueued when a list is finished.
+   not found are cut off into cancelled lines (their reserve released); then `<marketplace>_shortages`: those
+   units cancelled at the marketplace where its API allows (WB task cancel, Megamarket order/reject; Ozon and YM
+   parked with the reason). Both are enqueued when a list is finished.
 
 Every 5 minutes and when extract_onec lands documents (Asset `warehouse.raw.onec_customer_orders`). The 1C side
 is read from the incremental staging tables `transform_dbt` builds (`stg_onec__customer_orders`,
@@ -55,10 +57,10 @@ def push_statuses() -> None:
     def push_statuses_task() -> dict:
         """Send 1C's «assembled» (TSD) first, then enqueue and send the status steps of every marketplace."""
         from sellerflow.reverse_etl.orchestration import push_targets
-        from sellerflow.reverse_etl.targets import STATUS_TARGETS
+        from sellerflow.reverse_etl.targets import SHORTAGE_TARGETS, STATUS_TARGETS
         from sellerflow.warehouse.connection import default_dsn
 
-        return push_targets(default_dsn(), ["onec_assembled", *STATUS_TARGETS])
+        return push_targets(default_dsn(), ["onec_assembled", *SHORTAGE_TARGETS, *STATUS_TARGETS])
 
     store_settings() >> push_statuses_task()
 

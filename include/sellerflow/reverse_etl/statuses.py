@@ -21,6 +21,10 @@ assembled before 1C may show it (ЗаказКлиента Статус КОтг�
   finished lists) cut off into cancelled lines, so 1C releases exactly their reserve
   (:mod:`.targets.onec_assembled`). Sent by the next ``push_statuses`` run. No reservation acknowledged yet: nothing
   is enqueued for 1C (``onec.reason`` says so).
+- Shortages: the posting's units not found (``posting['items']`` with ``short``, as the TSD's finish hands them)
+  are enqueued under ``<marketplace>_shortages`` (:mod:`.targets.marketplace_shortages`: WB cancels the task,
+  Megamarket rejects the lots, Ozon and YM are parked with the reason). A posting of which nothing was found is not
+  reported assembled (no progress request, no status step): only its shortage goes out.
 - Marketplace: it records the request in ``ops.reverse_etl_progress_requests`` (the statuses models read it as
   progress ``assembled`` beside 1C) and enqueues the order's row of ``marts.sync_<marketplace>__statuses`` into
   ``ops.outbox`` under the target ``<marketplace>_statuses``: the same outbox, the same legality checks (an
@@ -42,6 +46,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from sellerflow.reverse_etl import outbox
+from sellerflow.reverse_etl.targets.marketplace_shortages import shortage_payload
 from sellerflow.reverse_etl.targets.onec_assembled import (
     OneCAssembled,
     assembled_payload,
@@ -62,12 +67,21 @@ def request_assembled(
     if found is None:
         raise LookupError(f"no reverse-ETL settings for cabinet {account_id} (run a push DAG once)")
     target = f"{found[0]}_statuses"
+    onec = request_onec_assembled(conn, account_id, vendor_order_id, posting.get("order_number"))
+    shortage = request_shortage(conn, {**posting, "marketplace": found[0]})
+    if shortage.get("whole"):
+        return {
+            "target": target,
+            "enqueued": 0,
+            "reason": "nothing of it was found: not assembled; the marketplace is told of the shortage",
+            "onec": onec,
+            "shortage": shortage,
+        }
     conn.execute(
         "insert into ops.reverse_etl_progress_requests (account_id, vendor_order_id, progress, requested_by) "
         "values (%s, %s, 'assembled', %s) on conflict do nothing",
         (account_id, vendor_order_id, requested_by),
     )
-    onec = request_onec_assembled(conn, account_id, vendor_order_id, posting.get("order_number"))
     model = sql.Identifier("marts", f"sync_{found[0]}__statuses")
     built = conn.execute(
         "select to_regclass(%s) is not null", (f"marts.sync_{found[0]}__statuses",)
@@ -76,7 +90,7 @@ def request_assembled(
         reason = (
             f"marts.sync_{found[0]}__statuses is not built yet: push_statuses enqueues the step once it is"
         )
-        return {"target": target, "enqueued": 0, "reason": reason, "onec": onec}
+        return {"target": target, "enqueued": 0, "reason": reason, "onec": onec, "shortage": shortage}
     rows = outbox.desired_rows_where(conn, model, "item_key = %s", (f"{account_id}:{vendor_order_id}",))
     if not rows:
         return {
@@ -84,9 +98,36 @@ def request_assembled(
             "enqueued": 0,
             "reason": "no transition due for this order (unknown or done)",
             "onec": onec,
+            "shortage": shortage,
         }
     queued = outbox.enqueue(conn, target, rows)
-    return {"target": target, "enqueued": queued.new, "reason": None, "onec": onec}
+    return {"target": target, "enqueued": queued.new, "reason": None, "onec": onec, "shortage": shortage}
+
+
+def request_shortage(conn: psycopg.Connection, posting: Mapping[str, Any]) -> dict[str, Any]:
+    """Enqueue the posting's units not found (``posting['items']`` with ``short``) for its marketplace
+    (``<marketplace>_shortages``); nothing when none is short."""
+    payload = shortage_payload(dict(posting))
+    if payload is None:
+        return {"enqueued": 0, "whole": False}
+    target = f"{payload['marketplace']}_shortages"
+    row = outbox.Desired(
+        item_key=f"{payload['account_id']}:{payload['posting_number']}",
+        account_id=payload["account_id"],
+        payload=payload,
+        payload_hash=_hash(payload),
+    )
+    queued = outbox.enqueue(conn, target, [row])
+    return {
+        "target": target,
+        "enqueued": queued.new,
+        "units": sum(u["quantity"] for u in payload["units"]),
+        "whole": payload["whole"],
+    }
+
+
+def _hash(payload: Mapping[str, Any]) -> str:
+    return hashlib.md5(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def request_onec_assembled(

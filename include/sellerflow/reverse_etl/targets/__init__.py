@@ -23,10 +23,21 @@ MARKETPLACE_TARGETS: dict[str, tuple[str, str]] = {
     "wildberries_statuses": ("wildberries_statuses", "WildberriesStatuses"),
     "yandex_market_statuses": ("yandex_market_statuses", "YandexMarketStatuses"),
     "megamarket_statuses": ("megamarket_statuses", "MegamarketStatuses"),
+    "ozon_shortages": ("marketplace_shortages", "OzonShortages"),
+    "wildberries_shortages": ("marketplace_shortages", "WildberriesShortages"),
+    "yandex_market_shortages": ("marketplace_shortages", "YandexMarketShortages"),
+    "megamarket_shortages": ("marketplace_shortages", "MegamarketShortages"),
 }
 STOCK_TARGETS = ("ozon_stocks", "wildberries_stocks", "yandex_market_stocks", "megamarket_stocks")
 PRICE_TARGETS = ("ozon_prices", "wildberries_prices", "yandex_market_prices", "megamarket_prices")
 STATUS_TARGETS = ("ozon_statuses", "wildberries_statuses", "yandex_market_statuses", "megamarket_statuses")
+# no sync model: request_assembled enqueues the units a finished pick list did not find; push_statuses drains them
+SHORTAGE_TARGETS = (
+    "ozon_shortages",
+    "wildberries_shortages",
+    "yandex_market_shortages",
+    "megamarket_shortages",
+)
 # 1C targets; onec_assembled has no sync model: the TSD's request_assembled enqueues it, push_statuses drains it
 ONEC_TARGETS = ("onec_reservations", "onec_assembled")
 TARGET_NAMES = (*ONEC_TARGETS, *MARKETPLACE_TARGETS)

@@ -1,0 +1,169 @@
+"""Shortages of a finished pick list told to the marketplace: the units the picker did not find are cancelled there
+where the vendor's API allows it (targets ``<marketplace>_shortages``, one item per posting with short units).
+
+No sync model: :func:`sellerflow.reverse_etl.statuses.request_assembled` enqueues the item when a list is finished
+(payload: ``marketplace``, ``account_id``, ``posting_number``, ``order_number``, ``units`` — the short units with
+``unit_ref``, ``offer_id``, ``quantity`` —, ``whole`` when nothing of the posting was found, ``problems``); the
+push_statuses DAG drains these targets before the status targets. Facts: docs/vendors/*.md "Shortages".
+
+- Wildberries: an assembly task is one unit, so a short task is cancelled whole: ``PATCH
+  /api/v3/orders/{orderId}/cancel`` → 204; 409 for a status that cannot be cancelled. No idempotency key: a task
+  tried before, or refused with 409, is read back (``POST /api/v3/orders/status``); ``supplierStatus`` ``cancel``
+  means the first cancel took effect (acknowledged, not sent again).
+- Megamarket: ``order/reject`` ``{shipments: [{shipmentId, items: [{itemIndex, offerId}]}], reason: {type:
+  OUT_OF_STOCK}}`` cancels the listed lots (all of them: the shipment). An item tried before is read back
+  (``order/get``): a shipment already ``MERCHANT_CANCELED``, or whose short lots are, is acknowledged.
+- Ozon (``/v2/posting/fbs/product/cancel``) and Yandex Market (FBS: ``PUT …/boxes`` with ``allowRemove``; DBS:
+  ``PUT …/orders/{orderId}/items``) document a call, but sellerflow does not send it yet (the emulators do not
+  serve it to test against): the item is parked with that reason, so the shortage is visible in
+  ``python -m sellerflow.reverse_etl status`` and handled by a person.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sellerflow.reverse_etl.outbox import Item, Outcome
+from sellerflow.reverse_etl.vendor_target import MarketplaceTarget, outcome_for
+from sellerflow.sources._http import ApiClient, MarketplaceAPIError
+from sellerflow.sources.megamarket.client import ORDER_SERVICE, MegamarketClient
+from sellerflow.sources.ozon.client import OzonClient
+from sellerflow.sources.wildberries.client import WildberriesClient
+from sellerflow.sources.yandex_market.client import YandexMarketClient
+
+NOT_SENT_YET = {
+    "ozon": (
+        "Ozon cancels part of a posting with POST /v2/posting/fbs/product/cancel (items [{sku, quantity}], "
+        "cancel_reason_id): sellerflow does not send it yet — cancel the units in the Ozon cabinet"
+    ),
+    "yandex_market": (
+        "Yandex Market reduces an FBS order through PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes with "
+        "allowRemove: true (DBS: PUT …/orders/{orderId}/items; the only item: status CANCELLED/SHOP_FAILED): "
+        "sellerflow does not send it yet — remove the units in the Market cabinet"
+    ),
+}
+
+
+def shortage_payload(posting: dict[str, Any]) -> dict[str, Any] | None:
+    """The item of a finished posting (``feedback``'s posting with its ``items``), or None when nothing is short."""
+    items = posting.get("items") or []
+    units = [
+        {"unit_ref": str(u.get("unit_ref")), "offer_id": u.get("offer_id"), "quantity": int(u["short"])}
+        for u in items
+        if int(u.get("short") or 0) > 0
+    ]
+    if not units:
+        return None
+    marketplace = str(posting["marketplace"])
+    return {
+        "marketplace": marketplace,
+        "account_id": str(posting["account_id"]),
+        "posting_number": str(posting["posting_number"]),
+        "order_number": str(posting.get("order_number") or ""),
+        "units": units,
+        "whole": all(int(u.get("picked") or 0) == 0 for u in items),
+        "problems": [NOT_SENT_YET[marketplace]] if marketplace in NOT_SENT_YET else [],
+    }
+
+
+class _Shortages(MarketplaceTarget):
+    """What the four shortage targets share: enqueued by the TSD, one posting per item."""
+
+    sync_model: ClassVar[str | None] = None  # type: ignore[misc]
+    max_batch: ClassVar[int] = 1
+    claim_size: ClassVar[int] = 200
+
+    def describe(self, item: Item) -> str:
+        """Dry-run text."""
+        units = ", ".join(f"{u['offer_id']}×{u['quantity']}" for u in item.payload["units"])
+        return f"cancel the units not found of {item.payload['posting_number']}: {units}"
+
+
+class WildberriesShortages(_Shortages):
+    """``wildberries_shortages``: cancel the short assembly task."""
+
+    name: ClassVar[str] = "wildberries_shortages"
+    vendor: ClassVar[str] = "wildberries"
+    client_class: ClassVar[type[ApiClient]] = WildberriesClient
+
+    @staticmethod
+    def _status(client: WildberriesClient, task: int, requests: list[str]) -> str | None:
+        requests.append("POST /api/v3/orders/status (read back)")
+        answer = client.post("/api/v3/orders/status", {"orders": [task]}) or {}
+        return next(
+            (o.get("supplierStatus") for o in answer.get("orders") or [] if int(o["id"]) == task), None
+        )
+
+    def send_group(
+        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
+    ) -> list[Outcome]:
+        """Cancel the task (read back first when tried before, and after a 409)."""
+        assert isinstance(client, WildberriesClient)
+        task = int(items[0].payload["posting_number"])
+        if (items[0].recovered or items[0].attempts > 1) and self._status(client, task, requests) == "cancel":
+            return [Outcome.acknowledged(message="WB already cancelled the task", requests=requests)]
+        path = f"/api/v3/orders/{task}/cancel"
+        requests.append(f"PATCH {path}")
+        try:
+            client.request("PATCH", client.url(path), allow_empty=True)
+        except MarketplaceAPIError as exc:
+            if exc.status == 409 and self._status(client, task, requests) == "cancel":
+                return [Outcome.acknowledged(message="WB already cancelled the task", requests=requests)]
+            return [outcome_for(exc, requests)]
+        return [Outcome.acknowledged(message="task cancelled: not found at picking", requests=requests)]
+
+
+class MegamarketShortages(_Shortages):
+    """``megamarket_shortages``: order/reject the short lots (OUT_OF_STOCK)."""
+
+    name: ClassVar[str] = "megamarket_shortages"
+    vendor: ClassVar[str] = "megamarket"
+    client_class: ClassVar[type[ApiClient]] = MegamarketClient
+
+    def send_group(
+        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
+    ) -> list[Outcome]:
+        """Reject the short lots (read back first when tried before)."""
+        assert isinstance(client, MegamarketClient)
+        item = items[0]
+        shipment = str(item.payload["posting_number"])
+        lots = [{"itemIndex": str(u["unit_ref"]), "offerId": u["offer_id"]} for u in item.payload["units"]]
+        if item.recovered or item.attempts > 1:
+            requests.append("POST order/get (read back)")
+            found = client.get_shipments([shipment])
+            current = found[0] if found else {}
+            cancelled = {
+                str(i.get("itemIndex"))
+                for i in current.get("items") or []
+                if str(i.get("status") or "").endswith("CANCELED")
+            }
+            if str(current.get("status") or "").endswith("CANCELED"):
+                cancelled |= {lot["itemIndex"] for lot in lots}
+            lots = [lot for lot in lots if lot["itemIndex"] not in cancelled]
+            if not lots:
+                return [Outcome.acknowledged(message="Megamarket already rejected them", requests=requests)]
+        requests.append("POST order/reject")
+        client.call(
+            f"{ORDER_SERVICE}/order/reject",
+            {
+                "shipments": [{"shipmentId": shipment, "items": lots}],
+                "reason": {"type": "OUT_OF_STOCK", "comment": "not found at picking"},
+            },
+        )
+        return [Outcome.acknowledged(message=f"{len(lots)} lots rejected: OUT_OF_STOCK", requests=requests)]
+
+
+class OzonShortages(_Shortages):
+    """``ozon_shortages``: parked with the reason (see the module docstring)."""
+
+    name: ClassVar[str] = "ozon_shortages"
+    vendor: ClassVar[str] = "ozon"
+    client_class: ClassVar[type[ApiClient]] = OzonClient
+
+
+class YandexMarketShortages(_Shortages):
+    """``yandex_market_shortages``: parked with the reason (see the module docstring)."""
+
+    name: ClassVar[str] = "yandex_market_shortages"
+    vendor: ClassVar[str] = "yandex_market"
+    client_class: ClassVar[type[ApiClient]] = YandexMarketClient

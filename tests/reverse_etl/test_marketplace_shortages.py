@@ -1,0 +1,178 @@
+"""Units a finished pick list did not find are told to the marketplace through the one outbox, per posting:
+Wildberries cancels the short assembly task, Megamarket rejects the short lots (OUT_OF_STOCK), Ozon and Yandex
+Market are parked with the reason. Real Postgres (the module's throwaway world) and real HTTP to the emulators;
+expectations are read from the emulators' world."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from sellerflow.reverse_etl.sender import drain
+from sellerflow.reverse_etl.statuses import request_assembled
+
+from .conftest import Vendors, World, serve_vendors
+
+
+@pytest.fixture
+def vendors(world: World, tmp_path: Path) -> Iterator[Vendors]:
+    """The marketplace emulators on a fresh copy of the world; empty outbox and progress requests."""
+    with psycopg.connect(world.dsn, autocommit=True) as conn:
+        conn.execute("truncate ops.reverse_etl_progress_requests")
+    with serve_vendors(world, tmp_path) as served:
+        yield served
+
+
+def _first(dsn: str, query: str) -> tuple:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(query).fetchone()
+    assert row is not None, query
+    return row
+
+
+def _finish(dsn: str, posting: dict[str, Any]) -> dict[str, Any]:
+    """What the TSD's finish hands over for one posting (feedback._request), in one transaction."""
+    with psycopg.connect(dsn) as conn:
+        return request_assembled(conn, posting)
+
+
+def _wb_cancels(vendors: Vendors) -> int:
+    return int(
+        vendors.sql(
+            "select count(*) from order_status_history where actor = 'seller' and status = 'cancelled'"
+        )[0][0]
+    )
+
+
+def _wb_short_task(world: World) -> dict[str, Any]:
+    account, task, order, offer = _first(
+        world.dsn,
+        "select account_id, natural_key, payload ->> 'rid', payload ->> 'article'"
+        " from raw.wildberries_orders_fbs_new order by natural_key limit 1",
+    )
+    return {
+        "marketplace": "wildberries",
+        "account_id": account,
+        "order_number": order,
+        "posting_number": task,
+        "items": [{"unit_ref": task, "offer_id": offer, "quantity": 1, "picked": 0, "short": 1}],
+    }
+
+
+def test_a_wb_task_not_found_is_cancelled_once_and_not_assembled(world, vendors) -> None:
+    posting = _wb_short_task(world)
+    asked = _finish(world.dsn, posting)
+    assert asked["shortage"] == {
+        "target": "wildberries_shortages",
+        "enqueued": 1,
+        "units": 1,
+        "whole": True,
+    }
+    assert asked["enqueued"] == 0, "a task with nothing found gets no supply"
+    with psycopg.connect(world.dsn) as conn:
+        assert conn.execute("select count(*) from ops.reverse_etl_progress_requests").fetchone() == (0,)
+
+    before = _wb_cancels(vendors)
+    target = vendors.target("wildberries_shortages")
+    result = drain(world.dsn, target)
+    assert (result.acknowledged, result.parked, result.failed) == (1, 0, 0), result
+    assert _wb_cancels(vendors) == before + 1
+    assert vendors.pushes("wildberries", "%/cancel") == 1
+
+    assert _finish(world.dsn, posting)["shortage"]["enqueued"] == 0, "asking again enqueues nothing"
+    target.requests_made = 0
+    rerun = drain(world.dsn, target)
+    assert (rerun.due, target.requests_made) == (0, 0), "a rerun sends 0 requests"
+    target.close()
+
+
+def test_a_crash_after_wb_cancelled_then_a_rerun_cancels_nothing_twice(
+    world, vendors, crash_after_first_ack
+) -> None:
+    _finish(world.dsn, _wb_short_task(world))
+    target = vendors.target("wildberries_shortages")
+    with pytest.raises(SystemExit):
+        drain(world.dsn, target)
+    assert crash_after_first_ack
+    cancels = _wb_cancels(vendors)
+    rerun = drain(world.dsn, target, lease=timedelta(0))
+    target.close()
+    assert (rerun.acknowledged, rerun.parked) == (1, 0)
+    assert _wb_cancels(vendors) == cancels
+    assert vendors.pushes("wildberries", "%/cancel") == 1, "read back, not cancelled again"
+
+
+def test_megamarket_rejects_exactly_the_lots_not_found(world, vendors) -> None:
+    account, shipment, items = _first(
+        world.dsn,
+        "select account_id, natural_key, payload -> 'items' from raw.megamarket_shipments_new"
+        " order by jsonb_array_length(payload -> 'items') desc, natural_key limit 1",
+    )
+    lots = [i for i in items if i.get("offerId") != "delivery"]
+    short, found = lots[0], lots[1:]
+    posting = {
+        "marketplace": "megamarket",
+        "account_id": account,
+        "order_number": shipment,
+        "posting_number": shipment,
+        "items": [
+            {
+                "unit_ref": str(short["itemIndex"]),
+                "offer_id": short["offerId"],
+                "quantity": 1,
+                "picked": 0,
+                "short": 1,
+            },
+            *[
+                {
+                    "unit_ref": str(i["itemIndex"]),
+                    "offer_id": i["offerId"],
+                    "quantity": 1,
+                    "picked": 1,
+                    "short": 0,
+                }
+                for i in found
+            ],
+        ],
+    }
+    asked = _finish(world.dsn, posting)
+    assert asked["shortage"]["enqueued"] == 1
+    assert asked["shortage"]["whole"] is (not found)
+    target = vendors.target("megamarket_shortages")
+    result = drain(world.dsn, target)
+    target.close()
+    assert result.acknowledged == 1, result
+    (vendor,) = vendors.sql("select vendor from orders where posting_number = ?", shipment)[0]
+    states = {index: lot.get("status") for index, lot in (json.loads(vendor).get("items") or {}).items()}
+    assert states.get(str(short["itemIndex"])) == "MERCHANT_CANCELED"
+    assert all(states.get(str(i["itemIndex"])) != "MERCHANT_CANCELED" for i in found), (
+        "only the lot not found"
+    )
+    assert vendors.pushes("megamarket", "%order/reject") == 1
+
+
+def test_ozon_shortages_are_parked_with_the_reason_and_nothing_is_sent(world, vendors) -> None:
+    account, posting_number, order, offer = _first(
+        world.dsn,
+        "select account_id, natural_key, payload ->> 'order_number', payload -> 'products' -> 0 ->> 'offer_id'"
+        " from raw.ozon_postings_fbs_unfulfilled order by natural_key limit 1",
+    )
+    posting = {
+        "marketplace": "ozon",
+        "account_id": account,
+        "order_number": order,
+        "posting_number": posting_number,
+        "items": [{"unit_ref": "1", "offer_id": offer, "quantity": 2, "picked": 1, "short": 1}],
+    }
+    assert _finish(world.dsn, posting)["shortage"]["enqueued"] == 1
+    target = vendors.target("ozon_shortages")
+    result = drain(world.dsn, target)
+    target.close()
+    assert (result.parked, result.sent, target.requests_made) == (1, 0, 0)
+    assert "/v2/posting/fbs/product/cancel" in result.errors[0]
