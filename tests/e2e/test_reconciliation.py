@@ -437,21 +437,51 @@ def _snapshot(dsn: str) -> tuple[set[tuple], set[tuple], dict[str, set[tuple]]]:
     return lines, summary, relations
 
 
+def _late_sales_at(truth: dict, clock: str) -> dict[tuple[str, str, str], str]:
+    """The status the ground truth gives each late-reported sale's line at ``clock`` (its ``status_over_time``),
+    for lines nothing else was injected into."""
+    kinds: dict[tuple[str, str, str], set[str]] = {}
+    for d in truth["discrepancies"]:
+        kinds.setdefault((d["account"], d["order_number"], d["offer_id"]), set()).add(d["kind"])
+    mapped = {(r["account"], r["order_number"], r["offer_id"]) for r in truth["expected"]}
+    out = {}
+    for d in truth["discrepancies"]:
+        key = (d["account"], d["order_number"], d["offer_id"])
+        if d["kind"] == "report_delay" and kinds[key] == {"report_delay"} and key in mapped:
+            out[key] = [s["status"] for s in d["details"]["status_over_time"] if s["from"] <= clock][-1]
+    return out
+
+
 def test_an_incremental_cycle_equals_a_full_rebuild(outcome: Outcome, tmp_path: Path) -> None:
-    """Runs last (it moves the world on): a week later, with new orders, shipments and the October reports
-    of Wildberries, the incremental build must give exactly what a full rebuild gives."""
+    """Runs last (it moves the world on): 26 days later, with new orders, shipments, the October reports and
+    WB weeks past the 45-day window, the incremental build must give exactly what a full rebuild gives; the WB
+    sales the world reports late cross from awaiting_report to missing_in_report and to matched as their periods'
+    reports come out, as the ground truth's status_over_time says."""
     from sellerflow.emulators import clock
 
     state = EmulatorState(outcome.world_dir / "world.sqlite")
     before = _snapshot(outcome.dsn)[0]
-    moved = clock.advance(state.conn(), state.now() + timedelta(days=8))
+    moved = clock.advance(state.conn(), state.now() + timedelta(days=26, hours=12), orders_per_day=40)
     assert moved.orders_added > 0
     assert moved.reports_built > 0
     _extract(outcome.world_dir, state, outcome.dsn)
     incremental = _dbt_build(outcome.dsn, tmp_path / "incremental")
     assert incremental.returncode == 0, incremental.stdout[-5000:]
     after_incremental = _snapshot(outcome.dsn)
-    assert after_incremental[0] != before, "the week brought changes"
+    assert after_incremental[0] != before, "the weeks brought changes"
+    late_before = _late_sales_at(outcome.truth, outcome.truth["clock"])
+    late_now = _late_sales_at(outcome.truth, moved.clock_to)
+    assert set(late_before.values()) == {"awaiting_report"}
+    assert {"missing_in_report", "matched"} <= set(late_now.values()), late_now
+    with psycopg.connect(outcome.dsn) as conn:
+        ours = {
+            (a, o, f): s
+            for a, o, f, s in conn.execute(
+                "select account_id, order_number, offer_id, status from marts.reconciliation_order_lines"
+                " where marketplace = 'wildberries'"
+            )
+        }
+    assert {k: (s, ours.get(k)) for k, s in late_now.items() if ours.get(k) != s} == {}
     full = _dbt_build(outcome.dsn, tmp_path / "full", "--full-refresh")
     assert full.returncode == 0, full.stdout[-5000:]
     after_full = _snapshot(outcome.dsn)

@@ -13,7 +13,10 @@ On ``advance(conn, to)`` (admin ``POST /clock``), in one transaction:
    if the client already created one (that order is then closed and its reserve consumed:
    ``onec.documents.close_shipped_order``), otherwise together with a new ЗаказКлиента;
 4. every report period that ended in the interval gets its report, published on the
-   vendor's calendar (visible once the clock passes ``published_at``).
+   vendor's calendar (visible once the clock passes ``published_at``). A sale comes in the report
+   of its delivery plus the order's report delay (``scenario.windows.report_delay``, drawn as the
+   generator draws it: some WB sales 40–55 days late), so a late sale of an order delivered before
+   the interval — even before the world was generated — lands in a report built here, once.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import random
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sellerflow.emulators.onec.documents import close_shipped_order
 from sellerflow.emulators.runtime import format_ts, parse_ts
@@ -42,6 +45,7 @@ from sellerflow.emulators.scenario.orders import VENDOR_STATUS, Line, Order, Ord
 from sellerflow.emulators.scenario.params import ACCOUNT_BY_ID, ACCOUNTS, BASE_OF_LEGAL_ENTITY, ScenarioParams
 from sellerflow.emulators.scenario.reports import LINE_COLUMNS as REPORT_LINE_COLUMNS
 from sellerflow.emulators.scenario.reports import REPORT_COLUMNS, ReportEvent
+from sellerflow.emulators.scenario.windows import MAX_REPORT_DELAY, report_delay
 
 # Marketplace-driven steps after the seller packed (FBS): (from vendor step, to step, hours).
 _HANDOVER_HOURS = (4, 28)
@@ -259,9 +263,7 @@ def _build_due_reports(
             rid = reports.report_id(index, start)
             if end > last_day or conn.execute("select 1 from reports where id = ?", (rid,)).fetchone():
                 continue
-            events = _period_events(
-                conn, account, start.isoformat(), (end + timedelta(days=1)).isoformat(), accounts
-            )
+            events = _period_events(conn, account, start, end + timedelta(days=1), accounts, params.seed)
             first = 1
             if spec.marketplace == "wildberries":
                 row = conn.execute(
@@ -279,29 +281,45 @@ def _build_due_reports(
 
 
 def _period_events(
-    conn: sqlite3.Connection, account: AccountView, since: str, until: str, accounts: dict[str, AccountView]
+    conn: sqlite3.Connection,
+    account: AccountView,
+    since: date,
+    until: date,
+    accounts: dict[str, AccountView],
+    seed: int,
 ) -> list[ReportEvent]:
+    """Sales and returns reported in [since, until): a return at its moment, a sale at its delivery plus the
+    order's report delay (deliveries up to ``MAX_REPORT_DELAY`` before the period are looked at)."""
     rows = conn.execute(
         "select h.order_id, h.status, min(h.at) from order_status_history h join orders o on o.id = h.order_id "
         "where o.account_id = ? and h.status in ('delivered', 'returned') group by h.order_id, h.status "
         "having min(h.at) >= ? and min(h.at) < ?",
-        (account.id, since, until),
+        (account.id, (since - MAX_REPORT_DELAY).isoformat(), until.isoformat()),
     ).fetchall()
-    orders = load_orders(conn, sorted({r[0] for r in rows}), accounts)
-    events = []
+    window_start, window_end = datetime.combine(since, time(), UTC), datetime.combine(until, time(), UTC)
+    reported: list[tuple[int, str, datetime]] = []
     for order_id, status, at in rows:
+        moment = parse_ts(at)
+        if status == "delivered":
+            moment += report_delay(account.marketplace, order_id, seed)
+        if window_start <= moment < window_end:
+            reported.append((order_id, status, moment))
+    orders = load_orders(conn, sorted({r[0] for r in reported}), accounts)
+    events = []
+    for order_id, status, moment in reported:
         order = orders.get(order_id)
         if order is None:
             continue
         kind = "sale" if status == "delivered" else "return"
         for offer, qty, amount in order.per_offer().values():
-            events.append(ReportEvent(kind, parse_ts(at), order, offer, qty, amount))
+            events.append(ReportEvent(kind, moment, order, offer, qty, amount))
     events.sort(key=lambda e: (e.at, e.order.id, e.offer.offer_id, e.kind))
     return events
 
 
-def advance(conn: sqlite3.Connection, to: datetime) -> AdvanceResult:
-    """Move the world's clock forward to ``to`` (see the module docstring)."""
+def advance(conn: sqlite3.Connection, to: datetime, orders_per_day: int | None = None) -> AdvanceResult:
+    """Move the world's clock forward to ``to`` (see the module docstring); ``orders_per_day`` overrides the
+    scenario's rate of new orders for this interval (a test moving weeks ahead keeps the world small)."""
     current = _meta(conn, "clock")
     scenario = _meta(conn, "scenario")
     if current is None or scenario is None:
@@ -317,7 +335,9 @@ def advance(conn: sqlite3.Connection, to: datetime) -> AdvanceResult:
             rng = random.Random(f"{params.seed}:clock:{format_ts(start)}:{format_ts(to)}")
             first_id = (conn.execute("select coalesce(max(id), 0) from orders").fetchone()[0] or 0) + 1
             factory = OrderFactory(rng, list(accounts.values()), first_id, params.rates.cancel)
-            new_orders = factory.orders_at(sample_times(rng, start, to, params.orders_per_day), None, 0.0)
+            new_orders = factory.orders_at(
+                sample_times(rng, start, to, orders_per_day or params.orders_per_day), None, 0.0
+            )
             o_rows, l_rows, h_rows = order_rows(new_orders)
             insert_rows(conn, "orders", ORDER_COLUMNS, o_rows)
             insert_rows(conn, "order_lines", ORDER_LINE_COLUMNS, l_rows)

@@ -143,3 +143,28 @@ def test_clock_never_moves_back(world_copy: World) -> None:
     with pytest.raises(ValueError, match="only moves forward"):
         advance(conn, datetime(2026, 10, 1, tzinfo=UTC))
     assert advance(conn, T0).orders_added == 0
+
+
+def test_late_sales_reach_the_reports_the_clock_builds_once(world_copy: World) -> None:
+    """A sale the world drew as reported late (ground truth ``report_delay``) comes, once the clock has built the
+    report of its delivery + delay, in exactly that report; no sale comes twice (the clock draws the generator's
+    delays, so a late sale is neither lost nor counted in its delivery's period too)."""
+    late = [d for d in world_copy.truth["discrepancies"] if d["kind"] == "report_delay"]
+    assert late, "the small world has late sales"
+    conn = store.connect(world_copy.db)
+    advance(conn, datetime(2026, 12, 20, tzinfo=UTC), orders_per_day=2)
+    sales = conn.execute(
+        "select r.account_id, l.order_number, l.offer_id, r.period_start, r.period_end, count(*) "
+        "from report_lines l join reports r on r.id = l.report_id where l.operation = 'sale' "
+        "group by 1, 2, 3, 4, 5"
+    ).fetchall()
+    where = {(a, o, f): (start, end) for a, o, f, start, end, _ in sales}
+    for d in late:
+        period = where.get((d["account"], d["order_number"], d["offer_id"]))
+        assert period is not None, d
+        assert period[0] <= d["details"]["reported_at"][:10] <= period[1], (d, period)
+    injected = {(d["account"], d["order_number"], d["offer_id"]) for d in world_copy.truth["discrepancies"]}
+    counted: dict[tuple[str, str, str], int] = {}
+    for a, o, f, _, _, n in sales:
+        counted[(a, o, f)] = counted.get((a, o, f), 0) + n
+    assert {k: n for k, n in counted.items() if n > 1 and k not in injected} == {}

@@ -26,9 +26,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sellerflow.emulators.runtime import format_ts
+from sellerflow.emulators.scenario import reports
 from sellerflow.emulators.scenario.catalog import Catalog
 from sellerflow.emulators.scenario.discrepancies import Injections
 from sellerflow.emulators.scenario.orders import Order
@@ -226,13 +227,7 @@ def _discrepancies(
                 and (order.account.id, order.order_number, offer_id) in facts
             ):
                 at = order.delivered_at + delay
-                record(
-                    order,
-                    offer_id,
-                    "report_delay",
-                    at,
-                    {"delay_days": delay.days, "reported_at": format_ts(at)},
-                )
+                record(order, offer_id, "report_delay", at, _late_sale_details(order, delay))
             tamper = inj.lines.get((order.id, offer_id))
             if tamper and tamper[0] in LINE_KIND_STATUS:
                 kind, delta = tamper
@@ -267,6 +262,28 @@ def _discrepancies(
                 )
     out.sort(key=lambda d: (str(d["kind"]), str(d["account"]), str(d["order_number"]), str(d["offer_id"])))
     return out
+
+
+def _vendor_published_at(marketplace: str, moment: datetime) -> datetime:
+    """When the vendor publishes the report of the period holding ``moment`` (built yet or not)."""
+    return reports.published_at(marketplace, reports.period_of(marketplace, moment.astimezone(UTC).date())[1])
+
+
+def _late_sale_details(order: Order, delay: timedelta) -> dict[str, object]:
+    """A late sale's facts and the status its line takes as the clock moves on, if nothing else happens to it
+    (rule 6 then 5 of the module doc): awaiting_report from the shipment, missing_in_report once the report due
+    by the delivery window is out without the sale, matched once the report holding the sale is out."""
+    marketplace = order.account.marketplace
+    reported_at = order.delivered_at + delay  # type: ignore[operator]
+    statuses: list[dict[str, object]] = []
+    if order.shipped_at is not None:
+        due = _vendor_published_at(marketplace, order.shipped_at + delivery_window(marketplace))
+        in_report = _vendor_published_at(marketplace, reported_at)
+        statuses.append({"from": format_ts(order.shipped_at), "status": "awaiting_report"})
+        if due < in_report:
+            statuses.append({"from": format_ts(due), "status": "missing_in_report"})
+        statuses.append({"from": format_ts(in_report), "status": "matched"})
+    return {"delay_days": delay.days, "reported_at": format_ts(reported_at), "status_over_time": statuses}
 
 
 def accounts_document(catalog: Catalog, host: str = "127.0.0.1") -> dict[str, object]:

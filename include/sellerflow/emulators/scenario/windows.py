@@ -12,7 +12,9 @@ Windows (the reconciliation's dbt var ``delivery_window_days`` has the same defa
 Delays: the world draws, per order, how late its sale reaches the report. Most sales are reported with their
 delivery; for Wildberries ``LATE_SHARE`` of the sales come 40–55 days late (the tail the window above is sized
 for), so the awaiting_report / missing_in_report boundary is crossed in tests. Draws come from a generator of
-their own per order, so the rest of the world does not change.
+their own per order, so the rest of the world does not change. The generator and the clock (``clock.advance``,
+which builds the reports of later periods) draw the same delay for an order, so a late sale lands in the report
+of its delivery + delay whichever of them builds that report.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from datetime import timedelta
 DELIVERY_WINDOW_DAYS = {"ozon": 14, "wildberries": 45, "yandex_market": 14, "megamarket": 14}
 LATE_SHARE = {"wildberries": 0.01}
 LATE_DAYS = {"wildberries": (40, 55)}
+# no sale reaches its report later than this after its delivery (the clock looks back that far)
+MAX_REPORT_DELAY = timedelta(days=max(high for _, high in LATE_DAYS.values()) + 1)
 
 
 def delivery_window(marketplace: str) -> timedelta:
