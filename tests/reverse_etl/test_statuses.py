@@ -359,3 +359,66 @@ def test_a_supply_is_delivered_once_1c_shipped_every_order_in_it(status_world, v
     numbers = {n for a, n in status_world.chosen["wildberries"]}
     moved = {k for k, v in statuses.items() if k[1] in numbers and "complete" in v}
     assert len(moved) >= len(orders), "the supply's orders are complete at WB"
+
+
+def _finished_on_a_list(dsn: str, account: str, posting: str, units: list[tuple[str, int, int]]) -> None:
+    """A finished pick list holding ``posting`` with ``units`` (unit_ref, quantity, short), as the TSD leaves it."""
+    with psycopg.connect(dsn, autocommit=True) as pg:
+        (list_id,) = pg.execute(
+            "insert into ops.pick_lists (warehouse_key, warehouse_name, status) values ('wh', 'wh', 'finished')"
+            " returning id"
+        ).fetchone()
+        (order_id,) = pg.execute(
+            "insert into ops.pick_list_orders (pick_list_id, marketplace, account_id, order_number, posting_number,"
+            " order_group, assembled_at, short_units) values (%s, 'ozon', %s, %s, %s, %s, now(), %s) returning id",
+            (list_id, account, posting, posting, posting, sum(s for _, _, s in units)),
+        ).fetchone()
+        for unit_ref, quantity, short in units:
+            pg.execute(
+                "insert into ops.pick_list_items (pick_list_id, order_id, line_key, unit_ref, name, quantity,"
+                " picked, short) values (%s, %s, %s, %s, 'x', %s, %s, %s)",
+                (list_id, order_id, unit_ref, unit_ref, quantity, quantity - short, short),
+            )
+
+
+def test_units_not_found_at_picking_are_left_out_of_the_status_step(status_world) -> None:
+    """The step ships only what was picked (Ozon then refuses a posting whose units were not cancelled: parked);
+    a posting of which nothing was found gets no step at all."""
+    with psycopg.connect(status_world.dsn) as pg:
+        rows = pg.execute(
+            "select account_id, vendor_order_id, items from marts.int_reverse_etl__order_progress"
+            " where marketplace = 'ozon' and onec_progress = 'assembled' order by vendor_order_id"
+        ).fetchall()
+    candidates = [r for r in rows if sum(int(i["quantity"]) for i in r[2]) >= 2]
+    assert len(rows) >= 2, "the world must have two assembled Ozon postings"
+    partly = candidates[0] if candidates else rows[0]
+    nothing = next(r for r in rows if r[1] != partly[1])
+    first = partly[2][0]
+    partly_units = [(str(i["sku"]), int(i["quantity"]), 0) for i in partly[2]]
+    partly_units[0] = (str(first["sku"]), int(first["quantity"]), 1)
+    try:
+        _finished_on_a_list(status_world.dsn, partly[0], partly[1], partly_units)
+        _finished_on_a_list(
+            status_world.dsn,
+            nothing[0],
+            nothing[1],
+            [(str(i["sku"]), int(i["quantity"]), int(i["quantity"])) for i in nothing[2]],
+        )
+        with psycopg.connect(status_world.dsn) as pg:
+            after = dict(
+                pg.execute(
+                    "select vendor_order_id, items from marts.int_reverse_etl__order_progress"
+                    " where vendor_order_id = any(%s)",
+                    ([partly[1], nothing[1]],),
+                ).fetchall()
+            )
+        assert nothing[1] not in after, "nothing found: no status step"
+        got = {str(i["sku"]): int(i["quantity"]) for i in after[partly[1]]}
+        want = {str(i["sku"]): int(i["quantity"]) for i in partly[2]}
+        want[str(first["sku"])] -= 1
+        assert got == {k: v for k, v in want.items() if v > 0}, "one unit fewer of the short SKU"
+    finally:
+        with psycopg.connect(status_world.dsn, autocommit=True) as pg:
+            pg.execute(
+                "truncate ops.pick_list_items, ops.pick_list_orders, ops.pick_lists restart identity cascade"
+            )

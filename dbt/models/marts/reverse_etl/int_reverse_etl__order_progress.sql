@@ -12,7 +12,10 @@
     it (ops.reverse_etl_progress_requests: the TSD pick-list helper, sellerflow.reverse_etl.statuses), else null
     (nothing to tell). The
     ЗаказКлиента is the one sellerflow reserved: НомерПоДаннымКлиента = the marketplace order number, in the
-    cabinet's 1C base. -#}
+    cabinet's 1C base.
+    items: what the vendor call ships, less the units a finished TSD pick list did not find
+    (ops.pick_list_items.short, matched by the marketplace unit: Ozon SKU, WB task, YM item id, MM itemIndex); an
+    order of which nothing was found has no step (its shortage goes out through <marketplace>_shortages). -#}
 with
 
 accounts as (
@@ -143,6 +146,39 @@ with_status as (
 
 ),
 
+{#- Units not found per (cabinet, vendor order, marketplace unit) on finished pick lists. -#}
+short_units as (
+
+    select o.account_id, o.posting_number as vendor_order_id, i.unit_ref, sum(i.short) as short
+    from {{ source('picking', 'pick_list_orders') }} as o
+    join {{ source('picking', 'pick_list_items') }} as i on i.order_id = o.id
+    where o.assembled_at is not null and o.struck_at is null and i.short > 0
+    group by 1, 2, 3
+
+),
+
+picked as (
+
+    select
+        with_status.*,
+        (
+            select jsonb_agg(item.value || jsonb_build_object(
+                'quantity', (item.value ->> 'quantity')::int - coalesce(short_units.short, 0)) order by item.ordinality)
+            from jsonb_array_elements(with_status.items) with ordinality as item(value, ordinality)
+            left join short_units
+                on short_units.account_id = with_status.account_id
+                and short_units.vendor_order_id = with_status.vendor_order_id
+                and short_units.unit_ref = case with_status.marketplace
+                    when 'ozon' then item.value ->> 'sku'
+                    when 'wildberries' then with_status.vendor_order_id
+                    when 'yandex_market' then item.value ->> 'id'
+                    else item.value ->> 'item_index' end
+            where (item.value ->> 'quantity')::int > coalesce(short_units.short, 0)
+        ) as picked_items
+    from with_status
+
+),
+
 onec_orders as (
 
     select onec_base_id, client_order_number, customer_order_ref, order_status
@@ -175,7 +211,7 @@ final as (
         with_status.order_number,
         with_status.campaign_id,
         with_status.vendor_status,
-        with_status.items,
+        with_status.picked_items as items,
         onec_orders.customer_order_ref,
         onec_orders.order_status as onec_status,
         case
@@ -183,7 +219,7 @@ final as (
             when onec_orders.order_status in ('КОтгрузке', 'Закрыт') then 'assembled'
             when requested.progress is not null then requested.progress
         end as onec_progress
-    from with_status
+    from picked as with_status
     join accounts on accounts.account_id = with_status.account_id
     left join requested
         on requested.account_id = with_status.account_id and requested.vendor_order_id = with_status.vendor_order_id
@@ -193,6 +229,7 @@ final as (
     left join shipped
         on shipped.onec_base_id = onec_orders.onec_base_id
         and shipped.customer_order_ref = onec_orders.customer_order_ref
+    where not (with_status.items is not null and with_status.picked_items is null)  -- nothing of it was found
 
 )
 
