@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -42,17 +43,17 @@ def _requester() -> Callable[..., Any] | None:
     return getattr(module, "request_assembled", None)
 
 
-def _postings(conn: psycopg.Connection, where: str, params: list[Any]) -> list[dict[str, Any]]:
+def _postings(conn: psycopg.Connection, where: sql.SQL, params: list[Any]) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
+        query = sql.SQL(
             "select o.id, o.marketplace, o.account_id, o.order_number, o.posting_number, o.order_group,"
             " o.short_units, jsonb_agg(jsonb_build_object('unit_ref', i.unit_ref, 'offer_id', i.offer_id,"
             " 'product_ref', i.product_ref, 'quantity', i.quantity, 'picked', i.picked, 'short', i.short)"
             " order by i.id) as items"
             " from ops.pick_list_orders o join ops.pick_list_items i on i.order_id = o.id"
-            f" where o.struck_at is null and o.assembled_at is not null and ({where}) group by o.id order by o.id",
-            params,
-        )
+            " where o.struck_at is null and o.assembled_at is not null and ({where}) group by o.id order by o.id"
+        ).format(where=where)
+        cur.execute(query, params)
         return cur.fetchall()
 
 
@@ -84,7 +85,7 @@ def _request(conn: psycopg.Connection, postings: list[dict[str, Any]]) -> dict[s
 
 def assembled(conn: psycopg.Connection, list_id: int) -> dict[str, Any]:
     """Hand a finished list's postings to the reverse-ETL; says what happened."""
-    return _request(conn, _postings(conn, "o.pick_list_id = %s", [list_id]))
+    return _request(conn, _postings(conn, sql.SQL("o.pick_list_id = %s"), [list_id]))
 
 
 def request_pending(conn: psycopg.Connection, days: int = RETRY_DAYS) -> dict[str, Any]:
@@ -96,7 +97,9 @@ def request_pending(conn: psycopg.Connection, days: int = RETRY_DAYS) -> dict[st
             conn,
             _postings(
                 conn,
-                "o.requested_at is null and o.assembled_at > clock_timestamp() - make_interval(days => %s)",
+                sql.SQL(
+                    "o.requested_at is null and o.assembled_at > clock_timestamp() - make_interval(days => %s)"
+                ),
                 [days],
             ),
         )

@@ -41,13 +41,15 @@ class PickingError(Exception):
         return {"error": self.code, "detail": self.message, **self.extra}
 
 
+LIST_ROW = (
+    "select id, warehouse_key, warehouse_name, status, created_at, claimed_by, claimed_at, claim_expires_at,"
+    " finished_at, claim_expires_at < clock_timestamp() as claim_expired from ops.pick_lists where id = %s"
+)
+LIST_ROW_LOCKED = LIST_ROW + " for update"  # both module constants: no value is ever spliced into the SQL
+
+
 def _list_row(cur: psycopg.Cursor, list_id: int, lock: bool = False) -> dict[str, Any]:
-    cur.execute(
-        "select id, warehouse_key, warehouse_name, status, created_at, claimed_by, claimed_at, claim_expires_at,"
-        " finished_at, claim_expires_at < clock_timestamp() as claim_expired from ops.pick_lists where id = %s"
-        + (" for update" if lock else ""),
-        [list_id],
-    )
+    cur.execute(LIST_ROW_LOCKED if lock else LIST_ROW, [list_id])
     row = cur.fetchone()
     if row is None:
         raise PickingError(404, "not_found", f"Pick list {list_id} does not exist.")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import psycopg
+from psycopg import sql
 
 from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import later, parse_time, rfc3339, split
@@ -281,13 +282,13 @@ def _open_shipments(ctx: RunContext) -> list[str]:
         exists = conn.execute("select to_regclass(%s) is not null", (f"raw.{table}",)).fetchone()
         if not exists or not exists[0]:
             return []
-        rows = conn.execute(
-            f"select natural_key from (select distinct on (natural_key) natural_key, "
-            f"payload->>'status' as status from raw.{table} where account_id = %s "
+        query = sql.SQL(
+            "select natural_key from (select distinct on (natural_key) natural_key, "
+            "payload->>'status' as status from {table} where account_id = %s "
             "order by natural_key, extracted_at desc, id desc) latest "
-            "where status is null or status <> all(%s) order by natural_key",
-            (ctx.account.account_id, list(FINAL_STATUSES)),
-        ).fetchall()
+            "where status is null or status <> all(%s) order by natural_key"
+        ).format(table=sql.Identifier("raw", table))
+        rows = conn.execute(query, (ctx.account.account_id, list(FINAL_STATUSES))).fetchall()
     return [r[0] for r in rows]
 
 

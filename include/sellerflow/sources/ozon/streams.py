@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 import psycopg
+from psycopg import sql
 
 from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import later, months, parse_time, rfc3339, split
@@ -238,13 +239,13 @@ def _open_values(ctx: RunContext, entity: str, field: str) -> list[str]:
         exists = conn.execute("select to_regclass(%s) is not null", (f"raw.{table}",)).fetchone()
         if not exists or not exists[0]:
             return []
-        rows = conn.execute(
-            f"select distinct value from (select distinct on (natural_key) payload->>%s as value, "
-            f"payload->>'status' as status from raw.{table} where account_id = %s "
+        query = sql.SQL(
+            "select distinct value from (select distinct on (natural_key) payload->>%s as value, "
+            "payload->>'status' as status from {table} where account_id = %s "
             "order by natural_key, extracted_at desc, id desc) latest "
-            "where value is not null and (status is null or status <> all(%s)) order by value",
-            (field, ctx.account.account_id, list(FINAL_STATUSES)),
-        ).fetchall()
+            "where value is not null and (status is null or status <> all(%s)) order by value"
+        ).format(table=sql.Identifier("raw", table))
+        rows = conn.execute(query, (field, ctx.account.account_id, list(FINAL_STATUSES))).fetchall()
     return [r[0] for r in rows]
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from sellerflow.extract.stream import RunContext
 from sellerflow.extract.windows import later, parse_time, rfc3339
@@ -36,24 +37,28 @@ def parse_msk(value: object) -> datetime | None:
     return (moment - MSK).replace(tzinfo=UTC)
 
 
+ALL = sql.SQL("true")
+
+
 def latest_payloads(
-    ctx: RunContext, entity: str, select: str, where: str = "true", params: Sequence = ()
+    ctx: RunContext, entity: str, select: sql.SQL, where: sql.SQL = ALL, params: Sequence = ()
 ) -> list:
     """Rows of ``select`` over the latest version of every key of ``raw.wildberries_<entity>``.
 
-    ``select`` and ``where`` see the latest payload as ``p`` (jsonb); an absent table gives no rows.
+    ``select`` and ``where`` see the latest payload as ``p`` (jsonb); an absent table gives no rows. They are
+    ``sql.SQL`` written in the caller's code; values go in ``params``.
     """
     table = table_name(SOURCE, entity)
     with psycopg.connect(ctx.dsn) as conn:
         exists = conn.execute("select to_regclass(%s) is not null", (f"raw.{table}",)).fetchone()
         if not exists or not exists[0]:
             return []
-        return conn.execute(
-            f"select {select} from (select distinct on (natural_key) payload as p from raw.{table} "
+        query = sql.SQL(
+            "select {select} from (select distinct on (natural_key) payload as p from {table} "
             "where account_id = %s order by natural_key, extracted_at desc, id desc) latest "
-            f"where {where}",
-            (ctx.account.account_id, *params),
-        ).fetchall()
+            "where {where}"
+        ).format(select=select, table=sql.Identifier("raw", table), where=where)
+        return conn.execute(query, (ctx.account.account_id, *params)).fetchall()
 
 
 def observe(

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg import sql
+
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import parse_time, rfc3339, split
 from sellerflow.sources._http.paging import iter_pages
@@ -144,12 +146,16 @@ def _open_task_ids(ctx: RunContext) -> list[int]:
     """Ids of tasks in raw whose latest known status may still change."""
     since = rfc3339(ctx.now - RETENTION)
     tasks = latest_payloads(
-        ctx, "orders_fbs", "(p->>'id')::bigint, p->>'createdAt'", "p->>'createdAt' >= %s", (since,)
+        ctx,
+        "orders_fbs",
+        sql.SQL("(p->>'id')::bigint, p->>'createdAt'"),
+        sql.SQL("p->>'createdAt' >= %s"),
+        (since,),
     )
     statuses = {
         int(i): (s, w)
         for i, s, w in latest_payloads(
-            ctx, "order_statuses", "p->>'id', p->>'supplierStatus', p->>'wbStatus'"
+            ctx, "order_statuses", sql.SQL("p->>'id', p->>'supplierStatus', p->>'wbStatus'")
         )
         if i is not None and str(i).isdigit()
     }
@@ -245,7 +251,7 @@ class WbStocks(Stream):
         chrt_ids = sorted(
             int(c)
             for (c,) in latest_payloads(
-                ctx, "products", "distinct jsonb_path_query(p, '$.sizes[*].chrtID')::text"
+                ctx, "products", sql.SQL("distinct jsonb_path_query(p, '$.sizes[*].chrtID')::text")
             )
             if c is not None and str(c).isdigit()
         )

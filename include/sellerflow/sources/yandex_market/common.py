@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from sellerflow.extract.stream import RunContext
 from sellerflow.sources._http.paging import CursorPaginator, iter_pages
@@ -53,23 +54,24 @@ def paged(
     yield from iter_pages(fetch, paginator)
 
 
-def latest_values(ctx: RunContext, entity: str, sql_fields: str) -> list[tuple[Any, ...]]:
-    """``select <sql_fields>`` over the latest version of every key of ``raw.yandex_market_<entity>``."""
+def latest_values(ctx: RunContext, entity: str, sql_fields: sql.SQL) -> list[tuple[Any, ...]]:
+    """``select <sql_fields>`` over the latest version of every key of ``raw.yandex_market_<entity>``
+    (``sql_fields``: ``sql.SQL`` written in the caller's code)."""
     table = table_name(SOURCE, entity)
     with psycopg.connect(ctx.dsn) as conn:
         exists = conn.execute("select to_regclass(%s) is not null", (f"raw.{table}",)).fetchone()
         if not exists or not exists[0]:
             return []
-        return conn.execute(
-            f"select {sql_fields} from (select distinct on (natural_key) payload from raw.{table} "
-            "where account_id = %s order by natural_key, extracted_at desc, id desc) latest",
-            (ctx.account.account_id,),
-        ).fetchall()
+        query = sql.SQL(
+            "select {fields} from (select distinct on (natural_key) payload from {table} "
+            "where account_id = %s order by natural_key, extracted_at desc, id desc) latest"
+        ).format(fields=sql_fields, table=sql.Identifier("raw", table))
+        return conn.execute(query, (ctx.account.account_id,)).fetchall()
 
 
 def campaign_ids(ctx: RunContext) -> list[int]:
     """The cabinet's campaigns: as landed by the campaigns stream, else asked from ``GET /v2/campaigns``."""
-    landed = sorted({int(r[0]) for r in latest_values(ctx, "campaigns", "payload->>'id'") if r[0]})
+    landed = sorted({int(r[0]) for r in latest_values(ctx, "campaigns", sql.SQL("payload->>'id'")) if r[0]})
     if landed:
         return landed
     found: set[int] = set()

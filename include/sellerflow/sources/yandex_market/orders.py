@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+from psycopg import sql
+
 from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import later, parse_time, rfc3339
 from sellerflow.sources.yandex_market.common import ORDERS_READ, latest_values, msk_date, paged
@@ -110,7 +112,7 @@ class YandexMarketOrders(Stream):
     @staticmethod
     def _open_ids(ctx: RunContext) -> list[int]:
         """Ids of the orders whose latest version in raw is not in a final status."""
-        rows = latest_values(ctx, "orders", "payload->>'orderId', payload->>'status'")
+        rows = latest_values(ctx, "orders", sql.SQL("payload->>'orderId', payload->>'status'"))
         return sorted(
             int(order_id)
             for order_id, status in rows
