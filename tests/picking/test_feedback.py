@@ -10,12 +10,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.picking import feedback, service
 from sellerflow.picking.devices import authenticate
 from sellerflow.picking.orchestration import build
 
+from .conftest import WH as WH_KEY
 from .conftest import Warehouse, unit
 
 
@@ -118,3 +120,70 @@ def test_a_refused_request_never_fails_the_finish_and_is_asked_again(wh: Warehou
     assert done["assembled_requests"]["requested"] == 2
     assert sorted(calls) == ["0001-1", "0002-1"]
     assert build(wh.dsn)["assembled_requests"]["postings"] == 0  # taken: not asked again
+
+
+def test_finishing_feeds_1c_and_the_marketplace_shortage_through_the_one_outbox(wh: Warehouse) -> None:
+    """The real request_assembled: a WB order of two tasks, one found and one not → 1C's onec_assembled item
+    (КОтгрузке, the missing unit cut off into a cancelled line) and a wildberries_shortages item for the task
+    not found, which gets no progress request; nothing is sent from the finish."""
+    from sellerflow.reverse_etl.targets.onec_assembled import ASSEMBLED_STATUS
+
+    product = "ref-WB-01"
+    reservation = {
+        "onec_base": "ut",
+        "organization_key": "00000000-0000-0000-0000-0000000000aa",
+        "warehouse_key": WH_KEY,
+        "order_number": "R1",
+        "account_id": "wildberries_main",
+        "marketplace": "wildberries",
+        "cancelled": False,
+        "postings": ["9001", "9002"],
+        "lines": [{"product_key": product, "offer_id": "WB-01", "quantity": 2, "price": 100}],
+    }
+    with psycopg.connect(wh.dsn, autocommit=True) as conn:
+        conn.execute(
+            "truncate ops.outbox_attempts, ops.outbox_acknowledged, ops.outbox restart identity cascade"
+        )
+        conn.execute("truncate ops.reverse_etl_progress_requests")
+        conn.execute(
+            "insert into ops.reverse_etl_accounts (account_id, marketplace, settings) values"
+            " ('wildberries_main', 'wildberries', '{}') on conflict (account_id) do nothing"
+        )
+        (outbox_id,) = conn.execute(
+            "insert into ops.outbox (target, account_id, item_key, payload, payload_hash, state)"
+            " values ('onec_reservations', 'ut', 'wildberries_main:R1', %s, 'h', 'acknowledged') returning id",
+            [Jsonb(reservation)],
+        ).fetchone()
+        conn.execute(
+            "insert into ops.outbox_acknowledged (target, item_key, account_id, payload_hash, payload, outbox_id,"
+            " acknowledged_at) values ('onec_reservations', 'wildberries_main:R1', 'ut', 'h', %s, %s, now())",
+            [Jsonb(reservation), outbox_id],
+        )
+    wh.set_demand(
+        [
+            unit("wildberries", "9001", "WB-01", order_number="R1", order_group="U1", unit_ref="9001"),
+            unit("wildberries", "9002", "WB-01", order_number="R1", order_group="U1", unit_ref="9002"),
+        ]
+    )
+    wh.build()
+    finished = _pick_and_finish(wh, [("460WB-01", 1)])
+    assert finished["reverse_etl"]["requested"] == 2, finished["reverse_etl"]
+
+    items = {
+        target: payload
+        for target, payload in wh.sql(
+            "select target, payload from ops.outbox where target <> 'onec_reservations' and state = 'pending'"
+            " order by id"
+        )
+    }
+    assert set(items) == {"onec_assembled", "wildberries_shortages"}
+    onec = items["onec_assembled"]
+    assert onec["status"] == ASSEMBLED_STATUS
+    assert sorted((line["quantity"], line["cancelled"]) for line in onec["lines"]) == [(1, False), (1, True)]
+    shortage = items["wildberries_shortages"]
+    assert (shortage["posting_number"], shortage["whole"], shortage["units"][0]["quantity"]) == (
+        "9002",
+        True,
+        1,
+    )
+    assert wh.sql("select vendor_order_id from ops.reverse_etl_progress_requests") == [("9001",)]
