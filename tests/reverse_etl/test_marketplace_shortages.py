@@ -176,3 +176,44 @@ def test_ozon_shortages_are_parked_with_the_reason_and_nothing_is_sent(world, ve
     target.close()
     assert (result.parked, result.sent, target.requests_made) == (1, 0, 0)
     assert "/v2/posting/fbs/product/cancel" in result.errors[0]
+
+
+def test_an_ozon_posting_with_nothing_found_is_cancelled_once(world, vendors) -> None:
+    account, posting_number, order, products = _first(
+        world.dsn,
+        "select account_id, natural_key, payload ->> 'order_number', payload -> 'products'"
+        " from raw.ozon_postings_fbs_unfulfilled where payload ->> 'status' = 'awaiting_packaging'"
+        " order by natural_key limit 1",
+    )
+    posting = {
+        "marketplace": "ozon",
+        "account_id": account,
+        "order_number": order,
+        "posting_number": posting_number,
+        "items": [
+            {
+                "unit_ref": str(p["sku"]),
+                "offer_id": p["offer_id"],
+                "quantity": p["quantity"],
+                "picked": 0,
+                "short": p["quantity"],
+            }
+            for p in products
+        ],
+    }
+    asked = _finish(world.dsn, posting)
+    assert asked["shortage"]["whole"] is True
+    target = vendors.target("ozon_shortages")
+    result = drain(world.dsn, target)
+    assert (result.acknowledged, result.parked) == (1, 0), result
+    status = vendors.sql(
+        "select h.status from order_status_history h join orders o on o.id = h.order_id"
+        " where o.posting_number = ? order by h.at desc, h.rowid desc limit 1",
+        posting_number,
+    )
+    assert status == [("cancelled",)]
+    assert vendors.pushes("ozon", "/v2/posting/fbs/cancel") == 1
+    target.requests_made = 0
+    assert drain(world.dsn, target).due == 0
+    assert target.requests_made == 0, "a rerun sends 0 requests"
+    target.close()

@@ -13,9 +13,12 @@ push_statuses DAG drains these targets before the status targets. Facts: docs/ve
 - Megamarket: ``order/reject`` ``{shipments: [{shipmentId, items: [{itemIndex, offerId}]}], reason: {type:
   OUT_OF_STOCK}}`` cancels the listed lots (all of them: the shipment). An item tried before is read back
   (``order/get``): a shipment already ``MERCHANT_CANCELED``, or whose short lots are, is acknowledged.
-- Ozon (``/v2/posting/fbs/product/cancel``) and Yandex Market (FBS: ``PUT …/boxes`` with ``allowRemove``; DBS:
-  ``PUT …/orders/{orderId}/items``) document a call, but sellerflow does not send it yet (the emulators do not
-  serve it to test against): the item is parked with that reason, so the shortage is visible in
+- Ozon: a posting of which nothing was found is cancelled, ``POST /v2/posting/fbs/cancel`` ``{posting_number,
+  cancel_reason_id: 352, cancel_reason_message}`` (352 «Товар закончился на складе продавца»); a repeat answered
+  ``POSTING_ALREADY_CANCELLED`` took effect already (acknowledged).
+- Ozon for part of a posting (``/v2/posting/fbs/product/cancel``) and Yandex Market (FBS: ``PUT …/boxes`` with
+  ``allowRemove``; DBS: ``PUT …/orders/{orderId}/items``) document a call, but sellerflow does not send it yet (the
+  emulators do not serve it to test against): the item is parked with that reason, so the shortage is visible in
   ``python -m sellerflow.reverse_etl status`` and handled by a person.
 """
 
@@ -31,6 +34,8 @@ from sellerflow.sources.ozon.client import OzonClient
 from sellerflow.sources.wildberries.client import WildberriesClient
 from sellerflow.sources.yandex_market.client import YandexMarketClient
 
+OZON_CANCEL = "/v2/posting/fbs/cancel"
+OZON_OUT_OF_STOCK = 352  # «Товар закончился на складе продавца» (the spec's example of cancel-reason/list)
 NOT_SENT_YET = {
     "ozon": (
         "Ozon cancels part of a posting with POST /v2/posting/fbs/product/cancel (items [{sku, quantity}], "
@@ -55,14 +60,16 @@ def shortage_payload(posting: dict[str, Any]) -> dict[str, Any] | None:
     if not units:
         return None
     marketplace = str(posting["marketplace"])
+    whole = all(int(u.get("picked") or 0) == 0 for u in items)
+    sent = marketplace not in NOT_SENT_YET or (marketplace == "ozon" and whole)
     return {
         "marketplace": marketplace,
         "account_id": str(posting["account_id"]),
         "posting_number": str(posting["posting_number"]),
         "order_number": str(posting.get("order_number") or ""),
         "units": units,
-        "whole": all(int(u.get("picked") or 0) == 0 for u in items),
-        "problems": [NOT_SENT_YET[marketplace]] if marketplace in NOT_SENT_YET else [],
+        "whole": whole,
+        "problems": [] if sent else [NOT_SENT_YET[marketplace]],
     }
 
 
@@ -154,11 +161,33 @@ class MegamarketShortages(_Shortages):
 
 
 class OzonShortages(_Shortages):
-    """``ozon_shortages``: parked with the reason (see the module docstring)."""
+    """``ozon_shortages``: a posting of which nothing was found is cancelled (reason 352); a part of one is parked
+    (``/v2/posting/fbs/product/cancel`` is not sent yet)."""
 
     name: ClassVar[str] = "ozon_shortages"
     vendor: ClassVar[str] = "ozon"
     client_class: ClassVar[type[ApiClient]] = OzonClient
+
+    def send_group(
+        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
+    ) -> list[Outcome]:
+        """Cancel the whole posting; Ozon's POSTING_ALREADY_CANCELLED means it is cancelled already."""
+        posting = str(items[0].payload["posting_number"])
+        body = {
+            "posting_number": posting,
+            "cancel_reason_id": OZON_OUT_OF_STOCK,
+            "cancel_reason_message": "not found at picking",
+        }
+        requests.append(f"POST {OZON_CANCEL} {posting}")
+        try:
+            client.request("POST", OZON_CANCEL, json=body)
+        except MarketplaceAPIError as exc:
+            if "POSTING_ALREADY_CANCELLED" in str(exc):
+                return [Outcome.acknowledged(message="Ozon had already cancelled it", requests=requests)]
+            return [outcome_for(exc, requests)]
+        return [
+            Outcome.acknowledged(message="posting cancelled: nothing found at picking", requests=requests)
+        ]
 
 
 class YandexMarketShortages(_Shortages):
