@@ -261,3 +261,36 @@ def test_nothing_found_closes_the_order_and_releases_its_whole_reserve(reserved)
     assert status == "Закрыт"
     assert all(cancelled for _, _, cancelled in lines)
     assert sum(_reserved(onec, p) for p in products) == before - total
+
+
+def test_a_list_finished_before_1c_acknowledged_the_reservation_reaches_1c_later(reserved) -> None:
+    from sellerflow.reverse_etl.statuses import request_missing_onec_assembled
+
+    world, onec = reserved["world"], reserved["onec"]
+    order = _reserved_order(world.dsn, 1)
+    key = f"{order['account_id']}:{order['order_number']}"
+    _list_for(world.dsn, order)
+    with psycopg.connect(world.dsn, autocommit=True) as conn:  # as if 1C had not acknowledged it yet
+        conn.execute(
+            "update ops.outbox_acknowledged set target = 'hidden' where target = 'onec_reservations'"
+            " and item_key = %s",
+            (key,),
+        )
+    finished = _pick_and_finish(world.dsn, order)
+    assert finished["reverse_etl"]["requested"] == 1
+    with psycopg.connect(world.dsn, autocommit=True) as conn:
+        assert conn.execute("select count(*) from ops.outbox where target = 'onec_assembled'").fetchone() == (
+            0,
+        )
+        conn.execute(
+            "update ops.outbox_acknowledged set target = 'onec_reservations' where target = 'hidden'"
+            " and item_key = %s",
+            (key,),
+        )
+        assert request_missing_onec_assembled(conn) == 1, "what push_statuses does before draining"
+        assert request_missing_onec_assembled(conn) == 0
+    target = _assembled_target(onec)
+    result = push(world.dsn, target)
+    target.close()
+    assert result["acknowledged"] == 1, result
+    assert _document(onec, order)[0] == "КОтгрузке"

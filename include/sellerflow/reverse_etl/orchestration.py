@@ -121,6 +121,16 @@ def _target(target_name: str) -> Any:
     raise ValueError(f"unknown target {target_name!r}")
 
 
+def enqueue_missing_assembled(dsn: str) -> int:
+    """1C's «assembled» for finished pick lists whose reservation was acknowledged only after the finish."""
+    import psycopg
+
+    from sellerflow.reverse_etl.statuses import request_missing_onec_assembled
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return request_missing_onec_assembled(conn)
+
+
 def push_targets(dsn: str, target_names: list[str]) -> dict[str, Any]:
     """Push several targets; one failing target is logged and counted, the others still run."""
     out: dict[str, Any] = {"failed_targets": []}
@@ -141,6 +151,8 @@ def push_target(dsn: str, target_name: str) -> dict[str, Any]:
     from sellerflow.sources.ratelimit import PostgresLimiter
 
     dry_run = is_dry_run(Variable.get(DRY_RUN_VARIABLE, default=None), target_name)
+    if target_name == "onec_assembled":
+        enqueue_missing_assembled(dsn)
     target = _target(target_name)
     limiter = PostgresLimiter(dsn)
     try:

@@ -104,6 +104,28 @@ def request_assembled(
     return {"target": target, "enqueued": queued.new, "reason": None, "onec": onec, "shortage": shortage}
 
 
+def request_missing_onec_assembled(conn: psycopg.Connection, days: int = 7) -> int:
+    """Enqueue 1C's state for orders finished on pick lists in the last ``days`` that have no ``onec_assembled`` item
+    yet because their reservation was not acknowledged when the list was finished; returns how many were enqueued.
+    push_statuses calls it before draining ``onec_assembled``."""
+    rows = conn.execute(
+        "select distinct o.account_id, o.order_number, min(o.posting_number) from ops.pick_list_orders o"
+        " where o.assembled_at > clock_timestamp() - make_interval(days => %s) and o.struck_at is null"
+        " and exists (select 1 from ops.outbox_acknowledged a where a.target = %s"
+        "   and a.item_key = o.account_id || ':' || o.order_number)"
+        " and not exists (select 1 from ops.outbox x where x.target = %s"
+        "   and x.item_key = o.account_id || ':' || o.order_number)"
+        " group by 1, 2",
+        (days, RESERVATIONS, OneCAssembled.name),
+    ).fetchall()
+    enqueued = 0
+    for account_id, order_number, posting_number in rows:
+        with conn.transaction():
+            done = request_onec_assembled(conn, account_id, posting_number, order_number)
+        enqueued += int(done["enqueued"])
+    return enqueued
+
+
 def request_shortage(conn: psycopg.Connection, posting: Mapping[str, Any]) -> dict[str, Any]:
     """Enqueue the posting's units not found (``posting['items']`` with ``short``) for its marketplace
     (``<marketplace>_shortages``); nothing when none is short."""
