@@ -45,6 +45,11 @@ items of one key together, so one batch is one vendor request: the cabinet, for 
 ``Outcome.item_only`` (a wait that concerns the item alone, such as Ozon's 30 s per (SKU, warehouse): it does
 not pause the shared limiter for the cabinet).
 
+Targets without a sync model (``sync_model = None``) are fed by another part of sellerflow and only drained by
+:func:`.push.push`: when a TSD pick list is finished, :func:`.statuses.request_assembled` enqueues ``onec_assembled``
+(the reserved ЗаказКлиента to КОтгрузке, units not found cut off into cancelled lines) and ``<marketplace>_shortages``
+(those units cancelled where the vendor's API allows); push_statuses drains them before the status targets.
+
 Modules: :mod:`.outbox` (the table API), :mod:`.sender` (the drain loop), :mod:`.push` (enqueue + drain),
 :mod:`.new_orders` (the hot path's new-order polls), :mod:`.accounts` (cabinet settings for the SQL),
 :mod:`.targets` (one module per target), :mod:`.vendor_target` (what marketplace targets share),
