@@ -351,6 +351,35 @@ def test_ozon_logistics_per_order_come_from_the_accruals(outcome: Outcome) -> No
     assert [v for v in logistics if not v < 0] == []
 
 
+def test_ozon_accrual_postings_give_each_postings_units(outcome: Outcome) -> None:
+    """/v1/finance/accrual/postings, staged, gives per posting and SKU the units by-day does not carry: the net
+    quantity of its SaleCommission accruals (69; a return's seller_price is negative) is what the world reported."""
+    world = sqlite3.connect(outcome.world_dir / "world.sqlite")
+    reported = dict(
+        ((account, posting, int(sku)), units)
+        for account, posting, sku, units in world.execute(
+            "select r.account_id, l.posting_number, f.mp_sku,"
+            " sum(case l.operation when 'sale' then l.quantity else -l.quantity end) from report_lines l"
+            " join reports r on r.id = l.report_id join accounts a on a.id = r.account_id"
+            " join offers f on f.account_id = r.account_id and f.offer_id = l.offer_id"
+            " join meta m on m.key = 'clock'"
+            " where a.marketplace = 'ozon' and l.operation in ('sale', 'return') and l.operation_at <= m.value"
+            " and coalesce(l.posting_number, '') <> '' group by 1, 2, 3"
+        )
+    )
+    world.close()
+    with psycopg.connect(outcome.dsn) as conn:
+        ours = dict(
+            ((account, posting, sku), int(units))
+            for account, posting, sku, units in conn.execute(
+                "select account_id, posting_number, sku, sum(sign(seller_price) * quantity)"
+                " from staging.stg_ozon__accrual_postings where type_id = 69 group by 1, 2, 3"
+            )
+        )
+    assert len(reported) > 100
+    assert {k: (v, ours.get(k)) for k, v in reported.items() if ours.get(k) != v} == {}
+
+
 def test_wildberries_public_formula_is_shown_not_trusted(outcome: Outcome) -> None:
     """bankPaymentSum is the total; the public formula leaves out rebilled logistics, cashback and WB's corrections,
     so where the world has them the two differ — kept visible beside each other."""

@@ -19,6 +19,7 @@ RAW_ENTITIES: dict[str, tuple[str, ...]] = {
         "realization_reports",
         "accruals",
         "accrual_types",
+        "accrual_postings",
     ),
     "wildberries": (
         "orders_fbs",

@@ -240,7 +240,13 @@ def accrual_postings(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
     grouped: dict[str, list[dict[str, Any]]] = {n: [] for n in numbers}
     for line in lines:
         qty = int(line["quantity"]) or 1
-        for type_id, kop in _components(line):
+        parts = [(t, kop) for t, kop in _components(line) if t not in (REVENUE, RETURN_REVENUE)]
+        if line["operation"] in ("sale", "return") and not any(t == COMMISSION for t, _ in parts):
+            parts.insert(0, (COMMISSION, 0))
+        # the sale is the SaleCommission (69) accrual: seller_price × quantity = by-day's sale_amount (negative on a
+        # return), accrued = the commission (rastropovich-dot/mp-analytics scripts/check_accrual_postings_quantity.py)
+        sign = -1 if line["operation"] == "return" else 1
+        for type_id, kop in parts:
             grouped[line["posting_number"]].append(
                 {
                     "accrual_date": str(line["operation_at"])[:10],
@@ -248,7 +254,7 @@ def accrual_postings(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
                     "sku": int(line["mp_sku"] or 0),
                     "quantity": int(line["quantity"]),
                     "accrued": _money(kop),
-                    "seller_price": _money(round(int(line["amount_kop"]) / qty)),
+                    "seller_price": _money(sign * round(int(line["amount_kop"]) / qty)),
                 }
             )
     return {

@@ -22,7 +22,8 @@ Methods and limits (ozon-wildberries.md "OZON", OZ-ZH-2026 / OZ-RU-2025 swagger)
   published yet", not an error.
 - ``accruals`` / ``accrual_types``: ``/v1/finance/accrual/by-day`` per day and the type catalog
   (``sources.ozon.accruals``): logistics, last mile, acquiring, storage and penalties, which the realization
-  report does not carry.
+  report does not carry; ``accrual_postings``: ``/v1/finance/accrual/postings`` for the postings of the accruals
+  just landed (each accrual's quantity and unit price, which by-day lacks).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, 
 from sellerflow.extract.windows import later, months, parse_time, rfc3339, split
 from sellerflow.sources._http import NotFoundError, ServerError
 from sellerflow.sources._http.paging import CursorPaginator, iter_pages
-from sellerflow.sources.ozon.accruals import OzonAccruals, OzonAccrualTypes
+from sellerflow.sources.ozon.accruals import OzonAccrualPostings, OzonAccruals, OzonAccrualTypes
 from sellerflow.warehouse.identifiers import table_name
 
 POSTINGS_PAGE = 100
@@ -452,6 +453,7 @@ STREAMS: tuple[Stream, ...] = (
     OzonPostingsFbo(),
     OzonRealization(),
     OzonAccruals(),
+    OzonAccrualPostings(),
 )
 
 
