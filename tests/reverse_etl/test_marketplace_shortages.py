@@ -217,3 +217,39 @@ def test_an_ozon_posting_with_nothing_found_is_cancelled_once(world, vendors) ->
     assert drain(world.dsn, target).due == 0
     assert target.requests_made == 0, "a rerun sends 0 requests"
     target.close()
+
+
+def test_a_yandex_market_order_with_nothing_found_is_cancelled_by_the_shop(world, vendors) -> None:
+    account, order_id, items = _first(
+        world.dsn,
+        "select account_id, natural_key, payload -> 'items' from raw.yandex_market_orders_processing"
+        " where payload ->> 'substatus' = 'STARTED' order by natural_key limit 1",
+    )
+    posting = {
+        "marketplace": "yandex_market",
+        "account_id": account,
+        "order_number": order_id,
+        "posting_number": order_id,
+        "items": [
+            {
+                "unit_ref": str(i["id"]),
+                "offer_id": i["offerId"],
+                "quantity": i["count"],
+                "picked": 0,
+                "short": i["count"],
+            }
+            for i in items
+        ],
+    }
+    assert _finish(world.dsn, posting)["shortage"]["whole"] is True
+    target = vendors.target("yandex_market_shortages")
+    result = drain(world.dsn, target)
+    target.close()
+    assert (result.acknowledged, result.parked) == (1, 0), result
+    latest = vendors.sql(
+        "select h.status, h.vendor_status from order_status_history h join orders o on o.id = h.order_id"
+        " where o.posting_number = ? order by h.at desc, h.rowid desc limit 1",
+        str(order_id),
+    )
+    assert latest[0][0] == "cancelled", latest
+    assert vendors.pushes("yandex_market", "%/status") == 1

@@ -361,7 +361,9 @@ def test_a_supply_is_delivered_once_1c_shipped_every_order_in_it(status_world, v
     assert len(moved) >= len(orders), "the supply's orders are complete at WB"
 
 
-def _finished_on_a_list(dsn: str, account: str, posting: str, units: list[tuple[str, int, int]]) -> None:
+def _finished_on_a_list(
+    dsn: str, account: str, posting: str, units: list[tuple[str, int, int]], marketplace: str = "ozon"
+) -> None:
     """A finished pick list holding ``posting`` with ``units`` (unit_ref, quantity, short), as the TSD leaves it."""
     with psycopg.connect(dsn, autocommit=True) as pg:
         (list_id,) = pg.execute(
@@ -370,8 +372,8 @@ def _finished_on_a_list(dsn: str, account: str, posting: str, units: list[tuple[
         ).fetchone()
         (order_id,) = pg.execute(
             "insert into ops.pick_list_orders (pick_list_id, marketplace, account_id, order_number, posting_number,"
-            " order_group, assembled_at, short_units) values (%s, 'ozon', %s, %s, %s, %s, now(), %s) returning id",
-            (list_id, account, posting, posting, posting, sum(s for _, _, s in units)),
+            " order_group, assembled_at, short_units) values (%s, %s, %s, %s, %s, %s, now(), %s) returning id",
+            (list_id, marketplace, account, posting, posting, posting, sum(s for _, _, s in units)),
         ).fetchone()
         for unit_ref, quantity, short in units:
             pg.execute(
@@ -417,6 +419,48 @@ def test_units_not_found_at_picking_are_left_out_of_the_status_step(status_world
         want = {str(i["sku"]): int(i["quantity"]) for i in partly[2]}
         want[str(first["sku"])] -= 1
         assert got == {k: v for k, v in want.items() if v > 0}, "one unit fewer of the short SKU"
+    finally:
+        with psycopg.connect(status_world.dsn, autocommit=True) as pg:
+            pg.execute(
+                "truncate ops.pick_list_items, ops.pick_list_orders, ops.pick_lists restart identity cascade"
+            )
+
+
+def test_yandex_market_boxes_leave_out_the_units_not_found_and_remove_them(status_world, vendors) -> None:
+    with psycopg.connect(status_world.dsn) as pg:
+        rows = pg.execute(
+            "select account_id, vendor_order_id, items from marts.int_reverse_etl__order_progress"
+            " where marketplace = 'yandex_market' and onec_progress = 'assembled'"
+            " and vendor_status = 'PROCESSING/STARTED' order by vendor_order_id"
+        ).fetchall()
+    candidates = [r for r in rows if sum(int(i["quantity"]) for i in r[2]) >= 2]
+    if not candidates:
+        pytest.skip("the world has no assembled YM order of 2+ units")
+    account, order_id, items = candidates[0]
+    short_id = str(items[0]["id"])
+    units = [(str(i["id"]), int(i["quantity"]), 1 if str(i["id"]) == short_id else 0) for i in items]
+    try:
+        _finished_on_a_list(status_world.dsn, account, order_id, units, marketplace="yandex_market")
+        target = vendors.target("yandex_market_statuses")
+        push(status_world.dsn, target)
+        target.close()
+        (body,) = vendors.sql(
+            "select body from push_log where vendor = 'yandex_market' and path like ?",
+            f"%/orders/{order_id}/boxes",
+        )[0]
+        layout = json.loads(body)
+        assert layout.get("allowRemove") is True
+        packed = {str(i["id"]): int(i["fullCount"]) for box in layout["boxes"] for i in box["items"]}
+        want = {str(i["id"]): int(i["quantity"]) for i in items}
+        want[short_id] -= 1
+        assert packed == {k: v for k, v in want.items() if v > 0}, "the box holds only what was picked"
+        latest = vendors.sql(
+            "select h.vendor_status from orders o join order_status_history h on h.order_id = o.id"
+            " where o.account_id = ? and o.posting_number = ? order by h.at desc, h.rowid desc limit 1",
+            account,
+            str(order_id),
+        )
+        assert latest == [("PROCESSING/READY_TO_SHIP",)]
     finally:
         with psycopg.connect(status_world.dsn, autocommit=True) as pg:
             pg.execute(

@@ -15,7 +15,8 @@
     cabinet's 1C base.
     items: what the vendor call ships, less the units a finished TSD pick list did not find
     (ops.pick_list_items.short, matched by the marketplace unit: Ozon SKU, WB task, YM item id, MM itemIndex); an
-    order of which nothing was found has no step (its shortage goes out through <marketplace>_shortages). -#}
+    order of which nothing was found has no step (its shortage goes out through <marketplace>_shortages);
+    short_units: how many units were left out (Yandex Market's box layout then removes them: allowRemove). -#}
 with
 
 accounts as (
@@ -174,7 +175,12 @@ picked as (
                     when 'yandex_market' then item.value ->> 'id'
                     else item.value ->> 'item_index' end
             where (item.value ->> 'quantity')::int > coalesce(short_units.short, 0)
-        ) as picked_items
+        ) as picked_items,
+        (
+            select coalesce(sum(short_units.short), 0)::int from short_units
+            where short_units.account_id = with_status.account_id
+                and short_units.vendor_order_id = with_status.vendor_order_id
+        ) as short_units
     from with_status
 
 ),
@@ -212,6 +218,7 @@ final as (
         with_status.campaign_id,
         with_status.vendor_status,
         with_status.picked_items as items,
+        with_status.short_units,
         onec_orders.customer_order_ref,
         onec_orders.order_status as onec_status,
         case

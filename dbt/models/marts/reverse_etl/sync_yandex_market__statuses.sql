@@ -3,7 +3,8 @@
     /v2/campaigns/{campaignId}/orders/{orderId}/boxes: one box with every item) and PROCESSING/READY_TO_SHIP (PUT
     .../orders/{orderId}/status). Legal only from PROCESSING/STARTED (docs/vendors/yandex_market.md); Market sets
     SHIPPED itself at hand-over. A cancelled order, or one in another status (UNPAID, PENDING…), is parked with the
-    reason before any call; one already READY_TO_SHIP or beyond needs nothing. -#}
+    reason before any call; one already READY_TO_SHIP or beyond needs nothing. Units a finished TSD pick list did not
+    find are left out of the box and allow_remove is set (the layout's allowRemove removes them, irreversibly). -#}
 {{ sync_statuses('yandex_market', "
     select
         progress.account_id || ':' || progress.vendor_order_id as item_key,
@@ -25,6 +26,7 @@
             'order_id', progress.vendor_order_id::bigint, 'campaign_id', progress.campaign_id::bigint,
             'items', (select jsonb_agg(jsonb_build_object('id', i -> 'id', 'fullCount', i -> 'quantity'))
                       from jsonb_array_elements(progress.items) as i)
-        ) as payload
+        ) || case when progress.short_units > 0 then jsonb_build_object('allow_remove', true) else '{}'::jsonb end
+            as payload
     from progress
 ") }}

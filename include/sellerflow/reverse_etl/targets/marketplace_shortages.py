@@ -16,10 +16,13 @@ push_statuses DAG drains these targets before the status targets. Facts: docs/ve
 - Ozon: a posting of which nothing was found is cancelled, ``POST /v2/posting/fbs/cancel`` ``{posting_number,
   cancel_reason_id: 352, cancel_reason_message}`` (352 «Товар закончился на складе продавца»); a repeat answered
   ``POSTING_ALREADY_CANCELLED`` took effect already (acknowledged).
-- Ozon for part of a posting (``/v2/posting/fbs/product/cancel``) and Yandex Market (FBS: ``PUT …/boxes`` with
-  ``allowRemove``; DBS: ``PUT …/orders/{orderId}/items``) document a call, but sellerflow does not send it yet (the
-  emulators do not serve it to test against): the item is parked with that reason, so the shortage is visible in
-  ``python -m sellerflow.reverse_etl status`` and handled by a person.
+- Yandex Market: an order of which nothing was found is cancelled (``PUT …/orders/{orderId}/status``
+  ``CANCELLED/SHOP_FAILED``, legal from PROCESSING/STARTED); units of an order partly found are removed by the
+  status step's box layout (``allowRemove: true``, yandex_market_statuses), so that item is acknowledged without a
+  call. (DBS also documents ``PUT …/orders/{orderId}/items``; not used.)
+- Ozon for part of a posting (``/v2/posting/fbs/product/cancel``) documents a call that sellerflow does not send
+  yet (the emulator does not serve it to test against): the item is parked with that reason, so the shortage is
+  visible in ``python -m sellerflow.reverse_etl status`` and handled by a person.
 """
 
 from __future__ import annotations
@@ -40,11 +43,6 @@ NOT_SENT_YET = {
     "ozon": (
         "Ozon cancels part of a posting with POST /v2/posting/fbs/product/cancel (items [{sku, quantity}], "
         "cancel_reason_id): sellerflow does not send it yet — cancel the units in the Ozon cabinet"
-    ),
-    "yandex_market": (
-        "Yandex Market reduces an FBS order through PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes with "
-        "allowRemove: true (DBS: PUT …/orders/{orderId}/items; the only item: status CANCELLED/SHOP_FAILED): "
-        "sellerflow does not send it yet — remove the units in the Market cabinet"
     ),
 }
 
@@ -191,8 +189,27 @@ class OzonShortages(_Shortages):
 
 
 class YandexMarketShortages(_Shortages):
-    """``yandex_market_shortages``: parked with the reason (see the module docstring)."""
+    """``yandex_market_shortages``: an order of which nothing was found is cancelled (CANCELLED/SHOP_FAILED); part
+    of one is removed by the status step's box layout (``allowRemove``), so nothing is sent here."""
 
     name: ClassVar[str] = "yandex_market_shortages"
     vendor: ClassVar[str] = "yandex_market"
     client_class: ClassVar[type[ApiClient]] = YandexMarketClient
+
+    def send_group(
+        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
+    ) -> list[Outcome]:
+        """Cancel the whole order; a part is left to yandex_market_statuses."""
+        item = items[0]
+        if not item.payload["whole"]:
+            return [
+                Outcome.acknowledged(
+                    message="removed by the box layout of yandex_market_statuses (allowRemove)",
+                    requests=requests,
+                )
+            ]
+        campaign = item.payload.get("campaign_id") or self._accounts(account_id).settings.get("campaign_id")
+        path = f"/v2/campaigns/{int(campaign)}/orders/{int(item.payload['posting_number'])}/status"
+        requests.append(f"PUT {path} CANCELLED/SHOP_FAILED")
+        client.request("PUT", path, json={"order": {"status": "CANCELLED", "substatus": "SHOP_FAILED"}})
+        return [Outcome.acknowledged(message="order cancelled: nothing found at picking", requests=requests)]

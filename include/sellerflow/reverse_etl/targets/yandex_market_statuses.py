@@ -5,7 +5,9 @@ fullCount}]``, ``step`` = ``ready_to_ship``, ``problems``; one item per order). 
 ``PUT /v2/campaigns/{campaignId}/orders/{orderId}/boxes`` ``{"boxes": [{"items": [{"id", "fullCount"}]}]}`` (every
 item in one box; the layout may be repeated until READY_TO_SHIP), then ``PUT .../orders/{orderId}/status``
 ``{"order": {"status": "PROCESSING", "substatus": "READY_TO_SHIP"}}``. Legal only from PROCESSING/STARTED: the model
-parks other statuses before any call; YM's own 400 (a transition it refuses) parks with YM's message.
+parks other statuses before any call; YM's own 400 (a transition it refuses) parks with YM's message. Payload
+``allow_remove`` (units a finished TSD pick list did not find, left out of ``items``) sends ``allowRemove: true``:
+the layout removes them (irreversible; quantities only go down) [S1 ``SetOrderBoxLayoutRequest``].
 Idempotent at the vendor: re-sending the status an order already has succeeds and changes nothing, and the box
 layout is replaced, so a repeat after a crash has no second effect.
 """
@@ -47,7 +49,10 @@ class YandexMarketStatuses(MarketplaceTarget):
         item = items[0]
         base = f"/v2/campaigns/{self._campaign(item)}/orders/{int(item.payload['order_id'])}"
         requests.append(f"PUT {base}/boxes")
-        client.request("PUT", f"{base}/boxes", json={"boxes": [{"items": item.payload["items"]}]})
+        layout: dict = {"boxes": [{"items": item.payload["items"]}]}
+        if item.payload.get("allow_remove"):  # units not found at picking: the layout removes them
+            layout["allowRemove"] = True
+        client.request("PUT", f"{base}/boxes", json=layout)
         requests.append(f"PUT {base}/status READY_TO_SHIP")
         client.request(
             "PUT", f"{base}/status", json={"order": {"status": "PROCESSING", "substatus": "READY_TO_SHIP"}}
