@@ -17,13 +17,14 @@ from sellerflow.emulators.faults import parse_rule
 from sellerflow.emulators.limits import LimitConfig
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
+from sellerflow.extract.testing import assert_equals_world
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.megamarket.testing import (
     FAST,
     MAIN,
     SECOND,
+    SOURCE,
     Served,
-    assert_equals_world,
     cabinets,
     expected,
     landed,
@@ -32,6 +33,7 @@ from sellerflow.sources.megamarket.testing import (
     serve_world,
     statuses,
     total_rows,
+    world,
 )
 
 
@@ -53,7 +55,7 @@ def test_backfill_lands_every_record_of_two_cabinets_of_two_legal_entities(mm: S
     assert {a.account_id for a in cabs} == {MAIN, SECOND}
     assert len({a.legal_entity_id for a in cabs}) == 2
     run_all(mm, dsn, "backfill")
-    assert_equals_world(dsn, mm)
+    assert_equals_world(dsn, SOURCE, world(mm.world))
     assert all(expected(mm.world)[e][SECOND] > 0 for e in ("shipments", "report_rows", "offers"))
     for entity, per_account in landed(dsn).items():
         for account, (keys, versions) in per_account.items():
@@ -64,7 +66,7 @@ def test_backfill_pages_through_search_and_get_in_batches(mm: Served, dsn: str) 
     """Small pages force a walk of many order/search pages; slices cut it without losing a shipment."""
     extra = {"search_page_size": 7, "get_batch_size": 3, "backfill_slice_days": 3}
     results = run_all(mm, dsn, "paged", only=MAIN, extra=extra)
-    assert_equals_world(dsn, mm, only=MAIN)
+    assert_equals_world(dsn, SOURCE, world(mm.world), only=MAIN)
     shipments = next(s for s in results[0]["streams"] if s["stream"] == "shipments")
     count = expected(mm.world)["shipments"][MAIN]
     assert shipments["records"] >= count
@@ -102,7 +104,7 @@ def test_incremental_after_the_clock_advances_adds_exactly_the_changes(mm: Serve
     for entity in ("shipments", "shipment_statuses"):
         added = sum(v for _, v in after[entity].values()) - sum(v for _, v in before[entity].values())
         assert added == new + changed, entity
-    assert_equals_world(dsn, mm)
+    assert_equals_world(dsn, SOURCE, world(mm.world))
     versions = sum(s["new_versions"] for r in results for s in r["streams"] if s["stream"] == "shipments")
     assert versions == new + changed
 
@@ -185,7 +187,7 @@ def test_renamed_required_field_quarantines_records_not_the_run(mm: Served, dsn:
     assert landed(dsn)["shipments"][MAIN][0] == expected(mm.world)["shipments"][MAIN] - len(reasons)
     mm.state.faults.clear()
     run_all(mm, dsn, "clean", only=MAIN)  # quarantined shipments are re-read by id and land now
-    assert_equals_world(dsn, mm, only=MAIN)
+    assert_equals_world(dsn, SOURCE, world(mm.world), only=MAIN)
 
 
 def test_logical_rate_limit_refusals_are_retried_and_lose_nothing(mm: Served, dsn: str) -> None:
@@ -193,7 +195,7 @@ def test_logical_rate_limit_refusals_are_retried_and_lose_nothing(mm: Served, ds
     mm.state.limits.override("megamarket", "orders", LimitConfig(1, 1.0, 2))
     results = run_all(mm, dsn, "limited", only=MAIN)
     assert results[0]["retries"] > 0, "the emulator refused calls (its limit is unknown to the limiter)"
-    assert_equals_world(dsn, mm, only=MAIN)
+    assert_equals_world(dsn, SOURCE, world(mm.world), only=MAIN)
 
 
 def test_parallel_runs_with_the_shared_limiter_are_never_refused(mm: Served, dsn: str) -> None:
@@ -216,4 +218,4 @@ def test_parallel_runs_with_the_shared_limiter_are_never_refused(mm: Served, dsn
         t.join()
     assert len(results) == 3
     assert sum(r["retries"] for r in results) == 0
-    assert_equals_world(dsn, mm, only=MAIN)
+    assert_equals_world(dsn, SOURCE, world(mm.world), only=MAIN)

@@ -16,13 +16,13 @@ from sellerflow.emulators import clock
 from sellerflow.emulators.faults import parse_rule
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import FAST
+from sellerflow.extract.testing import FAST, assert_equals_world, world_differences
 from sellerflow.orchestration.marketplace_assets import RAW_ENTITIES
 from sellerflow.sources.wildberries import raw_entities
 from sellerflow.sources.wildberries.testing import (
+    SOURCE,
     Served,
     cabinets,
-    differences,
     expected,
     fbs_statuses,
     landed,
@@ -32,6 +32,7 @@ from sellerflow.sources.wildberries.testing import (
     serve_copy,
     throwaway_warehouse,
     total_rows,
+    world,
 )
 
 
@@ -74,7 +75,7 @@ def test_backfill_lands_every_record_of_two_cabinets_and_a_rerun_adds_nothing(wb
     assert [a.account_id for a in cabs] == ["wildberries_main", "wildberries_second"]
     assert len({a.legal_entity_id for a in cabs}) == 2, "two legal entities"
     run_all(wb, dsn, "backfill")
-    assert differences(dsn, wb.world) == {}
+    assert_equals_world(dsn, SOURCE, world(wb.world))
     got = landed(dsn)
     assert got["orders"]["wildberries_main"][0] > got["orders_fbs"]["wildberries_main"][0], "FBO orders too"
     for entity, per_account in got.items():
@@ -108,7 +109,7 @@ def test_incremental_after_the_clock_advances_adds_exactly_the_changes(wb: Serve
     assert added("order_statuses") == moved
     assert added("orders") == changed_orders
     assert added("sales") == sum(expected(wb.world)["sales"].values()) - sum(sales_before.values())
-    assert differences(dsn, wb.world) == {}
+    assert_equals_world(dsn, SOURCE, world(wb.world))
     assert _latest(dsn, "order_statuses", "wbStatus") == {
         (a, str(task)): wb_status for (a, task), (_, wb_status) in statuses_after.items()
     }
@@ -137,7 +138,7 @@ def test_the_weekly_report_follows_the_publication_calendar(wb: Served, dsn: str
     assert calls(24 * 7) == 1, "settled weeks are not asked again; the week ended since is listed (no report)"
     assert calls(24 * 7 + 0.5) == 0, "a missing report is asked hourly, not every run"
     assert calls(24 * 7 + 1) == 1
-    assert differences(dsn, wb.world, only="wildberries_main", entities=("realization_rows",)) == {}
+    assert_equals_world(dsn, SOURCE, world(wb.world), only="wildberries_main", entities=("realization_rows",))
 
 
 def test_first_run_logs_progress_with_budget_and_eta(wb: Served, dsn: str, caplog) -> None:
@@ -252,10 +253,12 @@ def test_renamed_required_field_quarantines_records_not_the_run(
     assert reasons
     assert all(r == (f"missing required field {field!r}", False, True) for r in reasons)
     assert sum(s["quarantined"] for r in results for s in r["streams"]) == len(reasons)
-    assert differences(dsn, wb.world, only="wildberries_main", entities=(stream,)), "held back, not landed"
+    assert world_differences(dsn, SOURCE, world(wb.world), only="wildberries_main", entities=(stream,)), (
+        "held back, not landed"
+    )
     wb.state.faults.clear()
     run_all(wb, dsn, "clean", only="wildberries_main", streams=[stream])  # the watermark stopped before them
-    assert differences(dsn, wb.world, only="wildberries_main", entities=(stream,)) == {}
+    assert_equals_world(dsn, SOURCE, world(wb.world), only="wildberries_main", entities=(stream,))
 
 
 def test_expired_token_fault_fails_the_run_and_the_retry_lands_everything_once(wb: Served, dsn: str) -> None:
@@ -267,5 +270,5 @@ def test_expired_token_fault_fails_the_run_and_the_retry_lands_everything_once(w
     with pytest.raises(AccountExtractionError, match="refused the credentials"):
         extract_account(main, dsn, "try-1", wb.state.now(), force=True, client_options=FAST)
     extract_account(main, dsn, "try-2", wb.state.now(), client_options=FAST)
-    assert differences(dsn, wb.world, only=main.account_id) == {}
+    assert_equals_world(dsn, SOURCE, world(wb.world), only=main.account_id)
     assert all(keys == versions for per in landed(dsn).values() for keys, versions in per.values())

@@ -11,14 +11,16 @@ import pytest
 
 from sellerflow.emulators import clock
 from sellerflow.emulators.faults import parse_rule
+from sellerflow.extract.testing import assert_equals_world, world_differences
 from sellerflow.sources.wildberries.testing import (
+    SOURCE,
     Served,
-    differences,
     landed,
     reset_warehouse,
     run_all,
     serve_copy,
     throwaway_warehouse,
+    world,
 )
 
 CURSOR_LISTS = [
@@ -66,12 +68,12 @@ def test_each_fault_is_survived_with_nothing_lost_or_duplicated(
     for rule in wb.state.faults.snapshot()["wildberries"]:
         assert rule["faults_served"] > 0, f"the fault {rule['kind']} never fired"
     if fault == "report_late":
-        assert "realization_reports" in differences(dsn, wb.world, only="wildberries_main"), (
-            "a report was late"
-        )
+        assert "realization_reports" in world_differences(
+            dsn, SOURCE, world(wb.world), only="wildberries_main"
+        ), "a report was late"
         # the late week is asked again an hour later (WB's calendar: hourly until the report is out)
         run_all(wb, dsn, "an-hour-later", only="wildberries_main", at=wb.state.now() + timedelta(hours=1))
-    assert differences(dsn, wb.world, only="wildberries_main") == {}
+    assert_equals_world(dsn, SOURCE, world(wb.world), only="wildberries_main")
     if fault.startswith(("server_error", "timeout")):
         assert results[0]["retries"] > 0, "the fault was met and retried"
     for entity, per_account in landed(dsn).items():
@@ -88,7 +90,7 @@ def test_a_stale_statistics_page_served_again_is_not_landed(wb: Served, warehous
     wb.state.faults.configure("wildberries", [parse_rule(rule)])
     results = run_all(wb, dsn, "second", only="wildberries_main", streams=["orders"])
     assert results[0]["api_calls"] == 2, "the page of the first run came back and was asked again"
-    assert differences(dsn, wb.world, only="wildberries_main", entities=("orders",)) == {}
+    assert_equals_world(dsn, SOURCE, world(wb.world), only="wildberries_main", entities=("orders",))
     with psycopg.connect(dsn) as conn:
         stale = conn.execute(
             "select count(*) from raw.wildberries_orders where run_id = 'second' and natural_key in "

@@ -14,20 +14,22 @@ from sellerflow.emulators.faults import parse_rule
 from sellerflow.emulators.limits import LimitConfig
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
+from sellerflow.extract.testing import assert_equals_world
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.ratelimit import NullLimiter
 from sellerflow.sources.yandex_market.testing import (
     FAST,
     SECOND,
     SECOND_TOKEN,
+    SOURCE,
     Served,
-    assert_equals_world,
     cabinets,
     expected,
     landed,
     run_all,
     statuses,
     total_rows,
+    world,
 )
 
 
@@ -40,7 +42,7 @@ def test_backfill_lands_every_record_of_two_cabinets_of_two_legal_entities(ym: S
     assert {a.account_id for a in cabs} == {"yandex_market_main", SECOND}
     assert len({a.legal_entity_id for a in cabs}) == 2
     results = run_all(ym, dsn, "backfill")
-    assert_equals_world(dsn, ym.world)
+    assert_equals_world(dsn, SOURCE, world(ym.world))
     want = expected(ym.world)
     assert all(want["realization_rows"][a.account_id] > 0 for a in cabs), "the August reports were read"
     for entity, per_account in landed(dsn).items():
@@ -90,7 +92,7 @@ def test_incremental_after_the_clock_advances_adds_exactly_the_changes(ym: Serve
     after = landed(dsn)["order_statuses"]
     added = sum(v for _, v in after.values()) - sum(v for _, v in before.values())
     assert added == new + changed
-    assert_equals_world(dsn, ym.world)
+    assert_equals_world(dsn, SOURCE, world(ym.world))
     order_versions = sum(s["new_versions"] for r in results for s in r["streams"] if s["stream"] == "orders")
     assert order_versions == new + changed
     calls = [s["api_calls"] for r in results for s in r["streams"] if s["stream"] == "orders"]
@@ -207,7 +209,7 @@ def test_renamed_required_field_quarantines_records_not_the_run(ym: Served, dsn:
     assert sum(s["quarantined"] for r in results for s in r["streams"]) == len(reasons)
     ym.state.faults.clear()
     run_all(ym, dsn, "clean", only="yandex_market_main")  # the watermark stopped before them
-    assert_equals_world(dsn, ym.world, only="yandex_market_main")
+    assert_equals_world(dsn, SOURCE, world(ym.world), only="yandex_market_main")
 
 
 def test_a_420_is_waited_out_by_the_resource_until_header(ym: Served, dsn: str) -> None:

@@ -10,13 +10,15 @@ import pytest
 from sellerflow.emulators.faults import parse_rule
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
+from sellerflow.extract.testing import assert_equals_world
 from sellerflow.sources.yandex_market.testing import (
     FAST,
+    SOURCE,
     Served,
-    assert_equals_world,
     cabinets,
     landed,
     run_all,
+    world,
 )
 
 MAIN = "yandex_market_main"
@@ -57,7 +59,7 @@ def test_each_fault_is_survived_with_nothing_lost_or_duplicated(ym: Served, dsn:
     ym.state.faults.configure("yandex_market", [parse_rule(rule) for rule in FAULTS[fault]])
     run_all(ym, dsn, "faulty", only=MAIN)
     _assert_every_rule_served(ym.state, "yandex_market")
-    assert_equals_world(dsn, ym.world, only=MAIN)
+    assert_equals_world(dsn, SOURCE, world(ym.world), only=MAIN)
     if fault != "schema_extra_field":
         _no_duplicates(dsn)
 
@@ -70,7 +72,7 @@ def test_a_late_report_leaves_its_months_open_and_the_next_run_reads_them(ym: Se
     _assert_every_rule_served(ym.state, "yandex_market")
     assert MAIN not in landed(dsn)["realization_rows"], "no report was ready within the polls"
     extract_account(main, dsn, "next-day", ym.state.now(), force=True, client_options=FAST)
-    assert_equals_world(dsn, ym.world, only=MAIN)
+    assert_equals_world(dsn, SOURCE, world(ym.world), only=MAIN)
     _no_duplicates(dsn)
 
 
@@ -82,7 +84,7 @@ def test_rows_a_shifted_snapshot_page_skipped_land_on_the_next_run(ym: Served, d
     short = landed(dsn)
     assert short["offer_mappings"][MAIN][0] < 174 or short["stocks"][MAIN][0] < 348
     run_all(ym, dsn, "hourly", only=MAIN)  # page tokens are opaque, totals absent: the next snapshot heals it
-    assert_equals_world(dsn, ym.world, only=MAIN)
+    assert_equals_world(dsn, SOURCE, world(ym.world), only=MAIN)
     _no_duplicates(dsn)
 
 
@@ -94,5 +96,5 @@ def test_a_revoked_key_fails_the_run_and_the_retry_lands_everything_once(ym: Ser
         extract_account(main, dsn, "try-1", ym.state.now(), force=True, client_options=FAST)
     _assert_every_rule_served(ym.state, "yandex_market")
     extract_account(main, dsn, "try-2", ym.state.now(), client_options=FAST)
-    assert_equals_world(dsn, ym.world, only=MAIN)
+    assert_equals_world(dsn, SOURCE, world(ym.world), only=MAIN)
     _no_duplicates(dsn)

@@ -18,23 +18,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from sellerflow.emulators.megamarket import create_app
 from sellerflow.emulators.megamarket.render import vendor_status
 from sellerflow.emulators.megamarket.reports import export_reports
 from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
+from sellerflow.extract import testing as extract_testing
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import accounts, generate_world
+from sellerflow.extract.testing import Expected, Fields, accounts, generate_world, key_counts
 from sellerflow.sources.account import MarketplaceAccount
 
+SOURCE = "megamarket"
 MAIN = "megamarket_main"
 SECOND = "megamarket_second"
 SECOND_TOKEN = "5B0C7E21-9D4A-4C3B-8E6F-2A1D0C9B8E7F"
 ID_SHIFT = 1_000_000_000  # 9324000000013 → 9325000000013
 FAST = {"backoff_base_s": 0.01, "backoff_cap_s": 0.05, "timeout_s": 1.5, "connect_timeout_s": 1.0}
-TABLES = ("shipments", "shipment_statuses", "offers", "prices", "report_rows", "reports")
 
 
 @dataclass
@@ -171,46 +170,61 @@ def _legal_entity(world_dir: Path, legal_entity_id: str) -> str:
         conn.close()
 
 
-def expected(world: Path) -> dict[str, Counter[str]]:
-    """Distinct records per Megamarket raw entity and account visible at the world's clock."""
-    conn = sqlite3.connect(world)
+def world(world_path: Path) -> Expected:
+    """What the Megamarket emulator serves at the world's clock (as its app renders it): keys and payload fields
+    per raw entity and account."""
+    conn = sqlite3.connect(world_path)
+    conn.row_factory = sqlite3.Row
     try:
         (clock,) = conn.execute("select value from meta where key = 'clock'").fetchone()
+        out: Expected = {}
 
-        def count(sql: str, *params: object) -> Counter[str]:
-            return Counter(dict(conn.execute(sql, params).fetchall()))
+        def add(entity: str, account: str, key: object, fields: Fields) -> None:
+            out.setdefault(entity, {}).setdefault(account, {})[str(key)] = fields
 
-        visible = (
-            "from orders o join accounts a on a.id = o.account_id "
-            "where a.marketplace = 'megamarket' and o.created_at <= ?"
-        )
-        shipments = count(f"select o.account_id, count(*) {visible} group by 1", clock)
-        offers = count(
-            "select o.account_id, count(distinct l.offer_id) from orders o "
-            "join order_lines l on l.order_id = o.id join accounts a on a.id = o.account_id "
-            "where a.marketplace = 'megamarket' and o.created_at <= ? and l.offer_id <> 'delivery' group by 1",
-            clock,
-        )
-        published = (
-            "from reports r join accounts a on a.id = r.account_id "
-            "where a.marketplace = 'megamarket' and r.published_at <= ?"
-        )
-        rows = count(
-            "select r.account_id, count(*) from report_lines l join reports r on r.id = l.report_id "
-            "join accounts a on a.id = r.account_id where a.marketplace = 'megamarket' "
-            "and r.published_at <= ? group by 1",
-            clock,
-        )
-        return {
-            "shipments": shipments,
-            "shipment_statuses": shipments,
-            "offers": offers,
-            "prices": offers,
-            "report_rows": rows,
-            "reports": count(f"select r.account_id, count(*) {published} group by 1", clock),
-        }
+        for (account, shipment), status in statuses(world_path).items():
+            add("shipments", account, shipment, {"shipmentId": shipment, "status": status})
+            add("shipment_statuses", account, shipment, {"shipmentId": shipment, "status": status})
+        for r in conn.execute(
+            "select distinct o.account_id, l.offer_id, f.mp_sku from orders o join order_lines l on l.order_id = o.id "
+            "join accounts a on a.id = o.account_id left join offers f on f.account_id = o.account_id "
+            "and f.offer_id = l.offer_id where a.marketplace = 'megamarket' and o.created_at <= ? "
+            "and l.offer_id <> 'delivery'",
+            (clock,),
+        ):
+            add(
+                "offers",
+                r["account_id"],
+                r["offer_id"],
+                {"offerId": r["offer_id"], "goodsId": str(r["mp_sku"])},
+            )
+            add("prices", r["account_id"], r["offer_id"], {"offerId": r["offer_id"]})
+        for r in conn.execute(
+            "select r.* from reports r join accounts a on a.id = r.account_id "
+            "where a.marketplace = 'megamarket' and r.published_at <= ?",
+            (clock,),
+        ).fetchall():
+            add(
+                "reports",
+                r["account_id"],
+                r["id"],
+                {"periodStart": r["period_start"], "periodEnd": r["period_end"]},
+            )
+            for ln in conn.execute("select * from report_lines where report_id = ?", (r["id"],)):
+                fields = {
+                    "№ п/п": ln["line_no"],
+                    "Номер заказа": ln["order_number"],
+                    "Артикул продавца": ln["offer_id"],
+                }
+                add("report_rows", r["account_id"], f"{r['id']}:{ln['line_no']}", fields)
+        return out
     finally:
         conn.close()
+
+
+def expected(world_path: Path) -> dict[str, Counter[str]]:
+    """Distinct records per raw entity and account visible at the world's clock (counted from ``world``)."""
+    return key_counts(world(world_path))
 
 
 def statuses(world: Path) -> dict[tuple[str, str], str]:
@@ -266,31 +280,10 @@ def run_all(served: Any, dsn: str, run_id: str, only: str | None = None, **kwarg
 
 
 def landed(dsn: str) -> dict[str, dict[str, tuple[int, int]]]:
-    """entity → account → (distinct keys, versions)."""
-    out: dict[str, dict[str, tuple[int, int]]] = {}
-    with psycopg.connect(dsn) as conn:
-        for entity in TABLES:
-            exists = conn.execute("select to_regclass(%s)", (f"raw.megamarket_{entity}",)).fetchone()
-            if not exists or exists[0] is None:
-                out[entity] = {}
-                continue
-            rows = conn.execute(
-                f"select account_id, count(distinct natural_key), count(*) from raw.megamarket_{entity} group by 1"
-            ).fetchall()
-            out[entity] = {a: (keys, versions) for a, keys, versions in rows}
-    return out
-
-
-def assert_equals_world(dsn: str, served: Any, only: str | None = None) -> None:
-    """Distinct keys per entity and account equal what the emulator serves."""
-    want_all = expected(served.world)
-    got = landed(dsn)
-    for entity in TABLES:
-        keys = Counter({a: k for a, (k, _) in got[entity].items()})
-        want = Counter({a: n for a, n in want_all[entity].items() if only in (None, a)})
-        assert keys == want, f"{entity}: landed {dict(keys)}, expected {dict(want)}"
+    """entity → account → (distinct keys, versions) in ``raw.megamarket_*``."""
+    return extract_testing.landed(dsn, SOURCE)
 
 
 def total_rows(dsn: str) -> int:
     """Rows in every Megamarket raw table."""
-    return sum(versions for per in landed(dsn).values() for _, versions in per.values())
+    return extract_testing.total_rows(dsn, SOURCE)

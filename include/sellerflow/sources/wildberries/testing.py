@@ -8,12 +8,13 @@ shapes (1/min with burst 1 on sales and finance) without waiting minutes.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -29,14 +30,15 @@ from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.emulators.wildberries import create_app
 from sellerflow.emulators.wildberries.world import fold_status, histories, wb_order_id
+from sellerflow.extract import testing as extract_testing
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import FAST, accounts
+from sellerflow.extract.testing import FAST, Expected, Fields, accounts, key_counts
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.ratelimit import faster_overrides
-from sellerflow.sources.wildberries.streams import raw_entities
 from sellerflow.warehouse.migrations import migrate
 
 RETENTION_DAYS = 90
+SOURCE = "wildberries"
 
 
 def _connect(world: Path) -> tuple[sqlite3.Connection, str]:
@@ -91,98 +93,112 @@ def order_changes(world: Path) -> dict[tuple[str, str], str]:
         conn.close()
 
 
-def expected(world: Path) -> dict[str, Counter[str]]:
-    """Distinct records per Wildberries raw entity and account visible at the world's clock."""
-    conn, clock = _connect(world)
+Add = Callable[[str, str, object, Fields], None]
+
+
+def world(world_path: Path) -> Expected:
+    """What the WB emulator serves at the world's clock: keys and payload fields per raw entity and account
+    (read through the emulator's own WB reading of the world: ids, ``srid``, ``fold_status``)."""
+    conn, clock = _connect(world_path)
     try:
-        out: dict[str, Counter[str]] = {}
+        out: Expected = {}
 
-        def count(entity: str, sql: str, *params: object) -> None:
-            out[entity] = Counter({a: n for a, n in conn.execute(sql, params).fetchall()})
+        def add(entity: str, account: str, key: object, fields: Fields) -> None:
+            out.setdefault(entity, {}).setdefault(account, {})[str(key)] = fields
 
-        fbs = _orders(conn, clock, ("fbs",))
-        out["orders_fbs"] = Counter(r["account_id"] for r in fbs)
-        out["order_statuses"] = Counter(out["orders_fbs"])
-        folded = histories(conn, [r["id"] for r in fbs], clock)
-        out["orders_fbs_new"] = Counter(
-            r["account_id"] for r in fbs if fold_status(folded[r["id"]]).supplier == "new"
-        )
-        out["orders"] = Counter(r["account_id"] for r in _orders(conn, clock, ("fbs", "fbo", "dbs")))
-        count(
-            "sales",
-            f"""select o.account_id, count(*) from order_status_history h join orders o on o.id = h.order_id
-                join accounts a on a.id = o.account_id
-                where a.marketplace = 'wildberries' and h.status in ('delivered', 'returned') and h.at <= ?
-                  and o.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', ?, '-{RETENTION_DAYS} days')
-                group by 1""",
-            clock,
-            clock,
-        )
-        cards = (
-            "select f.account_id, count(distinct f.mp_sku) from offers f join accounts a on a.id = f.account_id "
-            "where a.marketplace = 'wildberries' group by 1"
-        )
-        count("products", cards)
-        count("prices", cards)
-        count("seller_info", "select id, 1 from accounts where marketplace = 'wildberries'")
-        count(
-            "warehouses",
-            "select w.owner, count(*) from warehouses w join accounts a on a.id = w.owner "
-            "where a.marketplace = 'wildberries' and w.kind in ('fbs', 'dbs') group by 1",
-        )
-        count(
-            "stocks",
-            "select f.account_id, count(distinct f.mp_product_id) * (select count(*) from warehouses w "
-            "where w.owner = f.account_id and w.kind in ('fbs', 'dbs')) from offers f "
-            "join accounts a on a.id = f.account_id where a.marketplace = 'wildberries' group by 1",
-        )
-        count(
-            "realization_rows",
-            "select r.account_id, count(*) from report_lines l join reports r on r.id = l.report_id "
-            "join accounts a on a.id = r.account_id where a.marketplace = 'wildberries' and r.published_at <= ? "
-            "group by 1",
-            clock,
-        )
-        count(
-            "realization_reports",
-            "select r.account_id, count(*) from reports r join accounts a on a.id = r.account_id "
-            "where a.marketplace = 'wildberries' and r.published_at <= ? group by 1",
-            clock,
-        )
+        for a in conn.execute("select * from accounts where marketplace = 'wildberries'").fetchall():
+            settings = json.loads(a["vendor"] or "{}")
+            sid = settings.get("seller_sid") or str(uuid.uuid5(uuid.NAMESPACE_URL, f"wb-seller:{a['id']}"))
+            add("seller_info", a["id"], sid, {"sid": sid})
+        _world_orders(conn, clock, add)
+        _world_catalog(conn, add)
+        _world_reports(conn, clock, add)
         return out
     finally:
         conn.close()
 
 
+def _world_orders(conn: sqlite3.Connection, clock: str, add: Add) -> None:
+    from sellerflow.emulators.wildberries.common import stable_int
+    from sellerflow.emulators.wildberries.world import wb_srid
+
+    fbs = _orders(conn, clock, ("fbs",))
+    folded = histories(conn, [r["id"] for r in fbs], clock)
+    for r in fbs:
+        status = fold_status(folded[r["id"]])
+        task = wb_order_id(r)
+        add("orders_fbs", r["account_id"], task, {"id": task})
+        add(
+            "order_statuses",
+            r["account_id"],
+            task,
+            {"supplierStatus": status.supplier, "wbStatus": status.wb},
+        )
+        if status.supplier == "new":
+            add("orders_fbs_new", r["account_id"], task, {"id": task})
+    for r in _orders(conn, clock, ("fbs", "fbo", "dbs")):
+        add("orders", r["account_id"], wb_srid(r), {"srid": wb_srid(r)})
+    for e in conn.execute(
+        f"""select o.*, h.status as event from order_status_history h join orders o on o.id = h.order_id
+            join accounts a on a.id = o.account_id
+            where a.marketplace = 'wildberries' and h.status in ('delivered', 'returned') and h.at <= ?
+              and o.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', ?, '-{RETENTION_DAYS} days')""",
+        (clock, clock),
+    ):
+        prefix = "R" if e["event"] == "returned" else "S"
+        add(
+            "sales",
+            e["account_id"],
+            f"{prefix}{stable_int(e['id'], e['event'], digits=10)}",
+            {"srid": wb_srid(e)},
+        )
+
+
+def _world_catalog(conn: sqlite3.Connection, add: Add) -> None:
+    offers = conn.execute(
+        "select f.* from offers f join accounts a on a.id = f.account_id where a.marketplace = 'wildberries'"
+    ).fetchall()
+    for f in offers:
+        add("products", f["account_id"], f["mp_sku"], {"nmID": f["mp_sku"], "vendorCode": f["offer_id"]})
+        before_discount = f["old_price_kop"] or f["price_kop"]  # WB's price is the one before the discount
+        price = {"vendorCode": f["offer_id"], "sizes.*.price": [before_discount // 100]}
+        add("prices", f["account_id"], f["mp_sku"], price)
+    houses = conn.execute(
+        "select w.* from warehouses w join accounts a on a.id = w.owner where a.marketplace = 'wildberries' "
+        "and w.kind in ('fbs', 'dbs')"
+    ).fetchall()
+    present = {(r[0], r[1]): r[2] for r in conn.execute("select warehouse_id, offer_id, present from stocks")}
+    for w in houses:
+        add("warehouses", w["owner"], w["external_id"], {"name": w["name"]})
+        for f in offers:
+            if f["account_id"] == w["owner"]:
+                amount = int(present.get((w["id"], f["offer_id"]), 0))
+                add("stocks", w["owner"], f"{w['external_id']}:{f['mp_product_id']}", {"amount": amount})
+
+
+def _world_reports(conn: sqlite3.Connection, clock: str, add: Add) -> None:
+    from sellerflow.emulators.wildberries.reports import report_id
+
+    reports = conn.execute(
+        "select r.* from reports r join accounts a on a.id = r.account_id "
+        "where a.marketplace = 'wildberries' and r.published_at <= ?",
+        (clock,),
+    ).fetchall()
+    for r in reports:
+        period = {"dateFrom": r["period_start"], "dateTo": r["period_end"]}
+        add("realization_reports", r["account_id"], report_id(r), period)
+        for ln in conn.execute("select line_no, offer_id from report_lines where report_id = ?", (r["id"],)):
+            add("realization_rows", r["account_id"], ln[0], {"vendorCode": ln[1], "reportId": report_id(r)})
+
+
+def expected(world_path: Path) -> dict[str, Counter[str]]:
+    """Distinct records per raw entity and account visible at the world's clock (counted from ``world``)."""
+    return key_counts(world(world_path))
+
+
 def landed(dsn: str) -> dict[str, dict[str, tuple[int, int]]]:
     """entity → account → (distinct keys, versions) in ``raw.wildberries_*``."""
-    out: dict[str, dict[str, tuple[int, int]]] = {}
-    with psycopg.connect(dsn) as conn:
-        for entity in raw_entities():
-            exists = conn.execute("select to_regclass(%s)", (f"raw.wildberries_{entity}",)).fetchone()
-            if not exists or exists[0] is None:
-                out[entity] = {}
-                continue
-            rows = conn.execute(
-                f"select account_id, count(distinct natural_key), count(*) from raw.wildberries_{entity} group by 1"
-            ).fetchall()
-            out[entity] = {a: (keys, versions) for a, keys, versions in rows}
-    return out
-
-
-def differences(
-    dsn: str, world: Path, only: str | None = None, entities: tuple[str, ...] | None = None
-) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
-    """Entities whose distinct keys per account differ from the world: entity → (landed, expected)."""
-    want = expected(world)
-    got = landed(dsn)
-    out = {}
-    for entity in entities or raw_entities():
-        keys = {a: k for a, (k, _) in got[entity].items() if only in (None, a)}
-        truth = {a: n for a, n in want[entity].items() if only in (None, a) and n}
-        if keys != truth:
-            out[entity] = (keys, truth)
-    return out
+    return extract_testing.landed(dsn, SOURCE)
 
 
 def scaled_limits(factor: float) -> tuple[dict[str, LimitConfig], dict[str, dict[str, Any]]]:
@@ -247,7 +263,7 @@ def run_all(
 
 def total_rows(dsn: str) -> int:
     """Every version in ``raw.wildberries_*``."""
-    return sum(v for per in landed(dsn).values() for _, v in per.values())
+    return extract_testing.total_rows(dsn, SOURCE)
 
 
 @contextmanager

@@ -11,22 +11,25 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
+from sellerflow.extract import testing as extract_testing
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import accounts
+from sellerflow.extract.testing import Expected, Fields, accounts, key_counts
+from sellerflow.extract.windows import months, parse_time
 from sellerflow.orchestration.marketplaces import account_from_fields
 from sellerflow.sources.account import MarketplaceAccount
+from sellerflow.sources.yandex_market.common import msk_date
 
 if TYPE_CHECKING:
     from sellerflow.emulators.runtime import EmulatorState
 
+SOURCE = "yandex_market"
 SECOND = "yandex_market_second"
 SECOND_TOKEN = "ACMA:second-cabinet-key-5f0c9e7a:1b2c3d4e"
 ID_SHIFT = 10_000_000_000  # order ids of the copy
@@ -43,17 +46,6 @@ TEST_EXTRA: dict[str, Any] = {
         "report_info": {"rate": 1000, "window_s": 60},
     },
 }
-TABLES = (
-    "api_keys",
-    "campaigns",
-    "warehouses",
-    "offer_mappings",
-    "stocks",
-    "prices",
-    "orders",
-    "order_statuses",
-    "realization_rows",
-)
 
 
 def add_second_cabinet(world: Path) -> None:
@@ -181,57 +173,123 @@ def run_all(served: Served, dsn: str, run_id: str, only: str | None = None, **kw
     ]
 
 
-def expected(world: Path, horizon_days: int = 40) -> dict[str, Counter[str]]:
-    """Distinct records per raw entity and account visible at the world's clock."""
-    conn = sqlite3.connect(world)
+def world(world_path: Path, horizon_days: int = 40) -> Expected:
+    """What the Yandex Market emulator serves at the world's clock: keys and payload fields per raw entity and
+    account. The report rows (realization, services) are the emulator's own report files for every month of
+    the horizon, read with the stream's file reader and row identity, and compared whole."""
+    conn = sqlite3.connect(world_path)
+    conn.row_factory = sqlite3.Row
     try:
         (clock,) = conn.execute("select value from meta where key = 'clock'").fetchone()
-        out: dict[str, Counter[str]] = {}
+        out: Expected = {}
 
-        def count(entity: str, sql: str, *params: object) -> None:
-            out[entity] = Counter(dict(conn.execute(sql, params).fetchall()))
+        def add(entity: str, account: str, key: object, fields: Fields) -> None:
+            out.setdefault(entity, {}).setdefault(account, {})[str(key)] = fields
 
-        mine = "a.marketplace = 'yandex_market'"
-        count("api_keys", f"select a.id, 1 from accounts a where {mine}")
-        count("campaigns", f"select a.id, 1 from accounts a where {mine}")
-        count(
-            "warehouses",
-            f"select w.owner, count(*) from warehouses w join accounts a on a.id = w.owner where {mine} "
-            "and w.kind in ('fbs', 'dbs') group by 1",
-        )
-        count(
-            "offer_mappings",
-            f"select f.account_id, count(distinct f.offer_id) from offers f join accounts a on a.id = f.account_id "
-            f"where {mine} group by 1",
-        )
-        out["prices"] = out["offer_mappings"]
-        count(
-            "stocks",
-            f"select w.owner, count(*) from stocks s join warehouses w on w.id = s.warehouse_id "
-            f"join accounts a on a.id = w.owner where {mine} group by 1",
-        )
-        count(
-            "orders",
-            f"select o.account_id, count(*) from orders o join accounts a on a.id = o.account_id where {mine} "
-            "and o.created_at <= ? and o.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', ?, ?) and exists "
-            "(select 1 from order_status_history h where h.order_id = o.id and h.at <= ?) group by 1",
-            clock,
-            clock,
-            f"-{horizon_days + 1} days",
-            clock,
-        )
-        out["order_statuses"] = out["orders"]
-        sheets = ", ".join(f"'{s}'" for s in SHEETS)
-        count(
-            "realization_rows",
-            f"select r.account_id, count(*) from report_lines l join reports r on r.id = l.report_id "
-            f"join accounts a on a.id = r.account_id where {mine} and r.published_at <= ? and coalesce("
-            f"json_extract(l.vendor, '$.sheet') in ({sheets}), l.operation in ('sale', 'return')) group by 1",
-            clock,
-        )
+        cabinets = conn.execute("select * from accounts where marketplace = 'yandex_market'").fetchall()
+        for a in cabinets:
+            add("api_keys", a["id"], a["name"], {"name": a["name"]})
+            add(
+                "campaigns",
+                a["id"],
+                a["campaign_id"],
+                {"id": a["campaign_id"], "business.id": a["client_id"]},
+            )
+        _world_catalog(conn, add)
+        _world_orders(conn, clock, horizon_days, add)
+        _world_reports(conn, cabinets, clock, horizon_days, add)
         return out
     finally:
         conn.close()
+
+
+def _world_catalog(conn: sqlite3.Connection, add: Callable[[str, str, object, Fields], None]) -> None:
+    mine = "join accounts a on a.id = {} where a.marketplace = 'yandex_market'"
+    for w in conn.execute(
+        f"select w.*, a.campaign_id from warehouses w {mine.format('w.owner')} and w.kind in ('fbs', 'dbs')"
+    ):
+        add("warehouses", w["owner"], w["external_id"], {"name": w["name"], "campaignId": w["campaign_id"]})
+    for f in conn.execute(f"select f.* from offers f {mine.format('f.account_id')}"):
+        mapping = {"offer.offerId": f["offer_id"], "mapping.marketSku": f["mp_sku"]}
+        add("offer_mappings", f["account_id"], f["offer_id"], mapping)
+        add(
+            "prices",
+            f["account_id"],
+            f["offer_id"],
+            {"offerId": f["offer_id"], "price.value": f["price_kop"] / 100},
+        )
+    for s in conn.execute(
+        f"select w.owner, w.external_id, s.* from stocks s join warehouses w on w.id = s.warehouse_id "
+        f"{mine.format('w.owner')}"
+    ):
+        counts = [s["present"], s["reserved"], s["present"] - s["reserved"]]  # FIT, FREEZE, AVAILABLE
+        add(
+            "stocks",
+            s["owner"],
+            f"{s['external_id']}:{s['offer_id']}",
+            {"offerId": s["offer_id"], "stocks.*.count": counts},
+        )
+
+
+def _world_orders(
+    conn: sqlite3.Connection, clock: str, horizon_days: int, add: Callable[[str, str, object, Fields], None]
+) -> None:
+    rows = conn.execute(
+        "select o.account_id, o.posting_number, (select h.vendor_status from order_status_history h "
+        "where h.order_id = o.id and h.at <= ? order by h.at desc, h.rowid desc limit 1) as status "
+        "from orders o join accounts a on a.id = o.account_id where a.marketplace = 'yandex_market' "
+        "and o.created_at <= ? and o.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', ?, ?)",
+        (clock, clock, clock, f"-{horizon_days + 1} days"),
+    ).fetchall()
+    for r in rows:
+        if r["status"] is None:
+            continue
+        status, _, substatus = r["status"].partition("/")
+        fields: Fields = {"status": status, **({"substatus": substatus} if substatus else {})}
+        add("orders", r["account_id"], r["posting_number"], fields)
+        add("order_statuses", r["account_id"], r["posting_number"], fields)
+
+
+def _world_reports(
+    conn: sqlite3.Connection,
+    cabinets: list[sqlite3.Row],
+    clock: str,
+    horizon_days: int,
+    add: Callable[[str, str, object, Fields], None],
+) -> None:
+    from sellerflow.emulators.yandex_market import realization_file, services_file
+    from sellerflow.emulators.yandex_market.catalog import placement_type
+    from sellerflow.sources.yandex_market import realization, services
+    from sellerflow.sources.yandex_market.reports import sheets_of
+
+    now = parse_time(clock)
+    first = msk_date(now - timedelta(days=horizon_days))
+    for a in cabinets:
+        for year, month in months(first, msk_date(now)):
+            period = f"{year:04d}-{month:02d}"
+            lines = realization_file.fetch_lines(conn, a["id"], year, month, clock)
+            sheets = realization_file.build_sheets(lines, placement_type(conn, a))
+            archive, _ = realization_file.FILE.render(sheets, "JSON")
+            for sheet, rows in sheets_of(archive):
+                key = realization.row_keys(rows, f"{a['campaign_id']}:{period}:{sheet}")
+                for row in rows:
+                    add("realization_rows", a["id"], key(row), row)
+            last = min(date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1), msk_date(now))
+            span = services_file.Period("service", date(year, month, 1), last)
+            campaigns = services_file.cabinet_campaigns(conn, int(a["client_id"]), services_file.Filters())
+            found = services_file.fetch_lines(conn, [str(c["id"]) for c in campaigns], span, clock)
+            archive, _ = services_file.FILE.render(
+                services_file.build_sheets(conn, campaigns, found, clock), "JSON"
+            )
+            for sheet, rows in sheets_of(archive):
+                key = services.row_keys(rows, f"{period}:{sheet}")
+                for row in rows:
+                    add("service_rows", a["id"], key(row), row)
+
+
+def expected(world_path: Path, horizon_days: int = 40) -> dict[str, Counter[str]]:
+    """Distinct records per raw entity and account visible at the world's clock (counted from ``world``)."""
+    return key_counts(world(world_path, horizon_days))
 
 
 def statuses(world: Path) -> dict[tuple[str, str], str]:
@@ -250,31 +308,10 @@ def statuses(world: Path) -> dict[tuple[str, str], str]:
 
 
 def landed(dsn: str) -> dict[str, dict[str, tuple[int, int]]]:
-    """entity → account → (distinct keys, versions)."""
-    out: dict[str, dict[str, tuple[int, int]]] = {}
-    with psycopg.connect(dsn) as conn:
-        for entity in TABLES:
-            table = f"raw.yandex_market_{entity}"
-            if not conn.execute("select to_regclass(%s)", (table,)).fetchone()[0]:
-                out[entity] = {}
-                continue
-            rows = conn.execute(
-                f"select account_id, count(distinct natural_key), count(*) from {table} group by 1"
-            ).fetchall()
-            out[entity] = {a: (keys, versions) for a, keys, versions in rows}
-    return out
-
-
-def assert_equals_world(dsn: str, world: Path, only: str | None = None) -> None:
-    """Every raw entity holds exactly the world's records per account."""
-    want_all = expected(world)
-    got = landed(dsn)
-    for entity in TABLES:
-        keys = Counter({a: k for a, (k, _) in got[entity].items()})
-        want = Counter({a: n for a, n in want_all[entity].items() if only in (None, a)})
-        assert keys == want, entity
+    """entity → account → (distinct keys, versions) in ``raw.yandex_market_*``."""
+    return extract_testing.landed(dsn, SOURCE)
 
 
 def total_rows(dsn: str) -> int:
     """All raw Yandex Market rows."""
-    return sum(versions for per in landed(dsn).values() for _, versions in per.values())
+    return extract_testing.total_rows(dsn, SOURCE)
