@@ -155,15 +155,27 @@ def ozon_world(world: Path) -> Expected:
 
 
 def _ozon_accrual_postings(conn: sqlite3.Connection, clock: str) -> dict[str, dict[str, Fields]]:
-    """The postings whose accruals the Ozon emulator serves at ``clock`` (``/v1/finance/accrual/postings``)."""
+    """The postings whose accruals the Ozon emulator serves at ``clock`` (``/v1/finance/accrual/postings``), each
+    with the emulator's own answer for it, compared whole."""
+    from sellerflow.emulators.ozon.common import Ctx
+    from sellerflow.emulators.ozon.finance import accrual_postings
+
     out: dict[str, dict[str, Fields]] = {}
-    for account, number in conn.execute(
-        "select distinct r.account_id, l.posting_number from report_lines l join reports r on r.id = l.report_id "
-        "join accounts a on a.id = r.account_id where a.marketplace = 'ozon' and l.operation_at <= ? "
-        "and coalesce(l.posting_number, '') <> ''",
-        (clock,),
-    ):
-        out.setdefault(account, {})[number] = {"posting_number": number}
+    for account in conn.execute("select * from accounts where marketplace = 'ozon'").fetchall():
+        numbers = [
+            number
+            for (number,) in conn.execute(
+                "select distinct l.posting_number from report_lines l join reports r on r.id = l.report_id "
+                "where r.account_id = ? and l.operation_at <= ? and coalesce(l.posting_number, '') <> '' order by 1",
+                (account["id"], clock),
+            )
+        ]
+        for start in range(0, len(numbers), 200):
+            answer = accrual_postings(
+                Ctx(conn, account, clock), {"posting_numbers": numbers[start : start + 200]}
+            )
+            for record in answer["posting_accruals"]:
+                out.setdefault(account["id"], {})[record["posting_number"]] = record
     return out
 
 
