@@ -67,9 +67,7 @@ with transform_dbt:
     models = list(transform_dbt.roots)
 
     @task
-    def check_raw_quality(
-        run_id: str | None = None, dag_run=None, ti=None, prev_start_date_success=None
-    ) -> dict[str, bool | None]:
+    def check_raw_quality(run_id: str | None = None, dag_run=None, ti=None) -> dict[str, bool | None]:
         """Create, empty, each raw table dbt reads that no extraction has created yet; then the Great Expectations
         suite of every landed raw table (one task: Airflow and GX load once); fails naming each table whose suite
         failed, after checking them all."""
@@ -84,9 +82,7 @@ with transform_dbt:
         def active_runs(dag_id: str) -> int:
             return ti.get_dr_count(dag_id=dag_id, states=transform_gate.ACTIVE_RUN_STATES)
 
-        skip = transform_gate.skip_reason(
-            dag_run.run_type, active_runs, prev_start_date_success, default_dsn()
-        )
+        skip = transform_gate.skip_reason(dag_run.run_type, active_runs, default_dsn())
         if skip:
             raise AirflowSkipException(skip)
         print(f"{prepare_raw_tables(default_dsn())} raw tables dbt reads are in place")

@@ -158,3 +158,12 @@ def test_a_long_transaction_in_another_database_does_not_hold_the_horizon_back(
         assert again.returncode == 0, again.stdout[-3000:]
         assert _rows_written(tmp_path, STAGING) == 0
         foreign.rollback()
+
+
+def test_only_a_whole_project_build_records_itself_for_the_transform_gate(dsn: str, tmp_path: Path) -> None:
+    """ops.dbt_builds (the on-run-end hook record_build) holds whole-project builds only: a selected run read part
+    of the raw rows, so the transform's gate must not take it for a build that read everything."""
+    _land(dsn, range(1, 3))
+    assert run_dbt(dsn, tmp_path, "build", "--select", STAGING).returncode == 0
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("select count(*) from ops.dbt_builds").fetchone() == (0,)

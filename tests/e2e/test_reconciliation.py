@@ -181,6 +181,13 @@ def _expected(outcome: Outcome, marketplace: str) -> dict[tuple[str, str, str], 
     }
 
 
+def test_the_build_records_itself_for_the_transform_gate(outcome: Outcome) -> None:
+    """A whole-project build that passed is in ops.dbt_builds (what transform_dbt's gate compares loads with)."""
+    with psycopg.connect(outcome.dsn) as conn:
+        rows = conn.execute("select succeeded, started_at < finished_at from ops.dbt_builds").fetchall()
+    assert rows == [(True, True)]
+
+
 def test_the_scenario_exercises_every_status(outcome: Outcome) -> None:
     every = Counter(r["status"] for r in outcome.truth["expected"] if r["marketplace"] in MARKETPLACES)
     assert set(every) == set(STATUSES), f"the covered marketplaces must show every status: {every}"

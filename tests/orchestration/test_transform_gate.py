@@ -80,23 +80,34 @@ def test_rows_landed_since_counts_loads_that_finished_after_or_still_run(dsn: st
     assert transform_gate.rows_landed_since(dsn, since) == 5
 
 
-def test_an_asset_run_skips_its_build_only_when_nothing_landed(dsn: str) -> None:
-    since = datetime.now(UTC) - timedelta(minutes=5)
+def _build(dsn: str, started_at: datetime, succeeded: bool) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "insert into ops.dbt_builds (invocation_id, started_at, succeeded)"
+            " values (gen_random_uuid()::text, %s, %s)",
+            (started_at, succeeded),
+        )
+
+
+def test_an_asset_run_skips_its_build_only_when_nothing_landed_since_the_last_good_build(dsn: str) -> None:
     idle = lambda dag_id: 0  # noqa: E731
-    reason = transform_gate.skip_reason("asset_triggered", idle, since, dsn, max_wait_s=0)
+    assert transform_gate.skip_reason("asset_triggered", idle, dsn, max_wait_s=0) is None, "no build yet"
+    started = datetime.now(UTC) - timedelta(minutes=5)
+    _load_run(dsn, 7, started - timedelta(seconds=1))  # finished before that build started: it read them
+    _build(dsn, started, succeeded=True)
+    reason = transform_gate.skip_reason("asset_triggered", idle, dsn, max_wait_s=0)
     assert reason is not None
     assert "nothing landed since" in reason
-    assert transform_gate.skip_reason("asset_triggered", idle, None, dsn, max_wait_s=0) is None, "first build"
-    _load_run(dsn, 4, since + timedelta(minutes=1))
-    assert transform_gate.skip_reason("asset_triggered", idle, since, dsn, max_wait_s=0) is None
+    _build(dsn, started + timedelta(minutes=1), succeeded=False)  # a failed build read nothing for good
+    _load_run(dsn, 4, started + timedelta(seconds=30))
+    assert transform_gate.skip_reason("asset_triggered", idle, dsn, max_wait_s=0) is None
 
 
 def test_a_run_started_by_hand_always_builds_without_waiting(dsn: str) -> None:
     def never_asked(dag_id: str) -> int:
         raise AssertionError("a manual run does not wait for extractions")
 
-    since = datetime.now(UTC)
-    assert transform_gate.skip_reason("manual", never_asked, since, dsn) is None
+    assert transform_gate.skip_reason("manual", never_asked, dsn) is None
 
 
 def test_a_bad_settle_setting_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:

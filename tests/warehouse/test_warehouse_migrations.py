@@ -83,7 +83,7 @@ def test_edited_applied_migration_is_refused(fresh_dsn: str, migrations_dir: Pat
     migrate(fresh_dsn, migrations_dir)
     edited = migrations_dir / "0002_sync_state.sql"
     edited.write_text(edited.read_text() + "\nalter table ops.sync_state add column note text;\n")
-    (migrations_dir / "0099_later.sql").write_text("create table ops.later (id int);\n")
+    (migrations_dir / "9999_later.sql").write_text("create table ops.later (id int);\n")
 
     with pytest.raises(MigrationChecksumError, match="0002_sync_state"):
         migrate(fresh_dsn, migrations_dir)
@@ -104,23 +104,23 @@ def test_line_ending_change_is_not_an_edit(fresh_dsn: str, migrations_dir: Path)
 
 def test_new_migration_is_applied_alone(fresh_dsn: str, migrations_dir: Path) -> None:
     migrate(fresh_dsn, migrations_dir)
-    (migrations_dir / "0099_later.sql").write_text("create table ops.later (id int);\n")
-    assert migrate(fresh_dsn, migrations_dir) == ["0099_later"]
+    (migrations_dir / "9999_later.sql").write_text("create table ops.later (id int);\n")
+    assert migrate(fresh_dsn, migrations_dir) == ["9999_later"]
 
 
 def test_failed_migration_rolls_back_and_is_not_recorded(fresh_dsn: str, migrations_dir: Path) -> None:
-    (migrations_dir / "0099_broken.sql").write_text("create table ops.half (id int);\nselect 1/0;\n")
+    (migrations_dir / "9999_broken.sql").write_text("create table ops.half (id int);\nselect 1/0;\n")
     with pytest.raises(psycopg.errors.DivisionByZero):
         migrate(fresh_dsn, migrations_dir)
     with psycopg.connect(fresh_dsn) as conn:
         assert conn.execute("select to_regclass('ops.half')").fetchone() == (None,)
-        recorded = conn.execute("select count(*) from ops.schema_migrations where version = '0099_broken'")
+        recorded = conn.execute("select count(*) from ops.schema_migrations where version = '9999_broken'")
         assert recorded.fetchone() == (0,)
 
 
 def test_concurrent_migrators_apply_each_version_once(fresh_dsn: str, migrations_dir: Path) -> None:
     # The sleep widens the window in which unserialised migrators would both apply the same version.
-    (migrations_dir / "0099_slow.sql").write_text(
+    (migrations_dir / "9999_slow.sql").write_text(
         "select pg_sleep(0.3);\ncreate table ops.slow_marker (id int);\n"
     )
     workers = 4
@@ -143,7 +143,7 @@ def test_concurrent_migrators_apply_each_version_once(fresh_dsn: str, migrations
 
     assert errors == []
     applied = sorted(v for result in results for v in result)
-    assert applied == [*PACKAGED, "0099_slow"]
+    assert applied == [*PACKAGED, "9999_slow"]
     with psycopg.connect(fresh_dsn) as conn:
         assert conn.execute("select count(*) from ops.schema_migrations").fetchone() == (len(PACKAGED) + 1,)
 

@@ -96,29 +96,33 @@ def rows_landed_since(dsn: str, since: datetime) -> int:
     return int(row[0]) if row else 0
 
 
+def last_build_start(dsn: str) -> datetime | None:
+    """When the last whole-project dbt build that succeeded started (ops.dbt_builds, the on-run-end hook
+    record_build); None before the first one."""
+    with psycopg.connect(dsn, connect_timeout=10) as conn:
+        row = conn.execute("select max(started_at) from ops.dbt_builds where succeeded").fetchone()
+    return row[0] if row else None
+
+
 def skip_reason(
-    run_type: str,
-    active_runs: Callable[[str], int],
-    previous_success_start: datetime | None,
-    dsn: str,
-    max_wait_s: float | None = None,
+    run_type: str, active_runs: Callable[[str], int], dsn: str, max_wait_s: float | None = None
 ) -> str | None:
     """For a run that Asset events started: wait for the extractions in flight, then say why its build can be
-    skipped (nothing landed since the last successful run started), or None to build. Other runs always build."""
+    skipped (no load finished since the last successful build started), or None to build. Other runs always
+    build."""
     if str(run_type) != "asset_triggered":
         return None
     wait_for_extractions(
         active_runs, extract_dag_ids(), settle_seconds() if max_wait_s is None else max_wait_s
     )
-    if previous_success_start is None:
+    since = last_build_start(dsn)
+    if since is None:
         return None
-    landed = rows_landed_since(dsn, previous_success_start)
+    landed = rows_landed_since(dsn, since)
     if landed:
-        log.info(
-            "%s raw rows landed since the last successful build started (%s)", landed, previous_success_start
-        )
+        log.info("%s raw rows landed since the last successful build started (%s)", landed, since)
         return None
     return (
-        f"nothing landed since the last successful build started ({previous_success_start.isoformat()}): "
-        "this run's build is skipped (its Asset events came from loads that build already read)"
+        f"nothing landed since the last successful dbt build started ({since.isoformat()}): this run's build is "
+        "skipped (its Asset events came from loads that build already read)"
     )
