@@ -7,7 +7,8 @@ One DAG ticking every 5 minutes with three cadences (`sellerflow.pipelines.onec_
 `raw.onec_shipments`, `raw.onec_customer_returns`; incremental by Date window + DataVersion), **catalogs and
 prices** hourly (Номенклатура, barcodes, storage cells, warehouses, partners, counterparties, organizations,
 price types, `ЦеныНоменклатуры/SliceLast` → `raw.onec_products`, … ). A short-circuit task per group skips the
-groups that are not due; a manual run does everything. One DAG rather than three keeps one id and one
+groups that are not due; a group that has not landed within its cadence (a new installation, a missed
+slot) is done at the next tick; a manual run does everything. One DAG rather than three keeps one id and one
 `max_active_runs=1` over the same state, and a slow catalog hour only delays the next tick.
 
 For every 1C base listed under `onec` in the Variable `sellerflow_accounts` (one connection `onec_<base>`
@@ -47,10 +48,11 @@ def _run_times() -> tuple[object, bool]:
 
 
 def _due(group: str) -> bool:
-    from sellerflow.pipelines.onec_schedule import due_groups
+    from sellerflow.pipelines.onec_schedule import due_groups, last_landed
+    from sellerflow.warehouse.connection import default_dsn
 
     run_after, scheduled = _run_times()
-    return due_groups(run_after, scheduled)[group]
+    return due_groups(run_after, scheduled, last_landed(default_dsn()) if scheduled else None)[group]
 
 
 @dag(
@@ -80,12 +82,12 @@ def extract_onec():
 
     @task.short_circuit
     def catalogs_due() -> bool:
-        """Hourly, or on a manual run."""
+        """Hourly (or when catalogs last landed over an hour ago), or on a manual run."""
         return _due("catalogs")
 
     @task.short_circuit
     def documents_due() -> bool:
-        """Every 10 minutes, or on a manual run."""
+        """Every 10 minutes (or when documents last landed longer ago), or on a manual run."""
         return _due("documents")
 
     @task.short_circuit
