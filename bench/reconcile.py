@@ -29,10 +29,11 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import yaml
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from sellerflow.orchestration.dbt import prepare_raw_tables
-from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR, run_dbt
 from sellerflow.warehouse import load_records, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,6 +149,10 @@ CATALOG_SQL = [
 ]
 
 # The classification of reconciliation_order_lines.sql, hand-written as one statement from raw (Ozon + 1C).
+# The Ozon delivery window the dbt project uses (dbt var delivery_window_days), read from its configuration.
+OZON_WINDOW_DAYS = int(
+    yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["delivery_window_days"]["ozon"]
+)
 HAND_SQL = """
 create table bench_hand as
 with
@@ -216,7 +221,7 @@ select order_number, product_ref,
         when sales >= 1 and reported_qty <> shipped_qty then 'quantity_mismatch'
         when sales >= 1 and abs(reported_amount - shipped_amount) * 100 > 100 then 'amount_mismatch'
         when sales >= 1 then 'matched'
-        when exists (select 1 from reports where ((shipped_at + interval '4 days') at time zone 'UTC')::date
+        when exists (select 1 from reports where ((shipped_at + interval '{window} days') at time zone 'UTC')::date
             between period_start and period_end) then 'missing_in_report'
         else 'awaiting_report'
     end as status
@@ -361,7 +366,7 @@ def main() -> None:
             path_slowest = _slowest(target / "target" / "run_results.json")
             with psycopg.connect(dsn, autocommit=True) as conn:
                 started = time.perf_counter()
-                conn.execute(HAND_SQL)
+                conn.execute(HAND_SQL.replace("{window}", str(OZON_WINDOW_DAYS)))
                 hand = time.perf_counter() - started
                 differ = conn.execute(
                     "select count(*) from marts.reconciliation_order_lines r full join bench_hand h "
