@@ -33,9 +33,9 @@ from sellerflow.reverse_etl.outbox import Item, Outcome
 from sellerflow.reverse_etl.targets.onec_reservations import (
     CLOSED_STATUS,
     ENTITY,
-    RESERVE_FROM_STOCK,
     OneCReservations,
     _line_signature,
+    desired_lines,
 )
 from sellerflow.sources.onec import OneCBase, OneCClient
 
@@ -113,28 +113,6 @@ def assembled_payload(
     }
 
 
-def goods(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The Товары section to write (the reservation's fields; a cut-off line ``Отменено``)."""
-    rows = []
-    for n, line in enumerate(payload.get("lines") or [], start=1):
-        quantity = int(line["quantity"])
-        price = round(float(line.get("price") or 0), 2)
-        rows.append(
-            {
-                "LineNumber": str(n),
-                "Номенклатура_Key": line["product_key"],
-                "Количество": quantity,
-                "КоличествоУпаковок": quantity,
-                "Цена": price,
-                "Сумма": round(price * quantity, 2),
-                "ВариантОбеспечения": RESERVE_FROM_STOCK,
-                "Склад_Key": payload["warehouse_key"],
-                "Отменено": bool(line["cancelled"]),
-            }
-        )
-    return rows
-
-
 class OneCAssembled(OneCReservations):
     """The ``onec_assembled`` target (the reservation target's client, limiter and read-back, another write)."""
 
@@ -175,7 +153,7 @@ class OneCAssembled(OneCReservations):
                 f"sellerflow does not reopen it as {wanted}",
                 requests=list(self._requests),
             )
-        rows = goods(payload)
+        rows = desired_lines(payload)
         if (
             bool(doc.get("Posted"))
             and current == wanted

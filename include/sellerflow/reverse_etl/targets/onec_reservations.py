@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -78,8 +78,9 @@ def _local(moment: str | None, base: OneCBase) -> str | None:
     return parsed.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def desired_lines(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Товары section to write (``Отменено`` on every line of a cancelled order)."""
+def desired_lines(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The Товары section to write: ``Отменено`` on every line of a cancelled order, or on a line that says so
+    itself (the units a picker did not find, target onec_assembled)."""
     cancelled = bool(payload.get("cancelled"))
     rows = []
     for n, line in enumerate(payload.get("lines") or [], start=1):
@@ -95,7 +96,7 @@ def desired_lines(payload: dict[str, Any]) -> list[dict[str, Any]]:
                 "Сумма": round(price * quantity, 2),
                 "ВариантОбеспечения": RESERVE_FROM_STOCK,
                 "Склад_Key": payload["warehouse_key"],
-                "Отменено": cancelled,
+                "Отменено": bool(line.get("cancelled", cancelled)),
             }
         )
     return rows
