@@ -1,6 +1,7 @@
 {#- Marketplace SKUs that map to no 1C item (or to several), per cabinet, with how many reconciliation lines they
     leave unmatched and a barcode candidate for a person to confirm (added to seed product_mapping_overrides).
-    The candidate is a hint only: the reconciliation never uses it. -#}
+    The candidate is a hint, never a mapping: the reconciliation uses it only to pair an unmapped SKU's report
+    line with the 1C shipment of the same order (one unmapped_product line, int_unmapped_offer_candidates). -#}
 with
 
 unmapped as (
