@@ -16,8 +16,8 @@ import os
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -72,6 +72,14 @@ def warehouse_dsn() -> Iterator[str]:
     """DSN of a fresh, empty database that lives for the whole test session."""
     with throwaway_database() as dsn:
         yield dsn
+
+
+@pytest.fixture(scope="session")
+def own_session_database() -> Iterator[Callable[[], str]]:
+    """Make throwaway databases that live for the whole session, one per call: for a test package whose fixtures
+    replace objects that other tests build in the shared session warehouse."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(throwaway_database())
 
 
 @pytest.fixture

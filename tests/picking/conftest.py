@@ -8,7 +8,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,9 +103,12 @@ def _reset(dsn: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def picking_dsn(warehouse_dsn: str) -> str:
-    migrate(warehouse_dsn)
-    return warehouse_dsn
+def picking_dsn(own_session_database: Callable[[], str]) -> str:
+    """A warehouse of the pick-list tests alone: they replace marts.pick_demand with a hand-made table, which the
+    session warehouse may hold as the dbt view other tests built."""
+    dsn = own_session_database()
+    migrate(dsn)
+    return dsn
 
 
 @pytest.fixture
