@@ -12,7 +12,7 @@ from sellerflow.pages.auth import current_user
 from sellerflow.pages.db import artifact_path
 from sellerflow.pages.reconciliation import Filters
 from sellerflow.pages.web import PAGES, STATIC, base_url, render
-from sellerflow.quality.artifacts import docs_dir
+from sellerflow.quality.artifacts import DOC_FILES, docs_dir
 
 router = APIRouter(prefix="/pages", dependencies=[Depends(current_user)])
 
@@ -232,9 +232,6 @@ async def upload_report(
     content = await file.read()
     result = upload.upload(source, account_id, file.filename or "report", content, user.get_name())
     return _upload_page(request, result)
-
-
-DOC_FILES = {"index.html", "manifest.json", "catalog.json", "run_results.json"}
 
 
 @router.get("/docs")
