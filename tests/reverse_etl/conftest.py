@@ -16,7 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,6 +182,12 @@ def own_database() -> Iterator[str]:
             conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+def outbox_rows(dsn: str, query: str, *params: Any) -> list[tuple]:
+    """Rows of a query on the warehouse (the outbox and its attempts)."""
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(query, params or None).fetchall()
+
+
 @dataclass
 class Vendors:
     """A fresh copy of the world served by the four marketplace emulators."""
@@ -199,6 +205,18 @@ class Vendors:
         from sellerflow.reverse_etl.targets import marketplace_target
 
         return marketplace_target(name, self.accounts.__getitem__, {"backoff_base_s": 0.01, **client_options})
+
+    def push_each(self, dsn: str, names: Iterable[str], **push_options: Any) -> dict[str, dict]:
+        """One push cycle of each named target: the push summary, plus the requests the target made."""
+        from sellerflow.reverse_etl.push import push
+
+        out = {}
+        for name in names:
+            target = self.target(name)
+            out[name] = push(dsn, target, **push_options)
+            out[name]["requests"] = target.requests_made
+            target.close()
+        return out
 
     def pushes(self, marketplace: str, path: str = "%") -> int:
         """Writes the vendor logged (``push_log``), optionally those of one path (SQL ``like``)."""

@@ -14,11 +14,9 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
-import psycopg
 import pytest
-from tests.reverse_etl.conftest import MARKETPLACES, Vendors, serve_vendors
+from tests.reverse_etl.conftest import MARKETPLACES, Vendors, outbox_rows, serve_vendors
 
 from sellerflow.emulators.faults import parse_rule
 from sellerflow.emulators.limits import LimitConfig
@@ -107,25 +105,14 @@ def held_prices(vendors: Vendors) -> dict[tuple[str, str], int]:
 
 
 def push_all(world, vendors: Vendors, **kw) -> dict[str, dict]:
-    out = {}
-    for name in PRICE_TARGETS:
-        target = vendors.target(name)
-        out[name] = push(world.dsn, target, **kw)
-        out[name]["requests"] = target.requests_made
-        target.close()
-    return out
-
-
-def _outbox(dsn: str, query: str, *params: Any) -> list[tuple]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(query, params or None).fetchall()
+    return vendors.push_each(world.dsn, PRICE_TARGETS, **kw)
 
 
 def _known(world) -> set[tuple[str, str]]:
     """Offers sellerflow knows of (Megamarket lists only offers its shipments showed)."""
     return {
         (a, o)
-        for a, o in _outbox(
+        for a, o in outbox_rows(
             world.dsn, "select account_id, offer_id from intermediate.int_marketplace__offers"
         )
     }
@@ -138,7 +125,7 @@ def test_one_cycle_publishes_exactly_the_desired_prices_holds_big_drops_and_a_re
     before = held_prices(vendors)
     known = _known(price_world)
     result = push_all(price_world, vendors)
-    held_items = _outbox(
+    held_items = outbox_rows(
         price_world.dsn, "select target, item_key, reason from ops.outbox where state = 'held'"
     )
     assert {t for t, _, _ in held_items} == set(PRICE_TARGETS), "each marketplace has one drop beyond 20 %"
@@ -191,7 +178,7 @@ def test_a_crash_between_send_and_acknowledgement_uploads_nothing_twice(
     crashed = crash_after_first_ack
     uploads = vendors.pushes("wildberries", "/api/v2/upload/task")
     drain(price_world.dsn, vendors.target("wildberries_prices"), lease=timedelta(0))
-    state, attempts = _outbox(
+    state, attempts = outbox_rows(
         price_world.dsn,
         "select o.state, array_agg(a.message order by a.attempt) from ops.outbox o "
         "join ops.outbox_attempts a on a.outbox_id = o.id where o.id = %s group by o.state",
@@ -203,7 +190,7 @@ def test_a_crash_between_send_and_acknowledgement_uploads_nothing_twice(
     assert vendors.pushes("wildberries", "/api/v2/upload/task") == uploads + cabinets - 1, (
         "only the cabinets whose batch never ran upload"
     )
-    assert not _outbox(price_world.dsn, "select 1 from ops.outbox where state in ('sending', 'failed')")
+    assert not outbox_rows(price_world.dsn, "select 1 from ops.outbox where state in ('sending', 'failed')")
 
 
 def test_a_partial_refusal_parks_only_the_refused_item_and_the_others_are_sent_once(
@@ -219,7 +206,7 @@ def test_a_partial_refusal_parks_only_the_refused_item_and_the_others_are_sent_o
         )
     target = vendors.target("ozon_prices")
     first = push(price_world.dsn, target)
-    parked = _outbox(
+    parked = outbox_rows(
         price_world.dsn,
         "select item_key, reason from ops.outbox where state = 'parked' and target = 'ozon_prices'"
         " and reason not like '%not mapped to a 1C item%'",
@@ -229,7 +216,7 @@ def test_a_partial_refusal_parks_only_the_refused_item_and_the_others_are_sent_o
     assert first["acknowledged"] > 100
     second = push(price_world.dsn, vendors.target("ozon_prices"))
     assert second["sent"] == 0, "a parked item is not retried by itself; acknowledged ones are not sent again"
-    history = _outbox(
+    history = outbox_rows(
         price_world.dsn, "select count(*) from ops.outbox_attempts group by outbox_id having count(*) > 1"
     )
     assert not history, "every item was tried exactly once"
@@ -245,19 +232,19 @@ def test_a_transient_failure_retries_only_the_failed_request_s_items(price_world
     assert first["acknowledged"] > 0
     deadline = time.monotonic() + 60
     while (
-        _outbox(price_world.dsn, "select 1 from ops.outbox where state = 'failed'")
+        outbox_rows(price_world.dsn, "select 1 from ops.outbox where state = 'failed'")
         and time.monotonic() < deadline
     ):
         time.sleep(0.1)
         drain(price_world.dsn, target, backoff_initial_s=0.01)
-    tries = _outbox(
+    tries = outbox_rows(
         price_world.dsn,
         "select o.account_id, o.state, count(*) from ops.outbox o join ops.outbox_attempts a on a.outbox_id = o.id "
         "where o.target = 'ozon_prices' group by o.id, o.account_id, o.state",
     )
     failed = {
         a
-        for (a,) in _outbox(
+        for (a,) in outbox_rows(
             price_world.dsn,
             "select distinct o.account_id from ops.outbox o join ops.outbox_attempts a on a.outbox_id = o.id "
             "where o.target = 'ozon_prices' and a.outcome = 'transient'",
@@ -293,23 +280,23 @@ def test_420_and_429_are_honoured_then_every_item_is_sent_exactly_once(
     target.max_batch = 40  # several requests per cabinet: the second meets the vendor's refusal
     first = push(price_world.dsn, target)
     assert first["failed"] > 0, f"a request must meet {status}"
-    refused = _outbox(
+    refused = outbox_rows(
         price_world.dsn, "select count(*) from ops.outbox_attempts where http_status = %s", status
     )[0][0]
     assert refused > 0
-    retry_at, updated = _outbox(
+    retry_at, updated = outbox_rows(
         price_world.dsn, "select min(retry_at), max(updated_at) from ops.outbox where state = 'failed'"
     )[0]
     assert retry_at > updated, "the retry waits (back-off or the vendor's hint)"
     deadline = time.monotonic() + 60
     while (
-        _outbox(price_world.dsn, "select 1 from ops.outbox where state = 'failed'")
+        outbox_rows(price_world.dsn, "select 1 from ops.outbox where state = 'failed'")
         and time.monotonic() < deadline
     ):
         time.sleep(0.3)
         drain(price_world.dsn, target)
     states = dict(
-        _outbox(
+        outbox_rows(
             price_world.dsn,
             "select state, count(*) from ops.outbox where target = %s group by 1",
             target_name,
@@ -328,7 +315,7 @@ def test_420_and_429_are_honoured_then_every_item_is_sent_exactly_once(
     assert len(sent) == len(set(sent)), "no item was applied twice"
     keys = {
         k.split(":", 1)[1]
-        for (k,) in _outbox(
+        for (k,) in outbox_rows(
             price_world.dsn,
             "select item_key from ops.outbox where target = %s and state = 'acknowledged'",
             target_name,
@@ -336,7 +323,7 @@ def test_420_and_429_are_honoured_then_every_item_is_sent_exactly_once(
     }
     unsent = keys - set(sent)
     if unsent:  # acknowledged without a write only when the read-back found the price already there
-        messages = _outbox(
+        messages = outbox_rows(
             price_world.dsn,
             "select a.message from ops.outbox o join ops.outbox_attempts a on a.outbox_id = o.id"
             " and a.outcome = 'acknowledged' where o.target = %s and split_part(o.item_key, ':', 2) = any(%s)",

@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, Vendors, serve_vendors
+from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, Vendors, outbox_rows, serve_vendors
 
 from sellerflow.emulators.faults import parse_rule
 from sellerflow.emulators.runtime import EmulatorState
@@ -160,18 +160,7 @@ def vendor_status(vendors: Vendors) -> dict[tuple[str, str], str]:
 
 
 def push_all(world, vendors: Vendors, **kw) -> dict[str, dict]:
-    out = {}
-    for name in STATUS_TARGETS:
-        target = vendors.target(name)
-        out[name] = push(world.dsn, target, **kw)
-        out[name]["requests"] = target.requests_made
-        target.close()
-    return out
-
-
-def _outbox(dsn: str, query: str, *params: Any) -> list[tuple]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(query, params or None).fetchall()
+    return vendors.push_each(world.dsn, STATUS_TARGETS, **kw)
 
 
 def test_one_cycle_moves_exactly_the_assembled_orders_and_a_rerun_sends_nothing(
@@ -208,7 +197,7 @@ def test_one_cycle_moves_exactly_the_assembled_orders_and_a_rerun_sends_nothing(
 def test_an_illegal_transition_is_parked_with_the_reason_and_never_sent(status_world, vendors) -> None:
     push_all(status_world, vendors)
     account, posting = status_world.illegal
-    (state, reason, attempts) = _outbox(
+    (state, reason, attempts) = outbox_rows(
         status_world.dsn,
         "select o.state, o.reason, array_agg(a.requests::text) from ops.outbox o join ops.outbox_attempts a "
         "on a.outbox_id = o.id where o.item_key = %s group by 1, 2",
@@ -228,7 +217,7 @@ def test_a_crash_between_send_and_acknowledgement_ships_nothing_twice(
         push(status_world.dsn, vendors.target("ozon_statuses"))
     drain(status_world.dsn, vendors.target("ozon_statuses"), lease=timedelta(0))
     (crashed,) = crash_after_first_ack
-    state, messages = _outbox(
+    state, messages = outbox_rows(
         status_world.dsn,
         "select o.state, array_agg(a.message order by a.attempt) from ops.outbox o join ops.outbox_attempts a "
         "on a.outbox_id = o.id where o.id = %s group by 1",
@@ -241,7 +230,7 @@ def test_a_crash_between_send_and_acknowledgement_ships_nothing_twice(
         for (b,) in vendors.sql("select body from push_log where path like '%fbs/ship'")
     ]
     assert len(bodies) == len(set(bodies)), "no posting shipped twice"
-    acknowledged = _outbox(
+    acknowledged = outbox_rows(
         status_world.dsn,
         "select count(*) from ops.outbox where target = 'ozon_statuses' and state = 'acknowledged'",
     )[0][0]
@@ -259,12 +248,12 @@ def test_a_partial_failure_retries_only_the_failed_items(status_world, vendors) 
     vendors.state.faults.clear("yandex_market")
     deadline = time.monotonic() + 60
     while (
-        _outbox(status_world.dsn, "select 1 from ops.outbox where state = 'failed'")
+        outbox_rows(status_world.dsn, "select 1 from ops.outbox where state = 'failed'")
         and time.monotonic() < deadline
     ):
         time.sleep(0.1)
         drain(status_world.dsn, target, backoff_initial_s=0.01)
-    tries = _outbox(
+    tries = outbox_rows(
         status_world.dsn,
         "select o.state, count(*) from ops.outbox o join ops.outbox_attempts a on a.outbox_id = o.id "
         "where o.target = 'yandex_market_statuses' group by o.id, o.state",
@@ -284,7 +273,7 @@ def test_a_dry_run_changes_nothing_at_any_vendor(status_world, vendors) -> None:
     assert vendor_status(vendors) == before
 
 
-def test_the_tsd_helper_can_ask_for_assembled_through_the_outbox(status_world, vendors) -> None:
+def test_the_tsd_helper_can_ask_for_assembled_through_theoutbox_rows(status_world, vendors) -> None:
     chosen = {k for m in MARKETPLACES for k in status_world.chosen[m]}
     account, posting, number = _unassembled_ozon(status_world, chosen)
     with psycopg.connect(status_world.dsn) as conn:  # in the caller's transaction, as the TSD helper calls it
@@ -318,7 +307,7 @@ def _unassembled_ozon(world, chosen: set[tuple[str, str]]) -> tuple[str, str, st
 
 def test_a_supply_is_delivered_once_1c_shipped_every_order_in_it(status_world, vendors, tmp_path) -> None:
     push_all(status_world, vendors)
-    supply, orders = _outbox(
+    supply, orders = outbox_rows(
         status_world.dsn,
         "select remote_ref, array_agg(split_part(item_key, ':', 2) order by item_key) from ops.outbox_acknowledged "
         "where target = 'wildberries_statuses' and payload ->> 'step' = 'supply' group by remote_ref limit 1",

@@ -109,13 +109,7 @@ def held_stock(vendors: Vendors) -> dict[tuple[str, str], int]:
 
 
 def push_all(world, vendors: Vendors, **kw) -> dict[str, dict]:
-    out = {}
-    for name in STOCK_TARGETS:
-        target = vendors.target(name)
-        out[name] = push(world.dsn, target, **kw)
-        out[name]["requests"] = target.requests_made
-        target.close()
-    return out
+    return vendors.push_each(world.dsn, STOCK_TARGETS, **kw)
 
 
 def known_megamarket_offers(world) -> set[str]:
