@@ -75,29 +75,18 @@ with transform_dbt:
 
         from sellerflow.orchestration import transform_gate
         from sellerflow.orchestration.dbt import prepare_raw_tables
-        from sellerflow.quality.raw_checks import check_landed_table
-        from sellerflow.quality.suites import RAW_SUITE_TABLES
+        from sellerflow.quality.raw_checks import check_landed_tables
         from sellerflow.warehouse.connection import default_dsn
 
         def active_runs(dag_id: str) -> int:
             return ti.get_dr_count(dag_id=dag_id, states=transform_gate.ACTIVE_RUN_STATES)
 
-        skip = transform_gate.skip_reason(dag_run.run_type, active_runs, default_dsn())
+        dsn = default_dsn()
+        skip = transform_gate.skip_reason(dag_run.run_type, active_runs, dsn)
         if skip:
             raise AirflowSkipException(skip)
-        print(f"{prepare_raw_tables(default_dsn())} raw tables dbt reads are in place")
-        verdicts: dict[str, bool | None] = {}
-        failures = []
-        for table in RAW_SUITE_TABLES:
-            try:
-                result = check_landed_table(default_dsn(), table, run_id or "manual")
-            except ValueError as exc:  # the suite failed: its verdict is in ops.quality_results
-                verdicts[table], failures = False, [*failures, str(exc)]
-            else:
-                verdicts[table] = None if result is None else True
-        if failures:
-            raise ValueError("; ".join(failures))
-        return verdicts
+        print(f"{prepare_raw_tables(dsn)} raw tables dbt reads are in place")
+        return check_landed_tables(dsn, run_id or "manual")
 
     checked = check_raw_quality()
     checked >> models

@@ -250,3 +250,23 @@ def check_landed_table(dsn: str, table: str, run_id: str) -> SuiteResult | None:
     if result is not None and not result.success:
         raise ValueError(f"raw.{table} failed its quality suite: {result.failed}")
     return result
+
+
+def check_landed_tables(dsn: str, run_id: str) -> dict[str, bool | None]:
+    """Every raw suite (``check_landed_table``) over every table, then one error naming each table whose suite
+    failed; the verdict per table otherwise (None: not landed, or nothing new since its suite last passed)."""
+    from sellerflow.quality.suites import RAW_SUITE_TABLES
+
+    verdicts: dict[str, bool | None] = {}
+    failures: list[str] = []
+    for table in RAW_SUITE_TABLES:
+        try:
+            result = check_landed_table(dsn, table, run_id)
+        except ValueError as exc:  # the suite failed: its verdict is in ops.quality_results
+            verdicts[table] = False
+            failures.append(str(exc))
+        else:
+            verdicts[table] = None if result is None else True
+    if failures:
+        raise ValueError("; ".join(failures))
+    return verdicts
