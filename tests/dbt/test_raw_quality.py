@@ -94,3 +94,25 @@ def test_the_dag_maps_over_exactly_the_tables_that_have_suites() -> None:
     from sellerflow.quality.suites import RAW_SUITE_TABLES
 
     assert set(RAW_SUITE_TABLES) == set(SUITES_BY_TABLE)
+
+
+def test_every_suite_runs_before_one_error_names_each_failed_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """transform_dbt's quality task checks every table, then fails naming each one whose suite failed."""
+    from sellerflow.quality import raw_checks
+    from sellerflow.quality.suites import RAW_SUITE_TABLES
+
+    failing = set(RAW_SUITE_TABLES[:2])
+    checked: list[str] = []
+
+    def check(dsn: str, table: str, run_id: str) -> None:
+        checked.append(table)
+        if table in failing:
+            raise ValueError(f"raw.{table} failed its quality suite")
+
+    monkeypatch.setattr(raw_checks, "check_landed_table", check)
+    with pytest.raises(ValueError, match="failed its quality suite") as error:
+        raw_checks.check_landed_tables("postgresql://unused", "run")
+    assert checked == list(RAW_SUITE_TABLES)
+    assert all(f"raw.{table}" in str(error.value) for table in failing)
+    monkeypatch.setattr(raw_checks, "check_landed_table", lambda dsn, table, run_id: None)
+    assert raw_checks.check_landed_tables("postgresql://unused", "run") == dict.fromkeys(RAW_SUITE_TABLES)
