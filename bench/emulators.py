@@ -22,15 +22,15 @@ from pathlib import Path
 
 import httpx
 
-from sellerflow.emulators.runtime import EmulatorState, format_ts
-from sellerflow.emulators.server import vendor_factory
-from sellerflow.emulators.testing import serve_in_thread
+from sellerflow_emulators.runtime import EmulatorState, format_ts
+from sellerflow_emulators.server import vendor_factory
+from sellerflow_emulators.testing import serve_in_thread
 
 _CHILD = """
 import json, resource, sys, time
 from datetime import date
 from pathlib import Path
-from sellerflow.emulators.scenario import ScenarioParams, generate
+from sellerflow_emulators.scenario import ScenarioParams, generate
 days, per_day, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 started = time.perf_counter()
 summary = generate(out, ScenarioParams(seed=42, days=days, orders_per_day=per_day))

@@ -33,11 +33,11 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import free_port
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import accounts, generate_world
 from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import free_port
+from sellerflow_emulators.testing.extract import accounts, generate_world
 
 # stream → page maxima of the paged methods it calls (one entry per method); None = one call per period;
 # an int = that many calls per period (an asynchronous report: generate, one status poll, download)
@@ -88,10 +88,10 @@ ACCOUNT_EXTRA: dict[str, dict[str, object]] = {
     "wildberries": {"horizon_days": 2},
 }
 EMULATORS = {
-    "ozon": "sellerflow.emulators.ozon",
-    "megamarket": "sellerflow.emulators.megamarket",
-    "yandex_market": "sellerflow.emulators.yandex_market",
-    "wildberries": "sellerflow.emulators.wildberries",
+    "ozon": "sellerflow_emulators.ozon",
+    "megamarket": "sellerflow_emulators.megamarket",
+    "yandex_market": "sellerflow_emulators.yandex_market",
+    "wildberries": "sellerflow_emulators.wildberries",
 }
 TARGET_RATIO = 1.05
 TARGET_RSS_MB = 500
@@ -112,7 +112,7 @@ def serve(vendor: str, world: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     code = (
         "import sys, uvicorn; from importlib import import_module; "
-        "from sellerflow.emulators.runtime import EmulatorState; "
+        "from sellerflow_emulators.runtime import EmulatorState; "
         f"app = import_module({EMULATORS[vendor]!r}).create_app(EmulatorState(sys.argv[1])); "
         f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')"
     )

@@ -30,12 +30,12 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from sellerflow.emulators.onec import create_app
-from sellerflow.emulators.runtime import EmulatorState, format_ts, parse_ts
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.pipelines.onec_extract import extract_documents
 from sellerflow.sources.onec import OneCBase
 from sellerflow.warehouse import migrate
+from sellerflow_emulators.onec import create_app
+from sellerflow_emulators.runtime import EmulatorState, format_ts, parse_ts
+from sellerflow_emulators.testing import serve_in_thread
 
 BASE = "ut_main"
 MIX = (("ЗаказКлиента", 0.60), ("РеализацияТоваровУслуг", 0.35), ("ВозвратТоваровОтКлиента", 0.05))
@@ -44,7 +44,7 @@ MIX = (("ЗаказКлиента", 0.60), ("РеализацияТоваров�
 def build_world(out: Path, documents: int, seed: int = 42) -> Path:
     """A generated world plus ``documents`` extra documents of one base, dated over the last 365 days."""
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", "--seed", str(seed), "--days", "2",
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", str(seed), "--days", "2",
          "--orders-per-day", "20", "--out", str(out)],
         check=True, capture_output=True,
     )  # fmt: skip

@@ -48,12 +48,7 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from sellerflow.emulators.runtime import format_ts, parse_ts
-from sellerflow.emulators.scenario.orders import UTC_HOUR_WEIGHTS
-from sellerflow.emulators.scenario.params import VENDOR_PORT_OFFSETS
-from sellerflow.emulators.testing import free_port
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import FAST, accounts
 from sellerflow.orchestration.connections import onec_settings
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
@@ -64,6 +59,11 @@ from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.onec import OneCBase
 from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators.runtime import format_ts, parse_ts
+from sellerflow_emulators.scenario.orders import UTC_HOUR_WEIGHTS
+from sellerflow_emulators.scenario.params import VENDOR_PORT_OFFSETS
+from sellerflow_emulators.testing import free_port
+from sellerflow_emulators.testing.extract import FAST, accounts
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reverse_etl_stock import StockBench
@@ -162,7 +162,7 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-retl-"))
     work.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", "--seed", "5", "--days", "1",
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", "5", "--days", "1",
          "--orders-per-day", str(args.history_orders), "--out", str(work)],
         check=True, capture_output=True,
     )  # fmt: skip
@@ -177,7 +177,7 @@ def main() -> int:
         conn.execute("update meta set value = ? where key = 'scenario'", (json.dumps(scenario),))
     base_port = _free_base_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "sellerflow.emulators", "serve", "--world", str(world), "--base-port", str(base_port)],
+        [sys.executable, "-m", "sellerflow_emulators", "serve", "--world", str(world), "--base-port", str(base_port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     admin, dsn = _database()

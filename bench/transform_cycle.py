@@ -46,7 +46,7 @@ from psycopg.conninfo import conninfo_to_dict
 from sellerflow.orchestration.dbt import prepare_raw_tables
 from sellerflow.orchestration.dbt_cli import profile_env, run_dbt
 from sellerflow.orchestration.pools import POOLS
-from sellerflow.sources.yandex_market.testing import TEST_EXTRA as YM_TEST_EXTRA
+from sellerflow_emulators.testing.yandex_market import TEST_EXTRA as YM_TEST_EXTRA
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("airflow_stack", ROOT / "tests" / "dags" / "airflow_stack.py")
@@ -126,7 +126,7 @@ def serve_emulators(world: Path, stack: ExitStack, logs: Path) -> str:
     """The emulators serving ``world`` in a subprocess; returns the admin URL."""
     log = (logs / "emulators.log").open("ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sellerflow.emulators", "serve", "--world", str(world / "world.sqlite"),
+        [sys.executable, "-m", "sellerflow_emulators", "serve", "--world", str(world / "world.sqlite"),
          "--base-port", str(EMULATOR_BASE_PORT)],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
@@ -256,7 +256,7 @@ def main() -> None:
         start = (datetime.now(UTC).date() - timedelta(days=args.days)).isoformat()
         say(f"world: seed 42, {args.orders_per_day} orders a day, {args.days} days from {start}")
         subprocess.run(
-            [sys.executable, "-m", "sellerflow.emulators", "scenario", "--seed", "42", "--orders-per-day",
+            [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", "42", "--orders-per-day",
              str(args.orders_per_day), "--days", str(args.days), "--start", start, "--out", str(world)],
             check=True, capture_output=True,
         )  # fmt: skip

@@ -19,25 +19,25 @@ import psycopg
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from sellerflow.emulators.megamarket import create_app as megamarket_app
-from sellerflow.emulators.ozon import create_app as ozon_app
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.emulators.yandex_market import create_app as yandex_market_app
-from sellerflow.extract.testing import assert_equals_world, connections, generate_world, ozon_world
 from sellerflow.orchestration.accounts import MARKETPLACES
-from sellerflow.sources.megamarket.testing import make_world
-from sellerflow.sources.megamarket.testing import world as megamarket_world
-from sellerflow.sources.wildberries.testing import SPEED, scaled_limits, serve_copy
-from sellerflow.sources.wildberries.testing import world as wildberries_world
-from sellerflow.sources.yandex_market.testing import (
+from sellerflow_emulators.megamarket import create_app as megamarket_app
+from sellerflow_emulators.ozon import create_app as ozon_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import assert_equals_world, connections, generate_world, ozon_world
+from sellerflow_emulators.testing.megamarket import make_world
+from sellerflow_emulators.testing.megamarket import world as megamarket_world
+from sellerflow_emulators.testing.wildberries import SPEED, scaled_limits, serve_copy
+from sellerflow_emulators.testing.wildberries import world as wildberries_world
+from sellerflow_emulators.testing.yandex_market import (
     SECOND,
     SECOND_TOKEN,
     TEST_EXTRA,
     add_second_cabinet,
     relax_report_quota,
 )
-from sellerflow.sources.yandex_market.testing import world as yandex_market_world
+from sellerflow_emulators.testing.yandex_market import world as yandex_market_world
+from sellerflow_emulators.yandex_market import create_app as yandex_market_app
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK_IDS = {

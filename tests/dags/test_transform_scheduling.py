@@ -29,15 +29,15 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from sellerflow.emulators import clock
-from sellerflow.emulators.ozon import create_app as ozon_app
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.extract.testing import connections, generate_world
 from sellerflow.orchestration.dbt_cli import profile_env
 from sellerflow.orchestration.pools import POOLS
 from sellerflow.warehouse.loader import ensure_raw_table
 from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators import clock
+from sellerflow_emulators.ozon import create_app as ozon_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import connections, generate_world
 
 pytestmark = pytest.mark.e2e
 

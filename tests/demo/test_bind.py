@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from sellerflow.demo.__main__ import AIRFLOW_COMPONENTS, airflow_command
-from sellerflow.emulators.__main__ import build_parser
-from sellerflow.emulators.server import serve
+from sellerflow_emulators.__main__ import build_parser
+from sellerflow_emulators.server import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,13 +67,13 @@ def test_served_emulators_answer_on_loopback_only(tmp_path: Path) -> None:
     if outside is None:
         pytest.skip("this machine has no address besides loopback")
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", "--seed", "3", "--days", "1",
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", "3", "--days", "1",
          "--orders-per-day", "5", "--out", str(tmp_path)],
         check=True, capture_output=True,
     )  # fmt: skip
     base = _free_port_block()
     server = subprocess.Popen(
-        [sys.executable, "-m", "sellerflow.emulators", "serve", "--world", str(tmp_path / "world.sqlite"),
+        [sys.executable, "-m", "sellerflow_emulators", "serve", "--world", str(tmp_path / "world.sqlite"),
          "--base-port", str(base)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

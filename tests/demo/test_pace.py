@@ -8,12 +8,12 @@ import httpx
 import pytest
 
 from sellerflow.demo.pace import DEMO_PACE, client_limits, speed_up_emulators
-from sellerflow.emulators import admin
-from sellerflow.emulators.limits import DEFAULT_LIMITS
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.scenario import ScenarioParams, generate
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.sources.ratelimit import KNOWN_LIMITS, resolve_limits
+from sellerflow_emulators import admin
+from sellerflow_emulators.limits import DEFAULT_LIMITS
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.scenario import ScenarioParams, generate
+from sellerflow_emulators.testing import serve_in_thread
 
 
 def test_client_limits_keep_the_rate_and_shorten_the_window() -> None:

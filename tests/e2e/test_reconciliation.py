@@ -26,17 +26,17 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from sellerflow.emulators.megamarket.reports import export_reports
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import FAST, accounts
 from sellerflow.orchestration.connections import onec_settings
 from sellerflow.orchestration.dbt import prepare_raw_tables
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.sources.onec import OneCBase
 from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators.megamarket.reports import export_reports
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import FAST, accounts
 
 pytestmark = pytest.mark.e2e
 
@@ -76,13 +76,13 @@ def _test_pace(marketplace: str, state: EmulatorState) -> dict[str, Any]:
     """Lift vendor quotas that would make a 30-day backfill take minutes (the vendors' own test helpers);
     returns the connection extras that match on the client side."""
     if marketplace == "wildberries":
-        from sellerflow.sources.wildberries.testing import SPEED, apply_limits, scaled_limits
+        from sellerflow_emulators.testing.wildberries import SPEED, apply_limits, scaled_limits
 
         emulator, client = scaled_limits(SPEED)
         apply_limits(state, emulator)
         return {"rate_limits": client}
     if marketplace == "yandex_market":
-        from sellerflow.sources.yandex_market.testing import TEST_EXTRA, relax_report_quota
+        from sellerflow_emulators.testing.yandex_market import TEST_EXTRA, relax_report_quota
 
         relax_report_quota(state)
         return {k: v for k, v in TEST_EXTRA.items() if k != "horizon_days"}
@@ -95,7 +95,7 @@ def _extract(world_dir: Path, state: EmulatorState, dsn: str) -> None:
     now = state.now()
     with ExitStack() as stack:
         onec_url = stack.enter_context(
-            serve_in_thread(importlib.import_module("sellerflow.emulators.onec").create_app(state))
+            serve_in_thread(importlib.import_module("sellerflow_emulators.onec").create_app(state))
         )
         for conn in document["connections"]:
             if not conn["conn_id"].startswith("onec_"):
@@ -111,7 +111,7 @@ def _extract(world_dir: Path, state: EmulatorState, dsn: str) -> None:
             for step in (extract_catalogs, extract_documents, extract_stock):
                 step(base, dsn, "acceptance", now)
         for marketplace in MARKETPLACES:
-            app = importlib.import_module(f"sellerflow.emulators.{marketplace}").create_app(state)
+            app = importlib.import_module(f"sellerflow_emulators.{marketplace}").create_app(state)
             url = stack.enter_context(serve_in_thread(app))
             extra = _test_pace(marketplace, state)
             if marketplace == "megamarket":  # no report API: the seller drops the cabinet's files
@@ -151,7 +151,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, own_warehouse: str) -> Out
     warehouse_dsn = own_warehouse
     world_dir = tmp_path_factory.mktemp("reconciliation_world")
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", *SCENARIO, "--out", str(world_dir)],
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", *SCENARIO, "--out", str(world_dir)],
         check=True,
         capture_output=True,
     )
@@ -493,7 +493,7 @@ def test_an_incremental_cycle_equals_a_full_rebuild(outcome: Outcome, tmp_path: 
     WB weeks past the 45-day window, the incremental build must give exactly what a full rebuild gives; the WB
     sales the world reports late cross from awaiting_report to missing_in_report and to matched as their periods'
     reports come out, as the ground truth's status_over_time says."""
-    from sellerflow.emulators import clock
+    from sellerflow_emulators import clock
 
     state = EmulatorState(outcome.world_dir / "world.sqlite")
     before = _snapshot(outcome.dsn)[0]

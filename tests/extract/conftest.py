@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.emulators.ozon import create_app
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.extract.testing import generate_world
-from sellerflow.sources.yandex_market import testing as ym_testing
 from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators.ozon import create_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing import yandex_market as ym_testing
+from sellerflow_emulators.testing.extract import generate_world
 
 
 @dataclass

@@ -12,14 +12,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sellerflow.emulators import clock
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.limits import LimitConfig
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import assert_equals_world
 from sellerflow.sources.account import MarketplaceAccount
-from sellerflow.sources.megamarket.testing import (
+from sellerflow_emulators import clock
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.limits import LimitConfig
+from sellerflow_emulators.testing.extract import assert_equals_world
+from sellerflow_emulators.testing.megamarket import (
     FAST,
     MAIN,
     SECOND,

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.emulators import clock
-from sellerflow.emulators.faults import parse_rule
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import assert_equals_world
-from sellerflow.sources.megamarket.testing import (
+from sellerflow.sources.ratelimit import NullLimiter
+from sellerflow_emulators import clock
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.testing.extract import assert_equals_world
+from sellerflow_emulators.testing.megamarket import (
     FAST,
     MAIN,
     SOURCE,
@@ -25,7 +26,6 @@ from sellerflow.sources.megamarket.testing import (
     serve_world,
     world,
 )
-from sellerflow.sources.ratelimit import NullLimiter
 
 SEARCH = ["/api/market/v1/orderService/order/search"]
 SMALL_PAGES = {"search_page_size": 7, "get_batch_size": 4}

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sellerflow.extract.account import extract_account
 from sellerflow.sources.megamarket import ReportFileError, import_report_file
 from sellerflow.sources.megamarket.file_import import DEFAULT_COLUMNS, load_mapping
-from sellerflow.sources.megamarket.testing import (
+from sellerflow_emulators.testing.megamarket import (
     FAST,
     MAIN,
     Served,

@@ -9,11 +9,13 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from sellerflow.emulators import clock
-from sellerflow.emulators.faults import parse_rule
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import (
+from sellerflow.sources.account import MarketplaceAccount
+from sellerflow.sources.ratelimit import NullLimiter
+from sellerflow_emulators import clock
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.testing.extract import (
     FAST,
     accounts,
     assert_equals_world,
@@ -25,8 +27,6 @@ from sellerflow.extract.testing import (
     run_all,
     total_rows,
 )
-from sellerflow.sources.account import MarketplaceAccount
-from sellerflow.sources.ratelimit import NullLimiter
 
 
 def test_backfill_lands_every_record_of_two_cabinets_of_two_legal_entities(ozon, dsn: str) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.extract.testing import assert_equals_world, landed, ozon_world, run_all
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.testing.extract import assert_equals_world, landed, ozon_world, run_all
 
 FAULTS = {
     "server_error_500": [{"kind": "server_error", "count": 3}],

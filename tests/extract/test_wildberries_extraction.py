@@ -12,14 +12,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sellerflow.emulators import clock
-from sellerflow.emulators.faults import parse_rule
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import FAST, assert_equals_world, world_differences
 from sellerflow.orchestration.marketplace_assets import RAW_ENTITIES
 from sellerflow.sources.wildberries import raw_entities
-from sellerflow.sources.wildberries.testing import (
+from sellerflow_emulators import clock
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.testing.extract import FAST, assert_equals_world, world_differences
+from sellerflow_emulators.testing.wildberries import (
     SOURCE,
     Served,
     cabinets,

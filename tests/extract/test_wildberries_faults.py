@@ -9,10 +9,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sellerflow.emulators import clock
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.extract.testing import assert_equals_world, world_differences
-from sellerflow.sources.wildberries.testing import (
+from sellerflow_emulators import clock
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.testing.extract import assert_equals_world, world_differences
+from sellerflow_emulators.testing.wildberries import (
     SOURCE,
     Served,
     landed,

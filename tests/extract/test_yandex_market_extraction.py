@@ -9,15 +9,15 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from sellerflow.emulators import clock
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.limits import LimitConfig
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import assert_equals_world
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.ratelimit import NullLimiter
-from sellerflow.sources.yandex_market.testing import (
+from sellerflow_emulators import clock
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.limits import LimitConfig
+from sellerflow_emulators.testing.extract import assert_equals_world
+from sellerflow_emulators.testing.yandex_market import (
     FAST,
     SECOND,
     SECOND_TOKEN,

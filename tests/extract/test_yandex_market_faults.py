@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from sellerflow.emulators.faults import parse_rule
 from sellerflow.extract.account import extract_account
 from sellerflow.extract.runner import AccountExtractionError
-from sellerflow.extract.testing import assert_equals_world
-from sellerflow.sources.yandex_market.testing import (
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.testing.extract import assert_equals_world
+from sellerflow_emulators.testing.yandex_market import (
     FAST,
     SOURCE,
     Served,

@@ -10,11 +10,11 @@ from typing import Any
 
 import psycopg
 
-from sellerflow.emulators import clock
-from sellerflow.emulators.runtime import format_ts, parse_ts
 from sellerflow.extract.account import extract_account
 from sellerflow.sources.yandex_market.common import msk_date
-from sellerflow.sources.yandex_market.testing import (
+from sellerflow_emulators import clock
+from sellerflow_emulators.runtime import format_ts, parse_ts
+from sellerflow_emulators.testing.yandex_market import (
     FAST,
     TEST_EXTRA,
     Served,

@@ -12,8 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sellerflow.emulators.runtime import EmulatorState
 from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators.runtime import EmulatorState
 
 ROOT = Path(__file__).resolve().parents[2]
 # 30 days straddling a month end (September reports out, October open), small enough for a test session.
@@ -35,7 +35,7 @@ def seed_warehouse(dsn: str, work: Path) -> Path:
     e2e = _e2e()
     world = work / "world"
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", *SCENARIO, "--out", str(world)],
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", *SCENARIO, "--out", str(world)],
         check=True,
         capture_output=True,
     )

@@ -21,14 +21,14 @@ import httpx
 import psycopg
 import pytest
 
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.onec import create_app
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.pipelines.onec_streams import CATALOG_STREAMS, PRODUCTS
 from sellerflow.sources.onec import OneCBase, OneCBusinessError
 from sellerflow.warehouse import migrate
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.onec import create_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
 
 AS_OF = datetime(2026, 9, 18, 12, 0, tzinfo=UTC)
 ORDERS, SALES = "Document_ЗаказКлиента", "Document_РеализацияТоваровУслуг"
@@ -38,7 +38,7 @@ ORDERS, SALES = "Document_ЗаказКлиента", "Document_Реализац�
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("onec_world")
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", "--seed", "5", "--days", "3",
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", "5", "--days", "3",
          "--orders-per-day", "40", "--out", str(out)],
         check=True, capture_output=True,
     )  # fmt: skip

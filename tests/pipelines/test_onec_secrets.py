@@ -18,14 +18,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.onec import create_app
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.sources._http.redact import redact
 from sellerflow.sources.onec import OneCBase, OneCError
 from sellerflow.warehouse import migrate
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.onec import create_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
 
 PASSWORD = "Known-1C-pa55word-7f3a9c"
 WRONG = "Wrong-1C-pa55word-0b1d2e"
@@ -38,7 +38,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small generated world whose ``ut_main`` infobase user has the known password."""
     out = tmp_path_factory.mktemp("onec_secrets")
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", "--seed", "5", "--days", "3",
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", "5", "--days", "3",
          "--orders-per-day", "20", "--out", str(out)],
         check=True, capture_output=True,
     )  # fmt: skip

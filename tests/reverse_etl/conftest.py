@@ -26,10 +26,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import FAST, accounts
 from sellerflow.orchestration.connections import onec_settings
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
@@ -37,6 +34,9 @@ from sellerflow.reverse_etl import accounts as settings
 from sellerflow.reverse_etl.new_orders import ensure_tables, poll_new_orders
 from sellerflow.sources.onec import OneCBase
 from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import FAST, accounts
 
 MARKETPLACES = ("ozon", "wildberries", "yandex_market", "megamarket")
 SCENARIO = ("--seed", "11", "--days", "3", "--orders-per-day", "120")
@@ -109,13 +109,13 @@ class World:
 
 def _pace(marketplace: str, state: EmulatorState) -> dict[str, Any]:
     if marketplace == "wildberries":
-        from sellerflow.sources.wildberries.testing import SPEED, apply_limits, scaled_limits
+        from sellerflow_emulators.testing.wildberries import SPEED, apply_limits, scaled_limits
 
         emulator, client = scaled_limits(SPEED)
         apply_limits(state, emulator)
         return {"rate_limits": client}
     if marketplace == "yandex_market":
-        from sellerflow.sources.yandex_market.testing import TEST_EXTRA, relax_report_quota
+        from sellerflow_emulators.testing.yandex_market import TEST_EXTRA, relax_report_quota
 
         relax_report_quota(state)
         return {k: v for k, v in TEST_EXTRA.items() if k != "horizon_days"}
@@ -125,7 +125,7 @@ def _pace(marketplace: str, state: EmulatorState) -> dict[str, Any]:
 def build_world(world_dir: Path, dsn: str, dbt_dir: Path) -> World:
     """Generate, extract everything, land the new-order lists, write the settings, build the model."""
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", *SCENARIO, "--out", str(world_dir)],
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", *SCENARIO, "--out", str(world_dir)],
         check=True,
         capture_output=True,
     )
@@ -135,7 +135,7 @@ def build_world(world_dir: Path, dsn: str, dbt_dir: Path) -> World:
     world = World(world_dir, dsn, document["connections"], state.now())
     with ExitStack() as stack:
         onec_url = stack.enter_context(
-            serve_in_thread(importlib.import_module("sellerflow.emulators.onec").create_app(state))
+            serve_in_thread(importlib.import_module("sellerflow_emulators.onec").create_app(state))
         )
         bases = world.onec_bases(onec_url)
         for base in bases.values():
@@ -144,7 +144,7 @@ def build_world(world_dir: Path, dsn: str, dbt_dir: Path) -> World:
         organizations = {b.base_id: b.organization_key for b in bases.values()}
         rows = []
         for marketplace in MARKETPLACES:
-            app = importlib.import_module(f"sellerflow.emulators.{marketplace}").create_app(state)
+            app = importlib.import_module(f"sellerflow_emulators.{marketplace}").create_app(state)
             url = stack.enter_context(serve_in_thread(app))
             extra = _pace(marketplace, state)
             for account in accounts(world_dir, marketplace, url, horizon_days=10, **extra):
@@ -238,7 +238,7 @@ def serve_vendors(world: World, tmp_path: Path) -> Iterator[Vendors]:
     found: dict[str, Any] = {}
     with ExitStack() as stack:
         for marketplace in MARKETPLACES:
-            app = importlib.import_module(f"sellerflow.emulators.{marketplace}").create_app(state)
+            app = importlib.import_module(f"sellerflow_emulators.{marketplace}").create_app(state)
             url = stack.enter_context(serve_in_thread(app))
             for account in accounts(world.dir, marketplace, url, **_pace(marketplace, state)):
                 found[account.account_id] = account
@@ -267,5 +267,5 @@ def onec(world: World, tmp_path: Path) -> Iterator[Onec]:
     state = EmulatorState(path)
     with psycopg.connect(world.dsn, autocommit=True) as conn:
         conn.execute(f"truncate {OUTBOX_TABLES} restart identity")
-    with serve_in_thread(importlib.import_module("sellerflow.emulators.onec").create_app(state)) as url:
+    with serve_in_thread(importlib.import_module("sellerflow_emulators.onec").create_app(state)) as url:
         yield Onec(state, path, url, world.onec_bases(url))

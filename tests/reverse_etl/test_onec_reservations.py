@@ -16,12 +16,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.limits import LimitConfig
 from sellerflow.reverse_etl import outbox
 from sellerflow.reverse_etl.push import push
 from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.limits import LimitConfig
 
 # What each vendor's new-order list shows, in the world's status vocabulary: Ozon's unfulfilled list and YM's
 # PROCESSING hold packed orders too; WB /orders/new and Megamarket NEW/CONFIRMED only those not packed yet.

@@ -18,17 +18,17 @@ from datetime import timedelta
 import pytest
 from tests.reverse_etl.conftest import MARKETPLACES, Vendors, outbox_rows, serve_vendors
 
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.limits import LimitConfig
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.scenario.catalog import PRICE_TYPES
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.pipelines.onec_extract import extract_catalogs
 from sellerflow.reverse_etl.__main__ import main as cli
 from sellerflow.reverse_etl.push import push
 from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.targets import PRICE_TARGETS
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.limits import LimitConfig
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.scenario.catalog import PRICE_TYPES
+from sellerflow_emulators.testing import serve_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def price_world(world, tmp_path_factory):
     finally:
         conn.close()
     state = EmulatorState(path)
-    with serve_in_thread(importlib.import_module("sellerflow.emulators.onec").create_app(state)) as url:
+    with serve_in_thread(importlib.import_module("sellerflow_emulators.onec").create_app(state)) as url:
         for base in world.onec_bases(url).values():
             extract_catalogs(base, world.dsn, "test-prices", world.now)
     built = run_dbt(

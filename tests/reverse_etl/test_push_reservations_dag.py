@@ -11,8 +11,8 @@ from contextlib import ExitStack
 import psycopg
 import pytest
 
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
 
 from .conftest import MARKETPLACES
 from .test_onec_reservations import expected_orders, sellerflow_orders
@@ -30,7 +30,7 @@ def test_one_dag_run_reserves_the_new_orders_in_1c(world, onec, run_dag) -> None
         state = EmulatorState(onec.path)
         urls = {
             mp: stack.enter_context(
-                serve_in_thread(importlib.import_module(f"sellerflow.emulators.{mp}").create_app(state))
+                serve_in_thread(importlib.import_module(f"sellerflow_emulators.{mp}").create_app(state))
             )
             for mp in MARKETPLACES
         }

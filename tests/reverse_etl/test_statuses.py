@@ -22,9 +22,6 @@ import psycopg
 import pytest
 from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, Vendors, outbox_rows, serve_vendors
 
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.pipelines.onec_extract import extract_documents
 from sellerflow.reverse_etl.push import push
@@ -32,6 +29,9 @@ from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.statuses import request_assembled
 from sellerflow.reverse_etl.targets import STATUS_TARGETS
 from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
 
 # the vendor status an assembled order must show afterwards (the emulators' vendor_status vocabulary)
 ASSEMBLED = {
@@ -59,7 +59,7 @@ def status_world(world, tmp_path_factory):
     """Reserved, partly assembled and shipped orders in 1C, re-extracted; the status models built."""
     path = world.dir / "world.sqlite"
     state = EmulatorState(path)
-    with serve_in_thread(importlib.import_module("sellerflow.emulators.onec").create_app(state)) as url:
+    with serve_in_thread(importlib.import_module("sellerflow_emulators.onec").create_app(state)) as url:
         bases = world.onec_bases(url)
         push(world.dsn, OneCReservations(bases.__getitem__))
         with psycopg.connect(world.dsn) as pg:

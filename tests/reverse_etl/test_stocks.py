@@ -17,11 +17,11 @@ import psycopg
 import pytest
 from tests.reverse_etl.conftest import MARKETPLACES, Vendors, serve_vendors
 
-from sellerflow.emulators.limits import LimitConfig
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.reverse_etl.push import push
 from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.targets import STOCK_TARGETS
+from sellerflow_emulators.limits import LimitConfig
 
 BUFFER_ACCOUNT, BUFFER_DEFAULT, BUFFER_OFFER_UNITS = "ozon_main", 2, 7
 

@@ -13,7 +13,6 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.sources._http import (
     ApiClient,
     AuthError,
@@ -26,6 +25,7 @@ from sellerflow.sources._http import (
 from sellerflow.sources._http.paging import CursorPaginator, iter_pages
 from sellerflow.sources._http.retry import retry_after_s
 from sellerflow.sources.account import MarketplaceAccount
+from sellerflow_emulators.testing import serve_in_thread
 
 TOKEN = "secret-token-abcdef"
 

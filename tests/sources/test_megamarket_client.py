@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.limits import LimitConfig
 from sellerflow.sources._http import AuthError, RateLimitError
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.megamarket import MegamarketClient
 from sellerflow.sources.megamarket.client import OFFER_SERVICE, MegamarketError, wait_hint_s
 from sellerflow.sources.megamarket.file_import import ReportFileError, load_mapping, parse_report_file
-from sellerflow.sources.megamarket.testing import MAIN, Served, cabinets, make_world, serve_world
 from sellerflow.sources.ratelimit import NullLimiter
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.limits import LimitConfig
+from sellerflow_emulators.testing.megamarket import MAIN, Served, cabinets, make_world, serve_world
 
 FAST = {"backoff_base_s": 0.01, "backoff_cap_s": 0.02, "max_retries": 3, "timeout_s": 2.0}
 SINCE, UNTIL = "2026-08-01T00:00:00+03:00", "2026-09-10T00:00:00+03:00"
@@ -133,7 +133,7 @@ def test_the_client_has_no_report_call() -> None:
 def test_the_dropped_report_file_parses_into_its_lines_and_totals(mm: Served) -> None:
     from datetime import UTC, datetime
 
-    from sellerflow.emulators.megamarket.reports import export_reports
+    from sellerflow_emulators.megamarket.reports import export_reports
 
     (path, *_) = export_reports(mm.state.conn(), mm.state.now(), mm.world.parent / "drop")
     parsed = parse_report_file(path.read_bytes(), path.name, load_mapping(), datetime.now(UTC))

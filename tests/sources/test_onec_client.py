@@ -13,10 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sellerflow.emulators.faults import parse_rule
-from sellerflow.emulators.onec import create_app
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.sources.onec import (
     OneCAuthError,
     OneCBase,
@@ -28,6 +24,10 @@ from sellerflow.sources.onec import (
     iter_entity,
     odata,
 )
+from sellerflow_emulators.faults import parse_rule
+from sellerflow_emulators.onec import create_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
 
 BASE = "ut_main"
 
@@ -36,7 +36,7 @@ BASE = "ut_main"
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("onec_world")
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", "--seed", "11", "--days", "3",
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", "11", "--days", "3",
          "--orders-per-day", "30", "--out", str(out)],
         check=True, capture_output=True,
     )  # fmt: skip

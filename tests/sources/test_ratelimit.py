@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.emulators.limits import LimitConfig
-from sellerflow.emulators.ozon import create_app
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import accounts, generate_world
 from sellerflow.sources._http import RateLimitError
 from sellerflow.sources.ratelimit import SAFETY, Limit, NullLimiter, PostgresLimiter
 from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators.limits import LimitConfig
+from sellerflow_emulators.ozon import create_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import accounts, generate_world
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.emulators.limits import LimitConfig
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import FAST, generate_world
 from sellerflow.sources._http import RateLimitError
 from sellerflow.sources.ratelimit import Limit, NullLimiter, PostgresLimiter
 from sellerflow.sources.wildberries import WildberriesClient, decode_token
-from sellerflow.sources.wildberries.testing import (
+from sellerflow_emulators.limits import LimitConfig
+from sellerflow_emulators.testing.extract import FAST, generate_world
+from sellerflow_emulators.testing.wildberries import (
     Served,
     cabinets,
     reset_warehouse,

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from sellerflow.emulators.limits import LimitConfig
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.emulators.yandex_market import create_app
-from sellerflow.extract.testing import accounts, generate_world
 from sellerflow.sources._http import AuthError, RateLimitError
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.yandex_market import YandexMarketClient
 from sellerflow.sources.yandex_market.common import scope_name
+from sellerflow_emulators.limits import LimitConfig
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import accounts, generate_world
+from sellerflow_emulators.yandex_market import create_app
 
 FAST = {"backoff_base_s": 0.01, "backoff_cap_s": 0.05, "timeout_s": 2.0}
 

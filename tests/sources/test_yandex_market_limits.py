@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.emulators.limits import LimitConfig
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.emulators.yandex_market import create_app
 from sellerflow.extract.account import extract_account
-from sellerflow.extract.testing import accounts, generate_world
 from sellerflow.sources._http import RateLimitError
 from sellerflow.sources.ratelimit import NullLimiter, PostgresLimiter, resolve_limits
 from sellerflow.sources.yandex_market import YandexMarketClient
 from sellerflow.sources.yandex_market.client import ParallelCapped
 from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators.limits import LimitConfig
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import accounts, generate_world
+from sellerflow_emulators.yandex_market import create_app
 
 # 10 requests per aligned 2-second window, as YM counts; the limiter's bucket of 1 refilling 4.5/s fits it.
 QUOTA = LimitConfig(10, 2.0)

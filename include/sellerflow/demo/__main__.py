@@ -34,9 +34,9 @@ from sellerflow.demo.summary import (
     warehouse_line,
 )
 from sellerflow.demo.tsd import demo_tsd
-from sellerflow.emulators.scenario.params import DEFAULT_BASE_PORT
 from sellerflow.orchestration.accounts import source_of
 from sellerflow.orchestration.pools import POOLS
+from sellerflow_emulators.scenario.params import DEFAULT_BASE_PORT
 
 ROOT = Path(os.environ.get("SELLERFLOW_ROOT", Path(__file__).resolve().parents[3]))
 SERVICE = str(ROOT / "scripts" / "service.sh")
@@ -91,7 +91,7 @@ def ensure_world() -> Path:
     scenario = (*DEMO_SCENARIO, "--days", str(DEMO_DAYS), "--start", start)
     step(f"emulator world: generating scenario {' '.join(scenario)} into {out}")
     subprocess.run(
-        [sys.executable, "-m", "sellerflow.emulators", "scenario", *scenario, "--out", str(out)], check=True
+        [sys.executable, "-m", "sellerflow_emulators", "scenario", *scenario, "--out", str(out)], check=True
     )
     return out
 
@@ -119,7 +119,7 @@ def start_emulators(world: Path) -> int:
     base_port = emulator_base_port()
     start_service(
         "emulators",
-        sys.executable, "-m", "sellerflow.emulators", "serve",
+        sys.executable, "-m", "sellerflow_emulators", "serve",
         "--world", str(world / "world.sqlite"), "--base-port", str(base_port),
     )  # fmt: skip
     wait_http(f"http://127.0.0.1:{base_port}/health", "the emulators")

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from sellerflow.emulators.limits import DEFAULT_LIMITS
 from sellerflow.sources.ratelimit import faster_overrides
+from sellerflow_emulators.limits import DEFAULT_LIMITS
 
 DEMO_PACE = 30.0
 

@@ -15,7 +15,7 @@ import pytest
 from wildberries_spec import local_schema, response_schema
 from wildberries_world import BASIC_TOKEN, FBS_WAREHOUSE, SECOND_TOKEN, Emulator
 
-from sellerflow.emulators.runtime import Fault
+from sellerflow_emulators.runtime import Fault
 
 GENERAL = "01-general.yaml"
 ORDERS = "03-orders-fbs.yaml"

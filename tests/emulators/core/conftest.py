@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.emulators.scenario import ScenarioParams, generate
+from sellerflow_emulators.scenario import ScenarioParams, generate
 
 # Starts before the end of September and runs until every September report (Ozon on the 5th,
 # Yandex Market and Megamarket a few working days later) and several WB weeks are published.

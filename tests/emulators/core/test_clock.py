@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sellerflow.emulators import store
-from sellerflow.emulators.clock import advance
+from sellerflow_emulators import store
+from sellerflow_emulators.clock import advance
 
 from .conftest import World
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from sellerflow.emulators.faults import FaultInjector, parse_rule
+from sellerflow_emulators.faults import FaultInjector, parse_rule
 
 
 def test_count_rule_faults_exactly_the_next_n_matching_requests() -> None:

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from sellerflow.emulators.limits import DEFAULT_LIMITS, LimitConfig, RateLimiter, parse_config
+from sellerflow_emulators.limits import DEFAULT_LIMITS, LimitConfig, RateLimiter, parse_config
 
 
 class FakeClock:

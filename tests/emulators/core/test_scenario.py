@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.emulators.scenario import ScenarioParams, generate
+from sellerflow_emulators.scenario import ScenarioParams, generate
 
 from .conftest import SMALL, World
 

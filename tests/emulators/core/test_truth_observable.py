@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sellerflow.emulators.scenario.orders import DELIVERY_WINDOW
-from sellerflow.emulators.scenario.windows import delivery_window
+from sellerflow_emulators.scenario.orders import DELIVERY_WINDOW
+from sellerflow_emulators.scenario.windows import delivery_window
 
 
 def _ts(text: str) -> datetime:

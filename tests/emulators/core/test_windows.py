@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from sellerflow.emulators.scenario.windows import DELIVERY_WINDOW_DAYS, report_delay
+from sellerflow_emulators.scenario.windows import DELIVERY_WINDOW_DAYS, report_delay
 
 DBT_PROJECT = Path(__file__).resolve().parents[3] / "dbt" / "dbt_project.yml"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sellerflow.emulators import store
-from sellerflow.emulators.megamarket import create_app
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
+from sellerflow_emulators import store
+from sellerflow_emulators.megamarket import create_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
 
 from .megamarket_world import Emulator, RecordingLimiter, ScriptedFaults, build_world
 

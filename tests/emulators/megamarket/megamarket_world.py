@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from sellerflow.emulators import store
-from sellerflow.emulators.runtime import EmulatorState, Fault, LimitDecision
+from sellerflow_emulators import store
+from sellerflow_emulators.runtime import EmulatorState, Fault, LimitDecision
 
 CLOCK = "2025-03-10T12:00:00Z"
 TOKEN = "mm-token-main"

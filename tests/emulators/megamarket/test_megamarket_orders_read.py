@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 
-from sellerflow.emulators import store
-from sellerflow.emulators.megamarket import create_app
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
+from sellerflow_emulators import store
+from sellerflow_emulators.megamarket import create_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
 
 from .megamarket_world import ORDER_SERVICE, TOKEN, Emulator, add_order
 

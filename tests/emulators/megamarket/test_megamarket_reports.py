@@ -7,8 +7,8 @@ import json
 
 from openpyxl import load_workbook
 
-from sellerflow.emulators.megamarket.reports import COLUMNS, HEADER_ROW
-from sellerflow.emulators.runtime import Fault
+from sellerflow_emulators.megamarket.reports import COLUMNS, HEADER_ROW
+from sellerflow_emulators.runtime import Fault
 
 from .megamarket_world import SECOND_TOKEN, TOKEN, Emulator
 
@@ -99,7 +99,7 @@ def test_export_drops_each_published_report_once_into_the_cabinets_folder(
     emulator: Emulator, tmp_path
 ) -> None:
     """The demo's drop folder: the seller's download of every published report, written once, whole."""
-    from sellerflow.emulators.megamarket.reports import export_reports
+    from sellerflow_emulators.megamarket.reports import export_reports
 
     first = export_reports(emulator.state.conn(), emulator.state.now(), tmp_path)
     assert [(p.parent.name, p.suffix) for p in first] == [(first[0].parent.name, ".xlsx")]

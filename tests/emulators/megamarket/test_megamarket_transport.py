@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sellerflow.emulators.runtime import Fault
+from sellerflow_emulators.runtime import Fault
 
 from .megamarket_world import (
     EXPIRED_TOKEN,

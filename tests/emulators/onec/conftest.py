@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sellerflow.emulators import store
-from sellerflow.emulators.onec import create_app, partner_ref
-from sellerflow.emulators.runtime import EmulatorState, Fault, LimitDecision
-from sellerflow.emulators.testing import serve_in_thread
+from sellerflow_emulators import store
+from sellerflow_emulators.onec import create_app, partner_ref
+from sellerflow_emulators.runtime import EmulatorState, Fault, LimitDecision
+from sellerflow_emulators.testing import serve_in_thread
 
 CLOCK = "2024-05-01T09:00:00Z"  # 12:00 Moscow time
 MAIN_AUTH = ("Администратор", "secret")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sellerflow.emulators.runtime import Fault
+from sellerflow_emulators.runtime import Fault
 
 from .conftest import SECOND_AUTH, Served
 

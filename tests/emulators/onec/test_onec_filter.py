@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sellerflow.emulators.onec.errors import ODataError
-from sellerflow.emulators.onec.odata_filter import BinOp, Lambda, Literal, Not, Path, parse_filter
+from sellerflow_emulators.onec.errors import ODataError
+from sellerflow_emulators.onec.odata_filter import BinOp, Lambda, Literal, Not, Path, parse_filter
 
 from .conftest import ORDER_DRAFT, ORDER_POSTED, P1, P2, P3, WH_MSK, Served
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sellerflow.emulators.onec import contractor_ref, partner_ref
+from sellerflow_emulators.onec import contractor_ref, partner_ref
 
 from .conftest import (
     ORDER_DRAFT,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.emulators import store
+from sellerflow_emulators import store
 
 from .conftest import ORG_MAIN, P1, P2, Served, _serve, build_world
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sellerflow.emulators.onec import partner_ref
+from sellerflow_emulators.onec import partner_ref
 
 from .conftest import ORG_MAIN, P1, WH_MSK, Served
 from .test_onec_writes import order_body, reserved
@@ -76,9 +76,9 @@ def test_the_customer_order_number_is_not_unique_only_the_ref_key_is(fresh: Serv
 
 
 def test_fill_checks_can_be_switched_off(tmp_path) -> None:
-    from sellerflow.emulators.onec import create_app
-    from sellerflow.emulators.runtime import EmulatorState
-    from sellerflow.emulators.testing import serve_in_thread
+    from sellerflow_emulators.onec import create_app
+    from sellerflow_emulators.runtime import EmulatorState
+    from sellerflow_emulators.testing import serve_in_thread
 
     from .conftest import MAIN_AUTH, build_world
 
@@ -98,7 +98,7 @@ def test_fill_checks_can_be_switched_off(tmp_path) -> None:
 
 
 def test_a_shipped_order_is_closed_and_its_reserve_consumed(fresh: Served) -> None:
-    from sellerflow.emulators.onec.documents import close_shipped_order
+    from sellerflow_emulators.onec.documents import close_shipped_order
 
     client = fresh.client()
     before = reserved(fresh)

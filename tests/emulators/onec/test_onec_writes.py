@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from sellerflow.emulators.onec import create_app, partner_ref
-from sellerflow.emulators.runtime import EmulatorState
-from sellerflow.emulators.testing import serve_in_thread
+from sellerflow_emulators.onec import create_app, partner_ref
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
 
 from .conftest import (
     MAIN_AUTH,

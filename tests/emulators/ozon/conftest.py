@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sellerflow.emulators import store
-from sellerflow.emulators.ozon import create_app
-from sellerflow.emulators.runtime import EmulatorState, Fault, LimitDecision, format_ts
-from sellerflow.emulators.testing import serve_in_thread
+from sellerflow_emulators import store
+from sellerflow_emulators.ozon import create_app
+from sellerflow_emulators.runtime import EmulatorState, Fault, LimitDecision, format_ts
+from sellerflow_emulators.testing import serve_in_thread
 
 CLOCK = "2026-09-15T12:00:00Z"
 MAIN = {"Client-Id": "123456", "Api-Key": "key-main"}

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import jsonschema
 
-from sellerflow.emulators.runtime import Fault
+from sellerflow_emulators.runtime import Fault
 
 PERIOD = {"since": "2026-09-01T00:00:00Z", "to": "2026-09-30T00:00:00Z"}
 FBS_LIST = "/v4/posting/fbs/list"

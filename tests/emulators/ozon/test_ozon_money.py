@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from sellerflow.emulators.ozon.finance import commission_total
+from sellerflow_emulators.ozon.finance import commission_total
 
 PLUS = ("amount", "bonus", "bank_coinvestment", "stars", "pick_up_point_coinvestment", "compensation")
 

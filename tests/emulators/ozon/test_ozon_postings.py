@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sellerflow.emulators import store
-from sellerflow.emulators.ozon.common import Ctx
-from sellerflow.emulators.ozon.postings import postings_sql
+from sellerflow_emulators import store
+from sellerflow_emulators.ozon.common import Ctx
+from sellerflow_emulators.ozon.postings import postings_sql
 
 PERIOD = {"since": "2026-09-01T00:00:00Z", "to": "2026-09-30T00:00:00Z"}
 

@@ -12,7 +12,7 @@ from wildberries_world import (
     Emulator,
 )
 
-from sellerflow.emulators.runtime import Fault
+from sellerflow_emulators.runtime import Fault
 
 GATEWAY_KEYS = {"title", "detail", "code", "requestId", "origin", "status", "statusText", "timestamp"}
 

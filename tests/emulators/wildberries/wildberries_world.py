@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
-from sellerflow.emulators import store
-from sellerflow.emulators.runtime import EmulatorState, Fault, LimitDecision
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.emulators.wildberries import create_app
+from sellerflow_emulators import store
+from sellerflow_emulators.runtime import EmulatorState, Fault, LimitDecision
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.wildberries import create_app
 
 CLOCK = "2026-03-15T12:00:00Z"
 MAIN_TOKEN = "wb-main-token"

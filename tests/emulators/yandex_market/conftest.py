@@ -24,8 +24,8 @@ from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from sellerflow.emulators import store
-from sellerflow.emulators.runtime import (
+from sellerflow_emulators import store
+from sellerflow_emulators.runtime import (
     EmulatorState,
     Fault,
     FaultInjector,
@@ -33,8 +33,8 @@ from sellerflow.emulators.runtime import (
     RateLimiter,
     format_ts,
 )
-from sellerflow.emulators.testing import serve_in_thread
-from sellerflow.emulators.yandex_market import create_app
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.yandex_market import create_app
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "contracts" / "yandex_market" / "openapi.yaml"
 

@@ -172,7 +172,7 @@ def test_business_orders_limit_truncated_to_fifty(ro_client: httpx.Client) -> No
 def test_orders_list_reads_one_page_through_the_account_index(db: object) -> None:
     import sqlite3
 
-    from sellerflow.emulators.yandex_market.order_query import OrderFilter, _sql
+    from sellerflow_emulators.yandex_market.order_query import OrderFilter, _sql
 
     assert isinstance(db, sqlite3.Connection)
     flt = OrderFilter()

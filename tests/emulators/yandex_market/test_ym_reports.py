@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sellerflow.emulators.runtime import Fault
+from sellerflow_emulators.runtime import Fault
 
 from .conftest import FBS_CAMPAIGN, OTHER_TOKEN, Contract
 

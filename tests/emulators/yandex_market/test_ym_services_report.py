@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sellerflow.emulators.runtime import EmulatorState, Fault
-from sellerflow.emulators.yandex_market.services_file import SHEETS
+from sellerflow_emulators.runtime import EmulatorState, Fault
+from sellerflow_emulators.yandex_market.services_file import SHEETS
 
 from .conftest import (
     BUSINESS,
