@@ -99,9 +99,11 @@ DEFAULT_LIMITS: dict[str, dict[str, LimitConfig]] = {
         "updateOrderStatus": _ym(10_000, _HOUR, "updateOrderStatus 10000/h"),
         "updateOrderStatuses": _ym(10_000, _HOUR, "updateOrderStatuses 10000 orders/h"),
         "getStocks": _ym(100_000, _MINUTE, "getStocks 100000/min"),
-        "updateStocks": _ym(100_000, _MINUTE, "updateStocks 100000 SKUs/min"),
+        "updateStocks": _ym(100_000, _MINUTE, "updateStocks 100000 SKUs (req.skus)/min: units are products"),
         "getDefaultPrices": _ym(5000, _MINUTE, "getDefaultPrices 5000/min"),
-        "updateBusinessPrices": _ym(10_000, _MINUTE, "updateBusinessPrices 10000/min"),
+        "updateBusinessPrices": _ym(
+            10_000, _MINUTE, "updateBusinessPrices 10000 offers (req.offers)/min: units are products"
+        ),
         "generateGoodsRealizationReport": _ym(1, 2 * _MINUTE, "report generate 1 per 1-2 min"),
         "generateUnitedMarketplaceServicesReport": _ym(
             1, 2 * _MINUTE, "services report generate 1 per 1-2 min"

@@ -5,7 +5,10 @@ Docs: concepts/limits. Every answer carries ``X-RateLimit-Resource-Limit``,
 quota the answer is ``420 Enhance Your Calm`` with "Hit rate limit of N requests per 'period' for
 resource 'R'", and over the parallel cap "Hit rate limit of N parallel requests" (S4: the cap is
 per campaign or business). Limits are kept per campaign for campaign methods and per cabinet for
-cabinet methods. The quota counts requests, not the items some resources count (SKUs, offers).
+cabinet methods. Most quotas count requests; the stock and price writes count the products in the body
+(``Operation.counts``: a request of 2000 SKUs spends 2000 of updateStocks' 100 000 per minute). A request
+that does not fit what is left of its window is refused whole (nothing of it is applied) [? YM does not
+say whether part of a batch is applied; the emulator applies none].
 """
 
 from __future__ import annotations
@@ -52,8 +55,10 @@ def guard(
     operation_name: str,
     campaign_id: int | None = None,
     business_id: int | None = None,
+    cost: int = 1,
 ) -> Context:
-    """Authenticate the caller and count the request; raise the vendor's error when refused."""
+    """Authenticate the caller and count the request (``cost`` units: the products of an item-counted
+    quota); raise the vendor's error when refused."""
     operation = OPERATIONS[operation_name]
     cabinet = authenticate(request, state, operation)
     campaign = cabinet.campaign(state.conn(), campaign_id) if campaign_id is not None else None
@@ -66,12 +71,12 @@ def guard(
         raise YmError(420, f"Hit rate limit of {parallel.limit} parallel requests")
     request.state.ym_parallel_key = key
 
-    decision = state.limits.acquire(VENDOR, operation.name, key)
+    decision = state.limits.acquire(VENDOR, operation.name, key, cost if operation.counts else 1)
     headers = limit_headers(decision)
     if not decision.allowed:
         raise YmError(
             420,
-            f"Hit rate limit of {decision.limit} requests per {operation.period_text} "
+            f"Hit rate limit of {decision.limit} {operation.unit} per {operation.period_text} "
             f"for resource '{request.url.path}'",
             headers=headers,
         )

@@ -5,6 +5,12 @@ tier) of yandex-market/yandex-market-partner-api @ 1318e9b8 (tests/contracts/yan
 The operationId is also the rate-limit group passed to ``RateLimiter.acquire``; ``parallel`` is the
 spec's ``parallel-limit-value`` (requests in flight per campaign/business), enforced through the
 separate ``parallel`` group.
+
+``counts`` is the spec's ``x-resource-limit-config.path`` where a quota counts items, not requests: the
+writes of stocks (``req.skus``) and prices (``req.offers``) spend one unit per product in the body, so
+``amount`` is products per period there (docs concepts/limits, "Reducing the resource limit": the cost of a
+request is 1, or the size of the collection for a data-volume limit; method pages: updateStocks "100 000
+products per minute").
 """
 
 from __future__ import annotations
@@ -66,9 +72,15 @@ class Operation:
 
     name: str
     scopes: tuple[str, ...]
-    amount: int  # requests per period
+    amount: int  # requests (or, with ``counts``, items) per period
     period_s: float
     parallel: int | None = None  # parallel-limit-value, when the spec gives one
+    counts: str | None = None  # x-resource-limit-config.path of an item-counted quota ("req.skus")
+
+    @property
+    def unit(self) -> str:
+        """What the quota counts, as the 420 message words it ([?] YM documents no item-quota wording)."""
+        return "requests" if self.counts is None else "items"
 
     @property
     def period_text(self) -> str:
@@ -96,9 +108,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation("updateOrderStatuses", ORDERS_WRITE, 10000, HOUR),
         Operation("setOrderBoxLayout", ORDERS_WRITE, 10000, HOUR),
         Operation("getStocks", OFFERS_READ, 100000, MINUTE),
-        Operation("updateStocks", OFFERS_WRITE, 100000, MINUTE),
+        Operation("updateStocks", OFFERS_WRITE, 100000, MINUTE, counts="req.skus"),
         Operation("getDefaultPrices", PRICES_READ, 5000, MINUTE),
-        Operation("updateBusinessPrices", PRICES_WRITE, 10000, MINUTE),
+        Operation("updateBusinessPrices", PRICES_WRITE, 10000, MINUTE, counts="req.offers"),
         Operation("generateGoodsRealizationReport", FINANCE_READ, 1, 2 * MINUTE),
         Operation("generateUnitedMarketplaceServicesReport", FINANCE_READ, 1, 2 * MINUTE),
         Operation("getReportInfo", READ_ANY, 100, MINUTE),

@@ -14,6 +14,11 @@ Source: official spec (tests/contracts/yandex_market/openapi.yaml) UpdateStocksR
 GetWarehouseStocksDTO, UpdateBusinessPricesRequest, OfferDefaultPriceListResponseDTO; docs
 reference/stocks, reference/business-assortment/updateBusinessPrices. Writes update ``stocks`` /
 ``offers`` and append to ``push_log``; offers unknown to the cabinet are ignored by the price update.
+
+Both writes are quota'd in products, not requests (spec ``x-resource-limit-config.path`` ``req.skus`` /
+``req.offers``; docs updateStocks "100 000 products per minute"): each SKU or offer of the body spends one unit
+of the campaign's (stocks) or cabinet's (prices) minute, and a body that does not fit what is left is refused
+whole with 420 (``guard``).
 """
 
 from __future__ import annotations
@@ -192,7 +197,7 @@ def build_router(state: EmulatorState) -> APIRouter:
 
     @router.put("/v2/campaigns/{campaignId}/offers/stocks")
     def update_stocks(campaignId: int, body: UpdateStocksRequest, request: Request) -> dict[str, Any]:
-        ctx = guard(request, state, "updateStocks", campaign_id=campaignId)
+        ctx = guard(request, state, "updateStocks", campaign_id=campaignId, cost=len(body.skus))
         _unique([s.sku for s in body.skus], "sku")
         conn = state.conn()
         account_id = str(ctx.account["id"])
@@ -247,7 +252,7 @@ def build_router(state: EmulatorState) -> APIRouter:
     def update_business_prices(
         businessId: int, body: UpdateBusinessPricesRequest, request: Request
     ) -> dict[str, Any]:
-        ctx = guard(request, state, "updateBusinessPrices", business_id=businessId)
+        ctx = guard(request, state, "updateBusinessPrices", business_id=businessId, cost=len(body.offers))
         _unique([o.offerId for o in body.offers], "offerId")
         for offer in body.offers:  # fact sheet A4: discountBase is the crossed-out price, a 5–99 % discount
             base = offer.price.discountBase

@@ -59,7 +59,8 @@ DBS_ORDER = 80000001
 
 
 class CountingLimiter(RateLimiter):
-    """Fixed limits per group (requests per window) and a parallel cap, counted in memory."""
+    """Fixed limits per group (units per window: requests, or the products of an item-counted quota) and a
+    parallel cap, counted in memory."""
 
     def __init__(self, limits: dict[str, int] | None = None, parallel: int = 100) -> None:
         self.limits = limits or {}
@@ -69,7 +70,7 @@ class CountingLimiter(RateLimiter):
         self.released: list[str] = []
         self._lock = threading.Lock()
 
-    def acquire(self, vendor: str, group: str, account: str) -> LimitDecision:
+    def acquire(self, vendor: str, group: str, account: str, cost: int = 1) -> LimitDecision:
         reset = datetime(2030, 1, 1, tzinfo=UTC)
         with self._lock:
             if group == "parallel":
@@ -80,10 +81,10 @@ class CountingLimiter(RateLimiter):
                 return LimitDecision(True, self.parallel, self.parallel - busy - 1, 0.0, reset, 1.0)
             limit = self.limits.get(group, 1_000_000)
             used = self.counts.get((group, account), 0)
-            if used >= limit:
-                return LimitDecision(False, limit, 0, 60.0, reset, 3600.0)
-            self.counts[(group, account)] = used + 1
-            return LimitDecision(True, limit, limit - used - 1, 0.0, reset, 3600.0)
+            if used + cost > limit:
+                return LimitDecision(False, limit, limit - used, 60.0, reset, 3600.0)
+            self.counts[(group, account)] = used + cost
+            return LimitDecision(True, limit, limit - used - cost, 0.0, reset, 3600.0)
 
     def release(self, vendor: str, group: str, account: str) -> None:
         with self._lock:

@@ -146,3 +146,57 @@ def test_unknown_path_method_and_huge_body_use_the_error_envelope(base_url: str)
     )
     assert bad_json.status_code == 400
     assert bad_json.json()["errors"][0]["message"].startswith("JSON:")
+
+
+STOCKS = f"/v2/campaigns/{FBS_CAMPAIGN}/offers/stocks"
+PRICES = "/v2/businesses/1100/offer-prices/updates"
+
+
+def _skus(n: int, prefix: str = "S") -> dict[str, Any]:
+    return {"skus": [{"sku": f"{prefix}{i}", "items": [{"count": 1}]} for i in range(n)]}
+
+
+def _offers(n: int) -> dict[str, Any]:
+    return {"offers": [{"offerId": f"O{i}", "price": {"value": 100, "currencyId": "RUR"}} for i in range(n)]}
+
+
+def test_stock_quota_counts_products_not_requests(
+    client: httpx.Client, state: Any, contract: Contract
+) -> None:
+    """updateStocks' quota is SKUs per minute (spec x-resource-limit-config.path req.skus): a request of 2000
+    SKUs spends 2000 units, and a body that does not fit what is left is refused whole with 420."""
+    state.limits.limits["updateStocks"] = 2500
+    first = client.put(STOCKS, json=_skus(2000))
+    assert first.status_code == 200
+    assert first.headers["X-RateLimit-Resource-Remaining"] == "500"
+    refused = client.put(STOCKS, json=_skus(600, "T"))
+    assert refused.status_code == 420
+    contract.validate(refused.json(), "ApiLimitErrorResponse")
+    assert refused.json()["errors"][0] == {
+        "code": "HIT_RATE_LIMIT",
+        "message": f"Hit rate limit of 2500 items per 1 minute for resource '{STOCKS}'",
+    }
+    applied = state.conn().execute("select count(*) from stocks where offer_id like 'T%'").fetchone()[0]
+    assert applied == 0, "nothing of a refused body is applied"
+    # What is left still fits a smaller body: the quota is products, not the second request.
+    assert client.put(STOCKS, json=_skus(500, "U")).status_code == 200
+    assert client.put(STOCKS, json=_skus(1, "V")).status_code == 420
+
+
+def test_price_quota_counts_offers_per_cabinet(client: httpx.Client, state: Any) -> None:
+    """updateBusinessPrices' quota is offers per minute (req.offers), per business."""
+    state.limits.limits["updateBusinessPrices"] = 700
+    assert client.post(PRICES, json=_offers(500)).status_code == 200
+    refused = client.post(PRICES, json=_offers(201))
+    assert refused.status_code == 420
+    assert refused.json()["errors"][0]["message"] == (
+        f"Hit rate limit of 700 items per 1 minute for resource '{PRICES}'"
+    )
+    assert client.post(PRICES, json=_offers(200)).status_code == 200
+    assert state.limits.counts[("updateBusinessPrices", "business:1100")] == 700
+
+
+def test_read_quotas_still_count_requests(client: httpx.Client, state: Any) -> None:
+    state.limits.limits["getOrders"] = 3
+    assert client.get(ORDERS, params={"limit": 50}).status_code == 200
+    assert state.limits.counts[("getOrders", "yandex_market_main")] == 1
