@@ -5,8 +5,9 @@ Sources (see /work/shared/docs/sources/ozon-wildberries.md, "OZON" and section 0
   ``/v4/posting/fbs/list``, ``/v4/posting/fbs/unfulfilled/list``, ``/v3/posting/fbs/get``,
   ``/v2/warehouse/list``, ``/v3/product/list``, ``/v4/product/info/stocks``, ``/v2/products/stocks``,
   ``/v5/product/info/prices``, ``/v1/product/import/prices``, ``/v4/posting/fbs/ship``,
-  ``/v2/posting/fbs/cancel``, ``/v2/posting/fbs/cancel-reason/list``, ``/v2/posting/fbs/awaiting-delivery``,
-  ``/v2/fbs/posting/delivering``, ``/v2/fbs/posting/delivered``, ``/v2/finance/realization``,
+  ``/v2/posting/fbs/cancel``, ``/v2/posting/fbs/product/cancel``, ``/v2/posting/fbs/cancel-reason/list``,
+  ``/v2/posting/fbs/awaiting-delivery``, ``/v2/fbs/posting/delivering``, ``/v2/fbs/posting/delivered``,
+  ``/v2/finance/realization``,
   ``/v1/finance/realization/posting``, ``/v1/finance/accrual/{postings,by-day,types}``.
 - OZ-RU-2025 (``seller-api.ru.2025-08.subset.json``): ``/v2/posting/fbo/get``, the ``Errors`` tag
   (global error messages), ``Process`` (50 rps per Client-Id), ``Environment`` (auth headers).

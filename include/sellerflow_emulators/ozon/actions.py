@@ -7,6 +7,13 @@
 - ``/v2/posting/fbs/cancel``: status ``cancelled``; reason ids from ``/v2/posting/fbs/cancel-reason/list``
   (spec example); 402 needs ``cancel_reason_message``; ``HAS_INCORRECT_CANCEL_REASON``; delivered
   postings cannot be cancelled.
+- ``/v2/posting/fbs/product/cancel``: cancel some units of a posting (``PostingAPI_CancelFbsPostingProduct``:
+  ``posting_number``, ``cancel_reason_id``, ``cancel_reason_message`` and ``items[{sku, quantity}]`` all required;
+  answer ``{"result": "<posting number>"}``). Legal where the posting's ``available_actions`` hold
+  ``product_cancel`` (``awaiting_packaging``), else ``HAS_INCORRECT_STATUS`` [?]; reasons as for the cancel. The
+  units leave the posting's products (a product at 0 is gone); cancelling every unit cancels the posting [?: Ozon
+  does not document either]. Unknown SKU ``UNKNOWN_PRODUCT_DEFINED``, more than the posting holds
+  ``HAS_INCORRECT_PRODUCT_QUANTITY`` (the ship's codes [?]).
 - ``/v2/posting/fbs/awaiting-delivery``: disputed (``arbitration``) postings back to ``awaiting_deliver``.
 - ``/v2/fbs/posting/delivering`` and ``/delivered``: rFBS only (postings delivered by a non-integrated
   service, canonical scheme ``dbs``); per-posting ``{posting_number, result, error}`` answers with
@@ -24,7 +31,7 @@ from typing import Any
 
 from sellerflow_emulators.ozon.common import VENDOR, Ctx, rub_text, str_list, vendor_json
 from sellerflow_emulators.ozon.errors import bad_request, not_found
-from sellerflow_emulators.ozon.postings import PostingRenderer, find_posting
+from sellerflow_emulators.ozon.postings import ACTIONS, PostingRenderer, find_posting
 
 CANCEL_REASONS = [  # spec example of /v2/posting/fbs/cancel-reason/list
     {"id": 352, "title": "Товар закончился на складе продавца", "type_id": "seller", "available": True},
@@ -213,14 +220,7 @@ def cancel(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
         raise bad_request(
             "invalid CancelFbsPostingRequest.PostingNumber: value length must be at least 1 runes"
         )
-    try:
-        reason_id = int(body.get("cancel_reason_id") or 0)
-    except (TypeError, ValueError):
-        raise bad_request("invalid CancelFbsPostingRequest.CancelReasonId: value must be a number") from None
-    reason = next((r for r in CANCEL_REASONS if r["id"] == reason_id and r["available"]), None)
-    if reason is None:
-        raise bad_request("HAS_INCORRECT_CANCEL_REASON")
-    message = str(body.get("cancel_reason_message") or "")
+    reason_id, reason, message = _reason(body, "CancelFbsPostingRequest")
     if reason_id == 402 and not message:
         raise bad_request("cancel_reason_message is required for cancel_reason_id 402")
     order = find_posting(ctx, str(number), ("fbs", "dbs"))
@@ -239,6 +239,110 @@ def cancel(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
     log_push(ctx, "/v2/posting/fbs/cancel", body)
     ctx.conn.commit()
     return {"result": True}
+
+
+def _reason(body: dict[str, Any], message_name: str) -> tuple[int, dict[str, Any], str]:
+    """The cancel reason of a cancel request: (id, its entry in the list, message)."""
+    try:
+        reason_id = int(body.get("cancel_reason_id") or 0)
+    except (TypeError, ValueError):
+        raise bad_request(f"invalid {message_name}.CancelReasonId: value must be a number") from None
+    reason = next((r for r in CANCEL_REASONS if r["id"] == reason_id and r["available"]), None)
+    if reason is None:
+        raise bad_request("HAS_INCORRECT_CANCEL_REASON")
+    return reason_id, reason, str(body.get("cancel_reason_message") or "")
+
+
+def _cancel_items(body: dict[str, Any]) -> Counter[int]:
+    """``items[{sku, quantity}]`` of a product cancel as units per SKU."""
+    items = body.get("items")
+    if not isinstance(items, list) or not items:
+        raise bad_request("invalid PostingProductCancelRequest.Items: value must contain at least 1 item(s)")
+    units: Counter[int] = Counter()
+    for item in items:
+        try:
+            sku, quantity = int(item["sku"]), int(item["quantity"])
+        except (KeyError, TypeError, ValueError):
+            raise bad_request(
+                "invalid PostingProductCancelRequestItem: sku and quantity are required"
+            ) from None
+        if quantity < 1:
+            raise bad_request(
+                "invalid PostingProductCancelRequestItem.Quantity: value must be greater than 0"
+            )
+        units[sku] += quantity
+    return units
+
+
+def _cancellable(ctx: Ctx, number: str, units: Counter[int]) -> tuple[sqlite3.Row, list[sqlite3.Row]]:
+    """The posting and its lines, when ``units`` may be cancelled from it; else Ozon's refusal."""
+    order = find_posting(ctx, number, ("fbs", "dbs"))
+    if order is None:
+        raise not_found("POSTING_NOT_FOUND")
+    if order["vstatus"] == "cancelled":
+        raise bad_request("POSTING_ALREADY_CANCELLED")
+    if "product_cancel" not in ACTIONS.get(str(order["vstatus"]), []):
+        raise bad_request("HAS_INCORRECT_STATUS")
+    lines = PostingRenderer(ctx, [order]).lines[int(order["id"])]
+    held: Counter[int] = Counter()
+    for line in lines:
+        held[int(line["mp_sku"] or 0)] += int(line["quantity"])
+    if set(units) - set(held):
+        raise bad_request("UNKNOWN_PRODUCT_DEFINED")
+    if any(quantity > held[sku] for sku, quantity in units.items()):
+        raise bad_request("HAS_INCORRECT_PRODUCT_QUANTITY")
+    return order, lines
+
+
+def _take_units(ctx: Ctx, order_id: int, lines: list[sqlite3.Row], units: Counter[int]) -> int:
+    """Remove ``units`` from the posting's lines (a line at 0 is deleted); the units left in the posting."""
+    left, kept = dict(units), 0
+    for line in lines:
+        sku, quantity = int(line["mp_sku"] or 0), int(line["quantity"])
+        take = min(left.get(sku, 0), quantity)
+        left[sku] = left.get(sku, 0) - take
+        kept += quantity - take
+        if take == quantity:
+            ctx.conn.execute(
+                "delete from order_lines where order_id = ? and line_no = ?", (order_id, line["line_no"])
+            )
+        elif take:
+            ctx.conn.execute(
+                "update order_lines set quantity = quantity - ? where order_id = ? and line_no = ?",
+                (take, order_id, line["line_no"]),
+            )
+    return kept
+
+
+def product_cancel(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v2/posting/fbs/product/cancel``: some units of a posting are not sent."""
+    number = body.get("posting_number")
+    if not number:
+        raise bad_request(
+            "invalid PostingProductCancelRequest.PostingNumber: value length must be at least 1 runes"
+        )
+    reason_id, _, message = _reason(body, "PostingProductCancelRequest")
+    if not message:
+        raise bad_request(
+            "invalid PostingProductCancelRequest.CancelReasonMessage: value length must be at least 1 runes"
+        )
+    units = _cancel_items(body)
+    order, lines = _cancellable(ctx, str(number), units)
+    kept = _take_units(ctx, int(order["id"]), lines, units)
+    vendor = vendor_json(order)
+    vendor.setdefault("cancelled_products", []).extend(
+        {"sku": sku, "quantity": quantity, "cancel_reason_id": reason_id, "cancel_reason": message}
+        for sku, quantity in sorted(units.items())
+    )
+    if kept == 0:  # every unit cancelled: nothing is left to send
+        vendor.update({"cancel_reason_id": reason_id, "cancel_reason": message})
+        set_status(ctx, int(order["id"]), "cancelled")
+    ctx.conn.execute(
+        "update orders set vendor = ? where id = ?", (json.dumps(vendor, ensure_ascii=False), order["id"])
+    )
+    log_push(ctx, "/v2/posting/fbs/product/cancel", body)
+    ctx.conn.commit()
+    return {"result": str(order["posting_number"])}
 
 
 def awaiting_delivery(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,7 @@ def _routes(guard: catalog.StockUpdateGuard) -> dict[str, Handler]:
         "/v2/posting/fbo/get": postings_api.fbo_get,
         "/v4/posting/fbs/ship": actions.ship,
         "/v2/posting/fbs/cancel": actions.cancel,
+        "/v2/posting/fbs/product/cancel": actions.product_cancel,
         "/v2/posting/fbs/cancel-reason/list": actions.cancel_reasons,
         "/v2/posting/fbs/awaiting-delivery": actions.awaiting_delivery,
         "/v2/fbs/posting/delivering": actions.delivering,

@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python tests/contracts/ozon/build_schemas.py [/work/shared/specs/ozon]``.
 
-Each ``<method>.json`` is the 200-response schema of one method, with every ``$ref`` inlined and
+Each ``<method>.json`` is the 200-response schema of one method (``<method>_request.json`` the request body of
+the methods in ``REQUESTS``, whose bodies sellerflow's tests check), with every ``$ref`` inlined and
 ``additionalProperties: false`` on objects, so a field name that the vendor does not document fails the
 contract test. Field types are copied as documented; two relaxations match what Ozon really sends: objects
 and ``date-time`` strings may be ``null`` (absent ``with`` blocks, dates not reached yet). Methods with no
@@ -45,6 +46,7 @@ METHODS = {  # output name -> (spec file, path)
     "v1_product_import_prices": (ZH, "/v1/product/import/prices"),
     "v4_posting_fbs_ship": (RU, "/v4/posting/fbs/ship"),
     "v2_posting_fbs_cancel": (ZH, "/v2/posting/fbs/cancel"),
+    "v2_posting_fbs_product_cancel": (ZH, "/v2/posting/fbs/product/cancel"),
     "v2_posting_fbs_cancel_reason_list": (ZH, "/v2/posting/fbs/cancel-reason/list"),
     "v2_posting_fbs_awaiting_delivery": (ZH, "/v2/posting/fbs/awaiting-delivery"),
     "v2_fbs_posting_delivering": (ZH, "/v2/fbs/posting/delivering"),
@@ -80,6 +82,12 @@ READS = {
 # loaders/ozon_finance_accrual.py::_service_lines @ 41d8b28c)
 OPTIONAL = {
     ("v1_finance_accrual_by_day", ("accruals", "items")): ("item_fees", "non_item_fee", "posting"),
+}
+
+# request bodies sellerflow sends, checked against the spec's request schema: ``<name>_request.json`` (closed,
+# the documented ``required`` kept)
+REQUESTS = {
+    "v2_posting_fbs_product_cancel": (ZH, "/v2/posting/fbs/product/cancel"),
 }
 
 KEEP = ("type", "enum", "items", "properties", "required", "format")
@@ -129,6 +137,23 @@ def response_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
     response = spec["paths"][path]["post"]["responses"]["200"]
     schema = convert(response["content"]["application/json"]["schema"], spec)
     schema["type"] = "object"
+    return schema
+
+
+def request_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    """The converted request-body schema of ``POST path``, closed, the top level an object (not null)."""
+    body = spec["paths"][path]["post"]["requestBody"]
+    return _objects_not_null(convert(body["content"]["application/json"]["schema"], spec))
+
+
+def _objects_not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A request sends no null objects: ``["object", "null"]`` → ``"object"``, recursively."""
+    if schema.get("type") == ["object", "null"]:
+        schema["type"] = "object"
+    for child in schema.get("properties", {}).values():
+        _objects_not_null(child)
+    if isinstance(schema.get("items"), dict):
+        _objects_not_null(schema["items"])
     return schema
 
 
@@ -207,6 +232,9 @@ def main(spec_dir: Path) -> None:
         relax(out[name], at, fields)
     for name, path in COMPLETE.items():
         out[name] = complete_schema(path)
+    for name, (file, path) in REQUESTS.items():
+        schema = request_schema(specs[file], path)
+        out[f"{name}_request"] = {"description": f"POST {path} — request body, {file}", **schema}
     out["error"] = {"description": "rpcStatus (every error answer)", **error_schema(specs[ZH])}
     for name, schema in out.items():
         text = json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}, indent=1)

@@ -79,6 +79,16 @@ WRITES = [
         {"posting_number": "00000010-0001-1", "cancel_reason_id": 352},
     ),
     (
+        "v2_posting_fbs_product_cancel",
+        "/v2/posting/fbs/product/cancel",
+        {
+            "posting_number": "00000015-0001-1",
+            "cancel_reason_id": 352,
+            "cancel_reason_message": "Product is out of stock",
+            "items": [{"sku": 900002, "quantity": 1}],
+        },
+    ),
+    (
         "v2_products_stocks",
         "/v2/products/stocks",
         {"stocks": [{"offer_id": "A-2", "product_id": 500002, "stock": 3, "warehouse_id": 22142605386000}]},
