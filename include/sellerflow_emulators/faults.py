@@ -10,11 +10,13 @@ wire; see :class:`Fault`.
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from fnmatch import fnmatchcase
+from typing import Any
 
 KINDS = (
     "server_error",
@@ -26,8 +28,12 @@ KINDS = (
     "expired_token",
     "schema_extra_field",
     "schema_renamed_field",
+    "schema_missing_field",
+    "schema_retyped_field",
     "report_late",
 )
+# Schema drift: list items served with a field added, renamed, dropped or of another JSON type.
+SCHEMA_DRIFT = ("schema_extra_field", "schema_renamed_field", "schema_missing_field", "schema_retyped_field")
 _DEFAULT_STATUS = {"server_error": 500, "expired_token": 401, "empty_204": 204}
 _DEFAULT_DELAY = {"slow": 2.0, "timeout": 120.0}
 
@@ -40,8 +46,9 @@ class Fault:
     ``timeout`` (hang past any sane client timeout), ``empty_204`` (WB: 204 instead of an
     empty list), ``duplicate_page`` (serve the previous page again), ``shifted_page``
     (offset/cursor shifted by ``shift`` records), ``expired_token`` (401),
-    ``schema_extra_field``, ``schema_renamed_field``, ``report_late`` (a due report is
-    not yet published).
+    ``schema_extra_field``, ``schema_renamed_field``, ``schema_missing_field`` (the field
+    left out), ``schema_retyped_field`` (the field's value as another JSON type, see
+    :func:`drift_item`), ``report_late`` (a due report is not yet published).
     """
 
     kind: str
@@ -169,3 +176,43 @@ class FaultInjector:
                 rule.faults_served += 1
                 return rule.fault()
             return None
+
+
+def retyped(value: Any) -> Any:
+    """``value`` as another JSON type: a number or boolean as its text, a numeric text as a number, any other
+    text, object or array as a one-item array / its text, null as an empty text."""
+    if isinstance(value, bool | int | float):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                return [value]
+    if value is None:
+        return ""
+    return str(value)
+
+
+def drift_item(item: dict[str, Any], fault: Fault | None, default_field: str) -> dict[str, Any]:
+    """One list item as served under a ``schema_missing_field`` / ``schema_retyped_field`` fault (a copy).
+
+    ``fault.field`` (else ``default_field``) may be dotted (``price.price``) to reach into nested objects; an
+    item without that field is served unchanged. Other kinds are the vendor apps' own (they know their names).
+    """
+    if fault is None or fault.kind not in ("schema_missing_field", "schema_retyped_field"):
+        return item
+    *parents, name = (fault.field or default_field).split(".")
+    out = copy.deepcopy(item)
+    holder: Any = out
+    for part in parents:
+        holder = holder.get(part) if isinstance(holder, dict) else None
+    if not isinstance(holder, dict) or name not in holder:
+        return item
+    if fault.kind == "schema_missing_field":
+        del holder[name]
+    else:
+        holder[name] = retyped(holder[name])
+    return out

@@ -24,6 +24,7 @@ from typing import Any
 from sellerflow.extract.progress import Progress
 from sellerflow.extract.stream import Page, RunContext, Stream
 from sellerflow.extract.windows import parse_time, rfc3339
+from sellerflow.quality.schema_drift import DriftMonitor
 from sellerflow.sources._http import AuthError, MarketplaceAPIError
 from sellerflow.warehouse.loader import LoadResult, load_records
 from sellerflow.warehouse.records import KeySpec
@@ -91,6 +92,7 @@ class StreamRunner:
         self.batch_size = batch_size
         self.source = ctx.account.source
         self.account_id = ctx.account.account_id
+        self.drift = DriftMonitor(self.source)  # records vs. their contracts: ops.schema_drift + a warning
 
     def run(self, streams: Sequence[Stream], force: bool = False) -> list[StreamResult]:
         """Run every due stream (all with ``force``); raise ``AccountExtractionError`` if any failed."""
@@ -166,6 +168,7 @@ class StreamRunner:
             self._save(stream, state)
             progress.end_slice()
         stream.finish(self.ctx, state)
+        self.drift.warn(self.account_id, stream.name)
         state["last_run_at"] = rfc3339(self.ctx.now)
         self._save(stream, state)
         result.pages, result.records, result.new_versions = (
@@ -196,13 +199,15 @@ class StreamRunner:
         for (entity, key, context), records in buffer.rows.items():
             if not records:
                 continue
+            key_spec = key if key is not None else self._key_of(stream, entity)
+            self.drift.observe(entity, records, key_spec)
             landed: LoadResult = load_records(
                 self.ctx.dsn,
                 self.source,
                 entity,
                 self.account_id,
                 records,
-                key if key is not None else self._key_of(stream, entity),
+                key_spec,
                 self.ctx.run_id,
                 validate=stream.validate if entity == stream.entity else None,
                 context=None if context is None else json.loads(context),
@@ -210,6 +215,7 @@ class StreamRunner:
             result.quarantined += landed.quarantined
             if entity == stream.entity:
                 progress.landed(landed.inserted)
+        self.drift.save(self.ctx.dsn, self.account_id, stream.name, self.ctx.run_id)
         buffer.rows.clear()
         buffer.size = 0
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sellerflow_emulators.faults import SCHEMA_DRIFT, drift_item
 from sellerflow_emulators.ozon.errors import OzonError, bad_request
 from sellerflow_emulators.runtime import Fault, format_ts
 
@@ -148,14 +149,19 @@ def decode_cursor(cursor: Any, message: str) -> dict[str, Any]:
 
 
 def apply_schema_fault(items: Iterable[dict[str, Any]], fault: Fault | None, default_field: str) -> None:
-    """Mutate list items in place for ``schema_extra_field`` / ``schema_renamed_field`` faults.
+    """Mutate list items in place for the schema drift faults (extra, renamed, missing, retyped field).
 
     An extra field is added with a null value; a renamed field keeps its value under a camelCase
     (or ``_v2``-suffixed) name, the way an unannounced API change would look.
     """
-    if fault is None or fault.kind not in ("schema_extra_field", "schema_renamed_field"):
+    if fault is None or fault.kind not in SCHEMA_DRIFT:
         return
     for item in items:
+        if fault.kind in ("schema_missing_field", "schema_retyped_field"):
+            drifted = drift_item(item, fault, default_field)
+            item.clear()
+            item.update(drifted)
+            continue
         if fault.kind == "schema_extra_field":
             item[fault.field or "x_unannounced_field"] = None
             continue

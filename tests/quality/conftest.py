@@ -1,0 +1,48 @@
+"""The small scenario world served by the Ozon emulator over real HTTP, and a migrated warehouse per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sellerflow.warehouse.migrations import migrate
+from sellerflow_emulators.ozon import create_app
+from sellerflow_emulators.runtime import EmulatorState
+from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import generate_world
+
+
+@dataclass
+class Served:
+    """The Ozon emulator under test: its world file, state (clock, faults) and base URL."""
+
+    world: Path
+    state: EmulatorState
+    url: str
+
+
+@pytest.fixture(scope="session")
+def drift_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small scenario, generated once; tests serve copies of it."""
+    return generate_world(tmp_path_factory.mktemp("drift_world")).parent
+
+
+@pytest.fixture
+def ozon(drift_world: Path, tmp_path: Path) -> Iterator[Served]:
+    """A private copy of the world served by the Ozon emulator."""
+    for name in ("world.sqlite", "accounts.json"):
+        shutil.copy(drift_world / name, tmp_path / name)
+    state = EmulatorState(tmp_path / "world.sqlite")
+    with serve_in_thread(create_app(state)) as url:
+        yield Served(tmp_path / "world.sqlite", state, url)
+
+
+@pytest.fixture
+def dsn(fresh_dsn: str) -> str:
+    """A fresh, migrated warehouse database."""
+    migrate(fresh_dsn)
+    return fresh_dsn
