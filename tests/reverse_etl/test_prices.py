@@ -266,16 +266,31 @@ def test_a_dry_run_changes_nothing_at_any_vendor(price_world, vendors) -> None:
 
 
 @pytest.mark.parametrize(
-    ("target_name", "marketplace", "group", "path", "status"),
+    ("target_name", "marketplace", "group", "path", "status", "quota"),
     [
-        ("yandex_market_prices", "yandex_market", "updateBusinessPrices", "%offer-prices/updates", 420),
-        ("wildberries_prices", "wildberries", "prices", "/api/v2/upload/task", 429),
+        # YM counts offers, not requests: 40 offers per 2-second window, so the second request of 40 is refused
+        (
+            "yandex_market_prices",
+            "yandex_market",
+            "updateBusinessPrices",
+            "%offer-prices/updates",
+            420,
+            LimitConfig(limit=40, window_s=2.0),
+        ),
+        (
+            "wildberries_prices",
+            "wildberries",
+            "prices",
+            "/api/v2/upload/task",
+            429,
+            LimitConfig(limit=1, window_s=2.0, burst=1),
+        ),
     ],
 )
 def test_420_and_429_are_honoured_then_every_item_is_sent_exactly_once(
-    price_world, vendors, target_name, marketplace, group, path, status
+    price_world, vendors, target_name, marketplace, group, path, status, quota
 ) -> None:
-    vendors.state.limits.override(marketplace, group, LimitConfig(limit=1, window_s=2.0, burst=1))
+    vendors.state.limits.override(marketplace, group, quota)
     target = vendors.target(target_name)
     target.max_batch = 40  # several requests per cabinet: the second meets the vendor's refusal
     first = push(price_world.dsn, target)

@@ -50,6 +50,22 @@ def test_a_refusal_pauses_the_bucket_for_everyone(dsn: str) -> None:
     assert grant.waited_s >= 0.35
 
 
+def test_a_call_bigger_than_the_bucket_is_refused_at_once_and_a_view_shares_the_buckets(dsn: str) -> None:
+    """Item-counted quotas (YM's products per minute) spend ``cost`` tokens: a call that can never fit the bucket
+    raises instead of waiting forever, and ``with_limits`` (a connection's overrides) draws on the same bucket."""
+    limiter = PostgresLimiter(dsn, {"yandex_market": {"stocks_update": Limit(100, 60.0, 10)}})
+    assert limiter.acquire("yandex_market", "stocks_update", "acc", 9).tokens_left == 0
+    with pytest.raises(ValueError, match="never fits the bucket of 9"):
+        limiter.acquire("yandex_market", "stocks_update", "acc", 10)
+    view = limiter.with_limits("yandex_market", {"stocks_update": Limit(100, 60.0, 100)})
+    assert view.limit("yandex_market", "stocks_update").capacity == 90
+    assert limiter.limit("yandex_market", "stocks_update").capacity == 9, "the original keeps its limits"
+    assert view.acquire("yandex_market", "stocks_update", "acc", 1).waited_s > 0, (
+        "the bucket the first emptied"
+    )
+    limiter.close()
+
+
 def test_parallel_slots_cap_calls_in_flight(dsn: str) -> None:
     limits = {"yandex_market": {"orders": Limit(1000, 1.0, 1000, parallel=2)}}
     in_flight, peak, lock = 0, 0, threading.Lock()

@@ -22,6 +22,7 @@ itself when a worker dies.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import math
@@ -106,6 +107,10 @@ KNOWN_LIMITS: dict[str, dict[str, Limit]] = {
         "orders": _ym(10_000, 3600.0, "getOrders/getBusinessOrders 10000/h"),
         "stocks": _ym(100_000, 60.0, "getStocks 100000/min"),
         "prices": _ym(5_000, 60.0, "getDefaultPrices 5000-10000/min"),
+        # The writes' quotas count products, not requests (path req.skus / req.offers; docs updateStocks
+        # "100 000 products per minute"): the YM client spends one token per SKU/offer of the body.
+        "stocks_update": _ym(100_000, 60.0, "updateStocks 100000 products (req.skus)/min"),
+        "prices_update": _ym(10_000, 60.0, "updateBusinessPrices 10000 products (req.offers)/min"),
         "reports_generate": _ym(1, 120.0, "goods-realization generate 1 per 2 min"),
         "report_info": _ym(100, 60.0, "getReportInfo 100/min"),
     },
@@ -207,6 +212,13 @@ class PostgresLimiter:
         groups = self.limits.get(vendor, {})
         return groups.get(group) or groups.get(DEFAULT_GROUP)
 
+    def with_limits(self, vendor: str, limits: Mapping[str, Limit]) -> PostgresLimiter:
+        """The same buckets, connection and parallel slots, with ``vendor``'s limits replaced (one connection's
+        ``rate_limits`` overrides, for a sender that serves many connections with one limiter)."""
+        view = copy.copy(self)
+        view.limits = {**self.limits, vendor: dict(limits)}
+        return view
+
     def _conn(self) -> psycopg.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed:
@@ -259,6 +271,11 @@ class PostgresLimiter:
         limit = self.limit(vendor, group)
         if limit is None:
             return Grant(0.0, math.inf, math.inf)
+        if cost > limit.capacity:  # it would wait forever: the caller must split the call
+            raise ValueError(
+                f"{vendor} {group}: a call of {cost:g} units never fits the bucket of {limit.capacity:g}; "
+                "send smaller batches"
+            )
         started = time.monotonic()
         while True:
             wait, tokens = self._take(vendor, group, account, limit, cost)

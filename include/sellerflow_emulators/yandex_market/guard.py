@@ -22,7 +22,7 @@ from fastapi import Request
 from sellerflow_emulators.runtime import EmulatorState, LimitDecision
 from sellerflow_emulators.yandex_market.auth import VENDOR, Cabinet, authenticate
 from sellerflow_emulators.yandex_market.errors import YmError
-from sellerflow_emulators.yandex_market.operations import OPERATIONS, PARALLEL_GROUP
+from sellerflow_emulators.yandex_market.operations import OPERATIONS, PARALLEL_GROUP, period_text
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def guard(
     if not decision.allowed:
         raise YmError(
             420,
-            f"Hit rate limit of {decision.limit} {operation.unit} per {operation.period_text} "
+            f"Hit rate limit of {decision.limit} {operation.unit} per {period_text(decision.window_s)} "
             f"for resource '{request.url.path}'",
             headers=headers,
         )

@@ -85,11 +85,18 @@ class Operation:
     @property
     def period_text(self) -> str:
         """Period as the 420 message words it ('1 hour', '2 minutes')."""
-        if self.period_s % HOUR == 0:
-            n, unit = int(self.period_s // HOUR), "hour"
-        else:
-            n, unit = int(self.period_s // MINUTE), "minute"
-        return f"{n} {unit}{'' if n == 1 else 's'}"
+        return period_text(self.period_s)
+
+
+def period_text(seconds: float) -> str:
+    """A quota period as the 420 message words it ('1 hour', '2 minutes'; a test's short window in seconds)."""
+    if seconds % HOUR == 0:
+        n, unit = int(seconds // HOUR), "hour"
+    elif seconds % MINUTE == 0:
+        n, unit = int(seconds // MINUTE), "minute"
+    else:
+        n, unit = round(seconds), "second"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
 OPERATIONS: dict[str, Operation] = {

@@ -35,6 +35,7 @@ from sellerflow_emulators.runtime import (
 )
 from sellerflow_emulators.testing import serve_in_thread
 from sellerflow_emulators.yandex_market import create_app
+from sellerflow_emulators.yandex_market.operations import OPERATIONS
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "contracts" / "yandex_market" / "openapi.yaml"
 
@@ -81,10 +82,11 @@ class CountingLimiter(RateLimiter):
                 return LimitDecision(True, self.parallel, self.parallel - busy - 1, 0.0, reset, 1.0)
             limit = self.limits.get(group, 1_000_000)
             used = self.counts.get((group, account), 0)
+            window = OPERATIONS[group].period_s if group in OPERATIONS else 3600.0
             if used + cost > limit:
-                return LimitDecision(False, limit, limit - used, 60.0, reset, 3600.0)
+                return LimitDecision(False, limit, limit - used, 60.0, reset, window)
             self.counts[(group, account)] = used + cost
-            return LimitDecision(True, limit, limit - used - cost, 0.0, reset, 3600.0)
+            return LimitDecision(True, limit, limit - used - cost, 0.0, reset, window)
 
     def release(self, vendor: str, group: str, account: str) -> None:
         with self._lock:

@@ -7,6 +7,10 @@ business's (every campaign of the cabinet), answer ``{"status": "OK"}``; a 400 r
 error naming one offer parks that offer, the others are sent again); 423 (the cabinet uses per-store prices, or a
 price in quarantine) parks with YM's message; 420 waits for ``Retry-After``. The business is the connection's
 extra ``business_id``. No idempotency key; ``value`` is absolute (a repeat after a crash has no second effect).
+
+The quota counts **products**: 10 000 offers per minute per business (spec ``x-resource-limit-config.path:
+req.offers``). One token of limiter group ``prices_update`` per offer, batches cut to the bucket
+(:class:`~.yandex_market_stocks.ItemQuotaBatches`); the connection's ``rate_limits.prices_update`` overrides it.
 """
 
 from __future__ import annotations
@@ -14,13 +18,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from sellerflow.reverse_etl.outbox import Item, Outcome
-from sellerflow.reverse_etl.targets.yandex_market_stocks import YandexMarketStocks
-from sellerflow.reverse_etl.vendor_target import MarketplaceTarget
+from sellerflow.reverse_etl.targets.yandex_market_stocks import ItemQuotaBatches, YandexMarketStocks
 from sellerflow.sources._http import ApiClient
 from sellerflow.sources.yandex_market.client import YandexMarketClient
 
 
-class YandexMarketPrices(MarketplaceTarget):
+class YandexMarketPrices(ItemQuotaBatches):
     """The ``yandex_market_prices`` target."""
 
     name: ClassVar[str] = "yandex_market_prices"
@@ -29,6 +32,7 @@ class YandexMarketPrices(MarketplaceTarget):
     max_batch: ClassVar[int] = 500
     claim_size: ClassVar[int] = 3000
     client_class: ClassVar[type[ApiClient]] = YandexMarketClient
+    quota_group: ClassVar[str] = "prices_update"
 
     def _business(self, account_id: str, client: ApiClient) -> int:
         business = self._accounts(account_id).settings.get("business_id")

@@ -5,7 +5,13 @@ Desired state: ``marts.sync_yandex_market__stocks`` (payload ``offer_id``, ``sto
 "items": [{"count": n}]}]}``, ``skus`` 1–2000 with unique ``sku``, exactly one ``items`` entry, ``count``
 0..2e9; the campaign's warehouse is implied (no warehouse id); answer ``{"status": "OK"}``; a 400 refuses the
 whole request (its ``errors[]`` message names the offending SKU when it is one item's fault: that item is
-parked, the others are sent again); 420 (quota) waits for ``Retry-After``. Limiter group ``stocks``.
+parked, the others are sent again); 420 (quota) waits for ``Retry-After``.
+
+The quota counts **products**, not requests: 100 000 SKUs per minute per campaign (spec
+``x-resource-limit-config.path: req.skus``; docs updateStocks). The client spends one token of limiter group
+``stocks_update`` per SKU (``YandexMarketClient.cost_for``), and :class:`ItemQuotaBatches` cuts each batch to
+what the bucket can hold (:func:`item_budget`), so a large push is split and paced and never meets the 420.
+The budget is the connection's ``rate_limits.stocks_update`` when given, else the documented one.
 
 The campaign is the connection's extra ``campaign_id``. No idempotency key; ``count`` is absolute, so a repeat
 after a crash writes the same value again (no second effect).
@@ -16,12 +22,40 @@ from __future__ import annotations
 from typing import ClassVar
 
 from sellerflow.reverse_etl.outbox import Item, Outcome
+from sellerflow.reverse_etl.sender import SendContext
 from sellerflow.reverse_etl.vendor_target import MarketplaceTarget
 from sellerflow.sources._http import ApiClient, MarketplaceAPIError
-from sellerflow.sources.yandex_market.client import YandexMarketClient
+from sellerflow.sources.ratelimit import Limiter, resolve_limits
+from sellerflow.sources.yandex_market.client import YandexMarketClient, item_budget
 
 
-class YandexMarketStocks(MarketplaceTarget):
+class ItemQuotaBatches(MarketplaceTarget):
+    """A YM write whose quota counts products: each cabinet's client gets the limiter with that connection's
+    ``rate_limits`` overrides, and a batch is cut to the products its group's bucket can hold."""
+
+    quota_group: ClassVar[str]
+
+    def _limiter(self, account_id: str, ctx: SendContext) -> Limiter:
+        overrides = self._accounts(account_id).rate_limits
+        with_limits = getattr(ctx.limiter, "with_limits", None)
+        if not overrides or with_limits is None:
+            return ctx.limiter
+        return with_limits(self.vendor, resolve_limits(self.vendor, overrides))
+
+    def _client(self, account_id: str, ctx: SendContext) -> ApiClient:
+        if account_id not in self._clients:
+            ctx = SendContext(self._limiter(account_id, ctx), ctx.vendor)
+        return super()._client(account_id, ctx)
+
+    def _send_part(self, items: list[Item], ctx: SendContext) -> list[Outcome]:
+        size = item_budget(self._limiter(items[0].account_id, ctx), self.quota_group)
+        outcomes: list[Outcome] = []
+        for start in range(0, len(items), size):
+            outcomes.extend(super()._send_part(items[start : start + size], ctx))
+        return outcomes
+
+
+class YandexMarketStocks(ItemQuotaBatches):
     """The ``yandex_market_stocks`` target."""
 
     name: ClassVar[str] = "yandex_market_stocks"
@@ -30,6 +64,7 @@ class YandexMarketStocks(MarketplaceTarget):
     max_batch: ClassVar[int] = 2000
     claim_size: ClassVar[int] = 6000
     client_class: ClassVar[type[ApiClient]] = YandexMarketClient
+    quota_group: ClassVar[str] = "stocks_update"
 
     def _campaign(self, account_id: str) -> int:
         settings = self._accounts(account_id).settings

@@ -98,6 +98,10 @@ class ApiClient:
         """The limiter groups a call counts against (the vendor's method groups)."""
         return (DEFAULT_GROUP,)
 
+    def cost_for(self, method: str, path: str, json: Any) -> float:
+        """Units a call spends of its groups' quota: one request (vendors whose quota counts items override)."""
+        return 1.0
+
     def error_for(self, response: httpx.Response, message: str) -> MarketplaceAPIError:
         """Map an unsuccessful answer to the exception tree (override for vendor-specific bodies)."""
         status = response.status_code
@@ -179,9 +183,10 @@ class ApiClient:
         groups = self.groups_for(method, path)
         account_id = self.account.account_id
         taken: list[str] = []
+        cost = self.cost_for(method, path, json)
         try:
             for group in groups:
-                grant = self.limiter.acquire(self.vendor, group, account_id)
+                grant = self.limiter.acquire(self.vendor, group, account_id, cost)
                 taken.append(group)
                 self.stats.limiter_wait_s += grant.waited_s
                 self.stats.last_grant = grant

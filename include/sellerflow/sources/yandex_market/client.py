@@ -17,6 +17,12 @@ Facts (yandex-market-megamarket-1c.md A1; official spec yandex-market/yandex-mar
   a slot of the shared ``parallel`` group (``ParallelCapped`` around the shared limiter; the slot is taken
   after the token, so no slot is held while waiting for a quota). A 420 pauses only the resource's group:
   one exhausted hourly quota must not stop the other methods of the cabinet.
+- the stock and price **writes** are quota'd in products, not requests (spec ``x-resource-limit-config.path``
+  ``req.skus`` / ``req.offers``; docs updateStocks "100 000 products per minute", concepts/limits: a data-volume
+  limit costs the size of the request's collection): ``PUT …/offers/stocks`` (group ``stocks_update``, its own
+  resource, not getStocks' ``stocks``) and ``POST …/offer-prices/updates`` (``prices_update``) spend one token
+  per SKU/offer of the body (:meth:`YandexMarketClient.cost_for`), so a large push is paced by products. A body
+  must fit the bucket: the senders cut batches to :func:`item_budget`.
 - report files (``getReportInfo`` → ``file``) are pre-signed links, downloaded **without** the token, so
   it never reaches a storage host.
 """
@@ -37,6 +43,9 @@ from sellerflow.sources.ratelimit import DEFAULT_GROUP, Grant, Limiter
 PARALLEL_GROUP = "parallel"
 RATE_LIMIT_STATUSES = frozenset({420, 429})
 
+# Item-counted write quotas: limiter group → (the body's collection the quota counts, its per-request maximum).
+ITEM_QUOTAS: dict[str, tuple[str, int]] = {"stocks_update": ("skus", 2000), "prices_update": ("offers", 500)}
+
 # path → limiter group (one per spec resource quota the streams use)
 _GROUPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), group)
@@ -49,10 +58,24 @@ _GROUPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^/v2/campaigns/\d+/orders", "orders"),
         (r"^/v2/campaigns/\d+/offers/stocks$", "stocks"),
         (r"^/v2/businesses/\d+/offer-prices$", "prices"),
+        (r"^/v2/businesses/\d+/offer-prices/updates$", "prices_update"),
         (r"^/v2/reports/[^/]+/generate$", "reports_generate"),
         (r"^/v2/reports/info/", "report_info"),
     )
 )
+
+
+_STOCKS_WRITE = re.compile(r"^/v2/campaigns/\d+/offers/stocks$")
+
+
+def item_budget(limiter: object, group: str) -> int:
+    """Products one write of ``group`` may carry: the documented per-request maximum, cut to what the limiter's
+    bucket can ever hold (a bigger body would wait forever, or, without our limiter, meet YM's 420)."""
+    maximum = ITEM_QUOTAS[group][1]
+    find = getattr(limiter, "limit", None)
+    limit = find("yandex_market", group) if callable(find) else None
+    capacity = getattr(limit, "capacity", None)
+    return max(1, min(maximum, int(capacity))) if capacity else maximum
 
 
 class ParallelCapped:
@@ -109,10 +132,19 @@ class YandexMarketClient(ApiClient):
 
     def groups_for(self, method: str, path: str) -> tuple[str, ...]:
         """The resource's quota group (the parallel slot is added by ``ParallelCapped``)."""
+        if method == "PUT" and _STOCKS_WRITE.match(path):
+            return ("stocks_update",)
         for pattern, group in _GROUPS:
             if pattern.match(path):
                 return (group,)
         return (DEFAULT_GROUP,)
+
+    def cost_for(self, method: str, path: str, json: Any) -> float:
+        """One unit per product of a stock/price write's body (their quotas count products), else one request."""
+        (group,) = self.groups_for(method, path)
+        if group in ITEM_QUOTAS and isinstance(json, dict):
+            return float(max(1, len(json.get(ITEM_QUOTAS[group][0]) or [])))
+        return 1.0
 
     def close(self) -> None:
         """Close both connection pools."""
