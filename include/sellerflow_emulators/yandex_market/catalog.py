@@ -53,12 +53,18 @@ class GetPagedWarehousesRequest(BaseModel):
 
 
 def placement_type(conn: sqlite3.Connection, account: sqlite3.Row) -> str:
-    """FBS / FBY / DBS of a campaign: ``vendor.placementType`` or its warehouses' kind."""
+    """FBS / FBY / DBS of a campaign: ``vendor.placementType``, else the program the account's ``campaigns`` map
+    gives its campaign, else its warehouses' kind (FBS first: a cabinet with FBS and DBS warehouses whose map is
+    missing is taken as FBS, not as whichever warehouse id sorts first)."""
     vendor = json.loads(account["vendor"] or "{}")
     if vendor.get("placementType"):
         return str(vendor["placementType"])
+    campaigns = vendor.get("campaigns") or {}
+    kind = next((k for k, cid in campaigns.items() if str(cid) == str(account["campaign_id"])), None)
+    if kind in PLACEMENT_BY_KIND:
+        return PLACEMENT_BY_KIND[kind]
     row = conn.execute(
-        "select kind from warehouses where owner = ? order by id limit 1", (account["id"],)
+        "select kind from warehouses where owner = ? order by kind <> 'fbs', id limit 1", (account["id"],)
     ).fetchone()
     return PLACEMENT_BY_KIND.get(row["kind"], "FBS") if row else "FBS"
 

@@ -3,8 +3,9 @@
 Docs: reference/reports/generateGoodsRealizationReport ("Explanation of the report columns", FBY/FBS/
 Express tab) and the ``ReportFormatType`` schema: ``FILE`` is one XLSX (the default), ``CSV`` and ``JSON``
 are ZIP archives with one file per sheet (``transferred_to_delivery``, ``delivered``, ``unredeemed``,
-``returned``, ``lost_items``). CSV headers are the UPPER_SNAKE names, JSON keys the camelCase names,
-XLSX headers the Russian "group/column" titles written as two header rows.
+``returned``, ``lost_items``; the DBS tab documents the first four only). CSV headers are the UPPER_SNAKE
+names, JSON keys the camelCase names, XLSX headers the Russian "group/column" titles written as two header rows.
+The documented columns are transcribed in ``tests/contracts/yandex_market/report_columns.json``.
 
 Kept to the order columns; the "sales to businesses" columns (ORGANIZATION, INN, UPD/UKD documents) are
 left out because emulated buyers are persons. [?] Only the first sheet's Russian title and its first
@@ -228,12 +229,18 @@ def _row(line: sqlite3.Row, order_type: str) -> tuple[str, dict[str, Any]] | Non
     return sheet, values
 
 
+def sheets_for(order_type: str) -> tuple[str, ...]:
+    """The sheets of a campaign's report: the DBS page documents four, without ``lost_items`` (parcels lost in
+    Market's logistics, which DBS does not use)."""
+    return tuple(s for s in SHEETS if not (order_type == "DBS" and s == "lost_items"))
+
+
 def build_sheets(lines: list[sqlite3.Row], order_type: str) -> dict[str, list[dict[str, Any]]]:
-    """Rows per sheet (values keyed by CSV column name); every sheet present, maybe empty."""
-    sheets: dict[str, list[dict[str, Any]]] = {name: [] for name in SHEETS}
+    """Rows per sheet (values keyed by CSV column name); every sheet of the model present, maybe empty."""
+    sheets: dict[str, list[dict[str, Any]]] = {name: [] for name in sheets_for(order_type)}
     for line in lines:
         placed = _row(line, order_type)
-        if placed:
+        if placed and placed[0] in sheets:
             sheet, values = placed
             sheets[sheet].append({col: values[col] for col in SHEETS[sheet]})
     return sheets

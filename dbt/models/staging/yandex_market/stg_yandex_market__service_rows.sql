@@ -7,10 +7,13 @@
     showcase, resale), logistics (delivery, warehouse and order processing), acquiring (payment acceptance and
     transfer), storage, other (promotion, loyalty, subscriptions...). service_amount is the service's cost to
     the seller in roubles (positive = charged, negative = refunded): TOTAL_AMOUNT on the placement sheet,
-    SERVICE_PRICE (or the sheet's own cost column) elsewhere. act_date is null until the month's act is formed.
+    SERVICE_PRICE (or the sheet's own cost column: PAID_STORAGE, FULL_PRICE on the resale sheet, and on the
+    boost sheet PREPAID + POSTPAID, the money paid; BONUS_PAID is paid in Market's bonuses and left out [?]) elsewhere
+    (every documented sheet has one: tests/contracts/yandex_market). act_date is null until the month's act is formed.
     Dates are cast only when they come as ISO 8601 (the report's date format is not documented); a date-time
     without an offset is Moscow time. -#}
-{%- set cost = "coalesce(payload ->> 'totalAmount', payload ->> 'servicePrice', payload ->> 'paidStorage', payload ->> 'fullPrice')" %}
+{%- set boost = "case when coalesce(payload ->> 'prepaid', payload ->> 'postpaid') is not null then (coalesce(nullif(payload ->> 'prepaid', '')::numeric, 0) + coalesce(nullif(payload ->> 'postpaid', '')::numeric, 0))::text end" %}
+{%- set cost = "coalesce(payload ->> 'totalAmount', payload ->> 'servicePrice', payload ->> 'paidStorage', payload ->> 'fullPrice', " ~ boost ~ ")" %}
 with
 
 source as (
