@@ -30,8 +30,8 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from sellerflow.pipelines.onec_extract import extract_documents
 from sellerflow.sources.onec import OneCBase
+from sellerflow.sources.onec.extract import extract_documents
 from sellerflow.warehouse import migrate
 from sellerflow_emulators.onec import create_app
 from sellerflow_emulators.runtime import EmulatorState, format_ts, parse_ts
@@ -119,8 +119,8 @@ def cycle(base: OneCBase, dsn: str, run_id: str, as_of: datetime) -> tuple[int, 
     """Requests made, documents landed and seconds for one extract_documents call."""
     started = time.perf_counter()
     summary = extract_documents(base, dsn, run_id, as_of)
-    landed = sum(s["landed"] + s["removed"] for s in summary["streams"])
-    return summary["requests"], landed, time.perf_counter() - started
+    landed = sum(s["new_versions"] + s["details"]["removed"] for s in summary["streams"])
+    return summary["api_calls"], landed, time.perf_counter() - started
 
 
 def main() -> int:

@@ -51,13 +51,13 @@ from psycopg.conninfo import conninfo_to_dict
 from sellerflow.extract.account import extract_account
 from sellerflow.orchestration.connections import onec_settings
 from sellerflow.orchestration.dbt_cli import run_dbt
-from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.reverse_etl import accounts as settings
 from sellerflow.reverse_etl.new_orders import ensure_tables, poll_new_orders
 from sellerflow.reverse_etl.push import push
 from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.onec import OneCBase
+from sellerflow.sources.onec.extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.runtime import format_ts, parse_ts
 from sellerflow_emulators.scenario.orders import UTC_HOUR_WEIGHTS

@@ -1,7 +1,7 @@
 """
 ### extract_onec — land 1C:УТ 11 data into `raw` over the standard OData interface
 
-One DAG ticking every 5 minutes with three cadences (`sellerflow.pipelines.onec_schedule`): **stock** every
+One DAG ticking every 5 minutes with three cadences (`sellerflow.sources.onec.schedule`): **stock** every
 5 minutes (`ТоварыНаСкладах/Balance` → `raw.onec_stock`), **documents** every 10 (ЗаказКлиента,
 РеализацияТоваровУслуг, ВозвратТоваровОтКлиента with their Товары → `raw.onec_customer_orders`,
 `raw.onec_shipments`, `raw.onec_customer_returns`; incremental by Date window + DataVersion), **catalogs and
@@ -21,7 +21,7 @@ emits `warehouse.raw.onec_products`, which schedules `transform_dbt`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
@@ -41,18 +41,17 @@ DOCUMENT_ASSETS = _raw("customer_orders", "shipments", "customer_returns", "remo
 STOCK_ASSETS = _raw("stock")
 
 
-def _run_times() -> tuple[object, bool]:
+def _run_times() -> tuple[datetime, bool]:
     """The run's reference time and whether the scheduler (not a person or an Asset) started it."""
     dag_run = get_current_context()["dag_run"]
     return dag_run.run_after, getattr(dag_run.run_type, "value", dag_run.run_type) == "scheduled"
 
 
 def _due(group: str) -> bool:
-    from sellerflow.pipelines.onec_schedule import due_groups, last_landed
+    from sellerflow.sources.onec.schedule import group_due
     from sellerflow.warehouse.connection import default_dsn
 
-    run_after, scheduled = _run_times()
-    return due_groups(run_after, scheduled, last_landed(default_dsn()) if scheduled else None)[group]
+    return group_due(group, *_run_times(), default_dsn())
 
 
 @dag(
@@ -100,7 +99,7 @@ def extract_onec():
     def land_catalog(conn_id: str, run_id: str | None = None) -> dict:
         """Catalogs, barcodes, storage cells, partners, organizations and prices of one base."""
         from sellerflow.orchestration.connections import onec_base
-        from sellerflow.pipelines.onec_extract import extract_catalogs
+        from sellerflow.sources.onec.extract import extract_catalogs
         from sellerflow.warehouse.connection import default_dsn
 
         return extract_catalogs(onec_base(conn_id), default_dsn(), run_id or "manual", _run_times()[0])
@@ -110,7 +109,7 @@ def extract_onec():
     def land_documents(conn_id: str, run_id: str | None = None) -> dict:
         """Customer orders, shipments and returns of one base, incrementally."""
         from sellerflow.orchestration.connections import onec_base
-        from sellerflow.pipelines.onec_extract import extract_documents
+        from sellerflow.sources.onec.extract import extract_documents
         from sellerflow.warehouse.connection import default_dsn
 
         return extract_documents(onec_base(conn_id), default_dsn(), run_id or "manual", _run_times()[0])
@@ -120,7 +119,7 @@ def extract_onec():
     def land_stock(conn_id: str, run_id: str | None = None) -> dict:
         """Stock balances (in stock, reserved) of one base."""
         from sellerflow.orchestration.connections import onec_base
-        from sellerflow.pipelines.onec_extract import extract_stock
+        from sellerflow.sources.onec.extract import extract_stock
         from sellerflow.warehouse.connection import default_dsn
 
         return extract_stock(onec_base(conn_id), default_dsn(), run_id or "manual", _run_times()[0])

@@ -30,8 +30,8 @@ from sellerflow.extract.account import extract_account
 from sellerflow.orchestration.connections import onec_settings
 from sellerflow.orchestration.dbt import prepare_raw_tables
 from sellerflow.orchestration.dbt_cli import run_dbt
-from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.sources.onec import OneCBase
+from sellerflow.sources.onec.extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.megamarket.reports import export_reports
 from sellerflow_emulators.runtime import EmulatorState

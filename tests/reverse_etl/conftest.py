@@ -29,10 +29,10 @@ from psycopg.conninfo import conninfo_to_dict
 from sellerflow.extract.account import extract_account
 from sellerflow.orchestration.connections import onec_settings
 from sellerflow.orchestration.dbt_cli import run_dbt
-from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.reverse_etl import accounts as settings
 from sellerflow.reverse_etl.new_orders import ensure_tables, poll_new_orders
 from sellerflow.sources.onec import OneCBase
+from sellerflow.sources.onec.extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import serve_in_thread

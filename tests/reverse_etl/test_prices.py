@@ -19,11 +19,11 @@ import pytest
 from tests.reverse_etl.conftest import MARKETPLACES, Vendors, outbox_rows, serve_vendors
 
 from sellerflow.orchestration.dbt_cli import run_dbt
-from sellerflow.pipelines.onec_extract import extract_catalogs
 from sellerflow.reverse_etl.__main__ import main as cli
 from sellerflow.reverse_etl.push import push
 from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.targets import PRICE_TARGETS
+from sellerflow.sources.onec.extract import extract_catalogs
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.limits import LimitConfig
 from sellerflow_emulators.runtime import EmulatorState

@@ -23,12 +23,12 @@ import pytest
 from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, Vendors, outbox_rows, serve_vendors
 
 from sellerflow.orchestration.dbt_cli import run_dbt
-from sellerflow.pipelines.onec_extract import extract_documents
 from sellerflow.reverse_etl.push import push
 from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.statuses import request_assembled
 from sellerflow.reverse_etl.targets import STATUS_TARGETS
 from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
+from sellerflow.sources.onec.extract import extract_documents
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import serve_in_thread

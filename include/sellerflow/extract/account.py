@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sellerflow.extract.runner import StreamRunner, summary
+from sellerflow.extract.runner import StreamRunner, account_summary
 from sellerflow.extract.stream import DEFAULT_HORIZON, DEFAULT_OVERLAP, RunContext
 from sellerflow.extract.vendors import vendor
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.ratelimit import Limiter, PostgresLimiter, resolve_limits
-
-logger = logging.getLogger(__name__)
 
 
 def _delta(settings: dict[str, Any], key: str, unit: str, default: timedelta) -> timedelta:
@@ -48,18 +45,7 @@ def extract_account(
             overlap=_delta(settings, "overlap_minutes", "minutes", DEFAULT_OVERLAP),
             backfill_slice=_delta(settings, "backfill_slice_days", "days", timedelta(days=30)),
         )
-        results = StreamRunner(ctx).run(spec.select(streams), force=force)
-        out = summary(results)
-        out.update(account_id=account.account_id, api_calls=client.stats.calls, retries=client.stats.retries)
+        out = account_summary(ctx, StreamRunner(ctx).run(spec.select(streams), force=force))
     if isinstance(limiter, PostgresLimiter):
         limiter.close()
-    logger.info(
-        "%s/%s: %d records, %d new versions, %d API calls (%d retries)",
-        account.source,
-        account.account_id,
-        out["records"],
-        out["new_versions"],
-        out["api_calls"],
-        out["retries"],
-    )
     return out

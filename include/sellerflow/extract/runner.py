@@ -8,26 +8,30 @@ related records a page carries. After each slice has landed its state is stored,
 the last finished slice and re-reads at most one slice (reruns add nothing: raw keeps versions by hash).
 
 An authentication failure stops the account at once with a message naming the account and the fix (every
-other call would fail the same way); any other stream failure is collected, the remaining streams still
-run, and the account then fails listing what broke.
+other call would fail the same way); any other marketplace API failure is collected, the remaining streams
+still run, and the account then fails listing what broke. Other exceptions (1C's errors among them) propagate
+at once.
+
+Every source runs here: the marketplaces through :func:`sellerflow.extract.account.extract_account`, 1C
+through :mod:`sellerflow.sources.onec.extract`; each stream run gives one :class:`StreamResult`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic
 
 from sellerflow.extract.progress import Progress
-from sellerflow.extract.stream import Page, RunContext, Stream
+from sellerflow.extract.stream import ContextT, Page, Stream, StreamContext
 from sellerflow.extract.windows import parse_time, rfc3339
 from sellerflow.quality.schema_drift import DriftMonitor
 from sellerflow.sources._http import AuthError, MarketplaceAPIError
 from sellerflow.warehouse.loader import LoadResult, load_records
-from sellerflow.warehouse.records import KeySpec
+from sellerflow.warehouse.records import ContextSpec, KeySpec
 from sellerflow.warehouse.sync_state import get_sync_state, set_sync_state
 
 logger = logging.getLogger(__name__)
@@ -61,13 +65,20 @@ class StreamResult:
     quarantined: int = 0
     api_calls: int = 0
     error: str | None = None
+    details: dict[str, Any] = field(
+        default_factory=dict
+    )  # what the stream noted (Page.notes), e.g. 1C removals
+
+
+# A page's context as a bucket key: a dict frozen to its JSON text, a function (of the record) as it is.
+_Context = str | Callable[[dict[str, Any]], dict[str, Any] | None] | None
 
 
 @dataclass
 class _Buffer:
     """Records waiting to be loaded, per entity."""
 
-    rows: dict[tuple[str, KeySpec | None, str | None], list[dict[str, Any]]] = field(default_factory=dict)
+    rows: dict[tuple[str, KeySpec | None, _Context], list[dict[str, Any]]] = field(default_factory=dict)
     size: int = 0
 
     def add(
@@ -75,26 +86,26 @@ class _Buffer:
         entity: str,
         records: Iterable[dict[str, Any]],
         key: KeySpec | None = None,
-        context: dict[str, Any] | None = None,
+        context: ContextSpec = None,
     ) -> None:
-        frozen = None if context is None else json.dumps(context, sort_keys=True, default=str)
+        frozen = json.dumps(context, sort_keys=True, default=str) if isinstance(context, dict) else context
         bucket = self.rows.setdefault((entity, key, frozen), [])
         before = len(bucket)
         bucket.extend(records)
         self.size += len(bucket) - before
 
 
-class StreamRunner:
+class StreamRunner(Generic[ContextT]):
     """Runs streams of one account against one warehouse."""
 
-    def __init__(self, ctx: RunContext, batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(self, ctx: ContextT, batch_size: int = DEFAULT_BATCH) -> None:
         self.ctx = ctx
         self.batch_size = batch_size
         self.source = ctx.account.source
         self.account_id = ctx.account.account_id
         self.drift = DriftMonitor(self.source)  # records vs. their contracts: ops.schema_drift + a warning
 
-    def run(self, streams: Sequence[Stream], force: bool = False) -> list[StreamResult]:
+    def run(self, streams: Sequence[Stream[ContextT]], force: bool = False) -> list[StreamResult]:
         """Run every due stream (all with ``force``); raise ``AccountExtractionError`` if any failed."""
         results: list[StreamResult] = []
         for stream in streams:
@@ -122,21 +133,21 @@ class StreamRunner:
             f"refused the credentials — {exc}. Fix: {fix}."
         )
 
-    def _state(self, stream: Stream) -> dict[str, Any]:
+    def _state(self, stream: Stream[ContextT]) -> dict[str, Any]:
         stored = get_sync_state(self.ctx.dsn, self.source, self.account_id, stream.name)
         return dict(stored.cursor) if stored and isinstance(stored.cursor, dict) else {}
 
-    def _save(self, stream: Stream, state: dict[str, Any]) -> None:
+    def _save(self, stream: Stream[ContextT], state: dict[str, Any]) -> None:
         set_sync_state(
             self.ctx.dsn, self.source, self.account_id, stream.name, stream.watermark(state), state
         )
 
-    def is_due(self, stream: Stream, state: dict[str, Any]) -> bool:
+    def is_due(self, stream: Stream[ContextT], state: dict[str, Any]) -> bool:
         """Whether the stream's cadence has passed since its last successful run (by the run clock)."""
         last = parse_time(state.get("last_run_at"))
         return last is None or self.ctx.now - last >= stream.cadence - DUE_TOLERANCE
 
-    def run_stream(self, stream: Stream, force: bool = False) -> StreamResult:
+    def run_stream(self, stream: Stream[ContextT], force: bool = False) -> StreamResult:
         """Run one stream if due; land its pages; store its state slice by slice."""
         state = self._state(stream)
         if not force and not self.is_due(stream, state):
@@ -160,6 +171,7 @@ class StreamRunner:
             buffer = _Buffer()
             for page in stream.pages(self.ctx, piece, state):
                 progress.page(len(page.records))
+                result.details.update(page.notes)
                 self._collect(stream, page, buffer)
                 if buffer.size >= self.batch_size:
                     self._flush(stream, buffer, progress, result)
@@ -180,14 +192,14 @@ class StreamRunner:
         return result
 
     @staticmethod
-    def _collect(stream: Stream, page: Page, buffer: _Buffer) -> None:
+    def _collect(stream: Stream[ContextT], page: Page, buffer: _Buffer) -> None:
         buffer.add(stream.entity, page.records, page.key, page.context)
         for derived in stream.derived:
             buffer.add(derived.entity, (d for r in page.records if (d := derived.transform(r)) is not None))
         for entity, records in page.related.items():
-            buffer.add(entity, records)
+            buffer.add(entity, records, context=page.context)
 
-    def _key_of(self, stream: Stream, entity: str) -> KeySpec:
+    def _key_of(self, stream: Stream[ContextT], entity: str) -> KeySpec:
         if entity == stream.entity:
             return stream.key
         for derived in stream.derived:
@@ -195,7 +207,9 @@ class StreamRunner:
                 return derived.key
         return stream.related_keys[entity]
 
-    def _flush(self, stream: Stream, buffer: _Buffer, progress: Progress, result: StreamResult) -> None:
+    def _flush(
+        self, stream: Stream[ContextT], buffer: _Buffer, progress: Progress, result: StreamResult
+    ) -> None:
         for (entity, key, context), records in buffer.rows.items():
             if not records:
                 continue
@@ -210,7 +224,7 @@ class StreamRunner:
                 key_spec,
                 self.ctx.run_id,
                 validate=stream.validate if entity == stream.entity else None,
-                context=None if context is None else json.loads(context),
+                context=json.loads(context) if isinstance(context, str) else context,
             )
             result.quarantined += landed.quarantined
             if entity == stream.entity:
@@ -227,6 +241,23 @@ def summary(results: Sequence[StreamResult]) -> dict[str, Any]:
         "new_versions": sum(r.new_versions for r in results),
         "records": sum(r.records for r in results),
     }
+
+
+def account_summary(ctx: StreamContext, results: Sequence[StreamResult]) -> dict[str, Any]:
+    """:func:`summary` plus the account and its client's calls, logged as one line (what an extract task returns)."""
+    out = summary(results)
+    stats = ctx.client.stats
+    out.update(account_id=ctx.account.account_id, api_calls=stats.calls, retries=stats.retries)
+    logger.info(
+        "%s/%s: %d records, %d new versions, %d API calls (%d retries)",
+        ctx.account.source,
+        ctx.account.account_id,
+        out["records"],
+        out["new_versions"],
+        out["api_calls"],
+        out["retries"],
+    )
+    return out
 
 
 def parse_state_time(state: dict[str, Any], key: str) -> datetime | None:

@@ -1,4 +1,4 @@
-"""One 1C infobase published over OData, as the client and the pipelines see it (an Airflow connection
+"""One 1C infobase published over OData, as the client and the streams see it (an Airflow connection
 ``onec_<base>``: host = the OData URL, login/password = the infobase user, extras = the settings below)."""
 
 from __future__ import annotations
@@ -37,6 +37,21 @@ class OneCBase:
     document_overlap_minutes: int = 60
     document_horizon_days: int = 45  # edits older than this are caught by the daily full sweep
     full_sweep_hours: int = 24
+
+    @property
+    def source(self) -> str:
+        """The raw tables' prefix: ``raw.onec_<entity>``."""
+        return "onec"
+
+    @property
+    def account_id(self) -> str:
+        """What raw tables and ``ops`` key on: the base id."""
+        return self.base_id
+
+    @property
+    def conn_id(self) -> str:
+        """The Airflow connection of the base."""
+        return f"onec_{self.base_id}"
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never be logged or stored (the infobase user's password)."""

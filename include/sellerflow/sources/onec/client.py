@@ -31,6 +31,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from sellerflow.sources._http.client import ClientStats
 from sellerflow.sources._http.redact import LOGGERS, install_log_filter, register_secrets
 from sellerflow.sources.onec import odata
 from sellerflow.sources.onec.base import OneCBase
@@ -54,18 +55,18 @@ JSON_FORMAT = "application/json;odata=nometadata"
 # Loggers of the 1C extraction that may print request lines or 1C's answers (filters do not inherit).
 ONEC_LOGGERS = (
     __name__,
-    "sellerflow.pipelines.onec_extract",
-    "sellerflow.pipelines.onec_documents",
-    "sellerflow.pipelines.onec_snapshots",
+    "sellerflow.sources.onec.extract",
+    "sellerflow.sources.onec.documents",
+    "sellerflow.sources.onec.snapshots",
 )
 
 
 class OneCClient:
-    """Calls to one base; counts every HTTP request it sends (``requests_made``), retries included."""
+    """Calls to one base; counts every HTTP request it sends (``stats.calls``, retries included)."""
 
     def __init__(self, base: OneCBase, transport: httpx.BaseTransport | None = None) -> None:
         self.base = base
-        self.requests_made = 0
+        self.stats = ClientStats()
         # Called before every HTTP request (the reverse-ETL sender waits for the shared rate limiter here).
         self.before_request: Callable[[str, str], None] | None = None
         # The password is masked in every error message and log line, as the marketplace tokens are (Airflow's
@@ -79,6 +80,11 @@ class OneCClient:
             headers={"Accept": "application/json"},
             transport=transport,
         )
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self.stats.calls
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -101,7 +107,7 @@ class OneCClient:
         url = odata.resource_path(resource)
         query = odata.query_string(params)
         what = f"{method} {resource}"
-        self.requests_made += 1
+        self.stats.calls += 1
         if self.before_request is not None:
             self.before_request(method, resource)
         try:
@@ -132,6 +138,7 @@ class OneCClient:
 
     def _log_retry(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
+        self.stats.retries += 1
         logger.warning(
             "1C %s: attempt %d failed (%s); retrying", self.base.base_id, state.attempt_number, error
         )

@@ -1,13 +1,13 @@
 """What the warehouse already holds of each 1C object, read from the raw tables themselves.
 
-The raw loader lands a record only when it differs from the latest version of its key, so the 1C pipelines
+The raw loader lands a record only when it differs from the latest version of its key, so the 1C streams
 hand it whole listings and need no memory of their own for that. What they still need to know is which
 objects were landed and are not recorded as gone: to find the objects a complete listing no longer has, and
 (for documents) which ``DataVersion`` to compare a key-only listing with before fetching documents whole.
 Both come from the latest version of each key in ``raw.onec_<entity>`` plus the latest record of the key in
 ``raw.onec_removals`` (``removed`` false when an object came back after it was recorded as gone). A stock row
 that left the balance is the exception: it lands once more with zero resources, so its own latest version
-tells that it is gone.
+tells that it is gone. :func:`removal` builds the ``raw.onec_removals`` records.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from sellerflow.warehouse.connection import ConnOrDsn, connection
 from sellerflow.warehouse.identifiers import table_name
 
 SOURCE = "onec"
@@ -64,7 +65,7 @@ def _exists(cur: psycopg.Cursor[Any], entity: str) -> bool:
 
 
 def read_landed(
-    conn: psycopg.Connection,
+    conn_or_dsn: ConnOrDsn,
     base_id: str,
     entity: str,
     *,
@@ -84,7 +85,7 @@ def read_landed(
         sql.SQL("r.payload ->> 'Date'" if dated else "null"),
     ]
     join = sql.SQL("join {} as r on r.id = l.id").format(raw) if versioned or dated else sql.SQL("")
-    with conn.cursor(row_factory=tuple_row) as cur:
+    with connection(conn_or_dsn) as conn, conn.cursor(row_factory=tuple_row) as cur:
         if not _exists(cur, entity):
             return {}
         cur.execute(
@@ -106,8 +107,22 @@ def read_landed(
     return landed
 
 
-def single_organization(conn: psycopg.Connection, base_id: str) -> str | None:
+def single_organization(conn_or_dsn: ConnOrDsn, base_id: str) -> str | None:
     """The base's organization when it has exactly one (from the landed Catalog_Организации)."""
-    landed = read_landed(conn, base_id, "organizations", versioned=False)
+    landed = read_landed(conn_or_dsn, base_id, "organizations", versioned=False)
     present = [key for key, known in landed.items() if known.present]
     return present[0] if len(present) == 1 else None
+
+
+def removal(entity: str, natural_key: str, last_version: str, removed: bool = True) -> dict[str, Any]:
+    """A ``raw.onec_removals`` payload: the object left 1C (``removed`` false: it is listed again).
+
+    ``last_version`` is its latest landed version: ``DataVersion``, or the payload's sha256 for register rows.
+    """
+    return {
+        "natural_key": f"{entity}:{natural_key}",
+        "entity": entity,
+        "key": natural_key,
+        "last_version": last_version,
+        "removed": removed,
+    }

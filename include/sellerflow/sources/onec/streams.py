@@ -1,6 +1,11 @@
 """The 1C streams: which OData object lands in which ``raw.onec_<entity>`` table under which key.
 
-Every payload is 1C's JSON object exactly as received. What the pipeline knows about it besides lands in the
+They are kinds of :class:`~sellerflow.extract.stream.Stream` run by the marketplaces' runner
+(:mod:`sellerflow.extract.runner`): :class:`~.snapshots.SnapshotStream` reads an object whole and lands what
+changed, :class:`~.documents.DocumentStream` reads a document type incrementally. The extract_onec DAG runs them
+in three groups (:mod:`.extract`, :mod:`.schedule`): catalogs (with prices), documents, stock.
+
+Every payload is 1C's JSON object exactly as received. What the extraction knows about it besides lands in the
 raw table's ``context`` column (see :mod:`sellerflow.warehouse.loader`), listed in the last column below:
 *org* is ``base``, the seller's organization (``organization_key``: a document's own ``Организация_Key``,
 otherwise the connection's organization or the base's only one) and ``legal_entity_id``; register rows (which
@@ -37,10 +42,10 @@ there says ``removed``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from sellerflow.warehouse.records import Validator
+from sellerflow.sources.onec.documents import DocumentStream
+from sellerflow.sources.onec.snapshots import SnapshotStream
 
 STOCK_DIMENSIONS = (
     "Номенклатура_Key",
@@ -52,39 +57,6 @@ STOCK_DIMENSIONS = (
 )
 
 
-@dataclass(frozen=True)
-class SnapshotStream:
-    """An object read whole every time; only what changed since the last landing is written."""
-
-    entity: str  # raw table suffix
-    resource: str  # entity set or register
-    key: tuple[str, ...]
-    kind: Literal["set", "balance", "slice_last"] = "set"
-    versioned: bool = True  # carries DataVersion
-    optional: bool = False  # skip quietly when the base does not publish it
-    zero_fields: tuple[str, ...] = ()  # balances: resources set to 0 when a row leaves the balance
-    validate: Validator | None = None  # reason to quarantine a record, or None
-
-    def natural_key(self, record: dict[str, Any]) -> str:
-        """The key fields joined with ``|``."""
-        return "|".join(str(record.get(name, "")) for name in self.key)
-
-    def zero_row(self, natural_key: str) -> dict[str, Any]:
-        """A balance row that left the balance, in the shape it lands in: its key fields, resources at 0."""
-        row: dict[str, Any] = dict(zip(self.key, natural_key.split("|"), strict=True))
-        return row | {name: 0 for name in self.zero_fields}
-
-
-@dataclass(frozen=True)
-class DocumentStream:
-    """A document type read incrementally by Date window plus DataVersion comparison."""
-
-    entity: str
-    resource: str
-
-    INDEX_FIELDS = ("Ref_Key", "DataVersion", "Date", "DeletionMark", "Posted")
-
-
 def _catalog(entity: str, resource: str, optional: bool = False) -> SnapshotStream:
     return SnapshotStream(entity, resource, ("Ref_Key",), optional=optional)
 
@@ -94,8 +66,9 @@ def require_description(record: dict[str, Any]) -> str | None:
     return None if record.get("Description") else "Description (наименование) is empty"
 
 
-PRODUCTS = SnapshotStream("products", "Catalog_Номенклатура", ("Ref_Key",), validate=require_description)
-ORGANIZATIONS = _catalog("organizations", "Catalog_Организации")
+PRODUCTS = SnapshotStream("products", "Catalog_Номенклатура", ("Ref_Key",), validator=require_description)
+# Read first: the other streams' records carry the base's organization found among the landed ones.
+ORGANIZATIONS = SnapshotStream("organizations", "Catalog_Организации", ("Ref_Key",), organization=False)
 CATALOG_STREAMS: tuple[SnapshotStream, ...] = (
     ORGANIZATIONS,
     PRODUCTS,
@@ -134,23 +107,3 @@ DOCUMENT_STREAMS: tuple[DocumentStream, ...] = (
     DocumentStream("shipments", "Document_РеализацияТоваровУслуг"),
     DocumentStream("customer_returns", "Document_ВозвратТоваровОтКлиента"),
 )
-RAW_ENTITIES: tuple[str, ...] = (
-    *(s.entity for s in CATALOG_STREAMS),
-    STOCK.entity,
-    *(s.entity for s in DOCUMENT_STREAMS),
-    "removals",
-)
-
-
-def removal(entity: str, natural_key: str, last_version: str, removed: bool = True) -> dict[str, Any]:
-    """A ``raw.onec_removals`` payload: the object left 1C (``removed`` false: it is listed again).
-
-    ``last_version`` is its latest landed version: ``DataVersion``, or the payload's sha256 for register rows.
-    """
-    return {
-        "natural_key": f"{entity}:{natural_key}",
-        "entity": entity,
-        "key": natural_key,
-        "last_version": last_version,
-        "removed": removed,
-    }

@@ -18,9 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.sources._http.redact import redact
 from sellerflow.sources.onec import OneCBase, OneCError
+from sellerflow.sources.onec.extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.warehouse import migrate
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.onec import create_app

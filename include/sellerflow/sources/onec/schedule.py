@@ -59,3 +59,8 @@ def last_landed(dsn: str) -> dict[str, datetime | None]:
             ).fetchall()
         )
     return {group: rows.get(entity) for group, entity in GROUP_ENTITY.items()}
+
+
+def group_due(group: str, run_after: datetime, scheduled: bool, dsn: str) -> bool:
+    """Whether a run at ``run_after`` does ``group``; a scheduled run asks the warehouse when groups last landed."""
+    return due_groups(run_after, scheduled, last_landed(dsn) if scheduled else None)[group]

@@ -7,6 +7,7 @@ balances that only postings move, in the world's tables.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sqlite3
 import subprocess
@@ -21,9 +22,11 @@ import httpx
 import psycopg
 import pytest
 
-from sellerflow.pipelines.onec_extract import extract_catalogs, extract_documents, extract_stock
-from sellerflow.pipelines.onec_streams import CATALOG_STREAMS, PRODUCTS
+from sellerflow.extract.runner import StreamResult
+from sellerflow.extract.stream import Stream
 from sellerflow.sources.onec import OneCBase, OneCBusinessError
+from sellerflow.sources.onec.extract import extract_catalogs, extract_documents, extract_stock
+from sellerflow.sources.onec.streams import CATALOG_STREAMS, DOCUMENT_STREAMS, PRODUCTS, STOCK
 from sellerflow.warehouse import migrate
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.onec import create_app
@@ -31,6 +34,7 @@ from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import serve_in_thread
 
 AS_OF = datetime(2026, 9, 18, 12, 0, tzinfo=UTC)
+MIGRATION = Path(__file__).parents[3] / "include/sellerflow/warehouse/migrations/0115_onec_stream_state.sql"
 ORDERS, SALES = "Document_ЗаказКлиента", "Document_РеализацияТоваровУслуг"
 
 
@@ -206,8 +210,8 @@ def test_a_rerun_adds_nothing_and_asks_little(onec: OneC) -> None:
     before = onec.raw_total()
     second = extract_all(onec, run_id="run2")
     assert onec.raw_total() == before
-    documents_first = first["ut_main"][1]["requests"]
-    documents_second = second["ut_main"][1]["requests"]
+    documents_first = first["ut_main"][1]["api_calls"]
+    documents_second = second["ut_main"][1]["api_calls"]
     assert documents_second <= 9, "key-only listing + $count per document type, nothing fetched"
     assert documents_first >= documents_second
 
@@ -228,9 +232,9 @@ def test_an_edited_document_lands_a_new_version(onec: OneC) -> None:
     )
     assert [v[0] for v in versions][-1] == "перезвонить"
     assert len(versions) == 2
-    orders = next(s for s in summary["streams"] if s["entity"] == "customer_orders")
-    assert orders["changed"] == 1
-    assert orders["landed"] == 1
+    orders = next(s for s in summary["streams"] if s["stream"] == "customer_orders")
+    assert orders["details"]["changed"] == 1
+    assert orders["new_versions"] == 1
 
 
 def test_a_reposted_document_lands_a_new_version(onec: OneC) -> None:
@@ -292,7 +296,7 @@ def test_a_new_document_lands_in_the_next_cycle_with_few_requests(onec: OneC) ->
     summary = extract_documents(onec.base(), onec.dsn, "run2", AS_OF)
     ref = created.json()["Ref_Key"]
     assert latest(onec, "onec_customer_orders", ref)["НомерПоДаннымКлиента"] == "NEW-1"
-    assert summary["requests"] <= 10
+    assert summary["api_calls"] <= 10
 
 
 # -- snapshots ---------------------------------------------------------------------------------
@@ -314,7 +318,7 @@ def test_stock_lands_only_changes_and_keeps_a_return_to_an_earlier_balance(onec:
             product,
         )
         result = extract_stock(base, onec.dsn, run, datetime(2026, 9, 18, 12, int(run[1]), tzinfo=UTC))
-        assert result["streams"][0]["landed"] == 1
+        assert result["streams"][0]["new_versions"] == 1
     assert onec.raw_total() == before + 2
     history = onec.raw(
         "select (payload->>'ВНаличииBalance')::int from raw.onec_stock where natural_key like %s order by id",
@@ -332,7 +336,7 @@ def test_a_row_leaving_the_balance_lands_as_zero(onec: OneC) -> None:
     )[0]
     onec.world_sql("delete from onec_stock where warehouse_id = ? and product_ref = ?", warehouse, product)
     result = extract_stock(base, onec.dsn, "r2", AS_OF)
-    assert result["streams"][0]["landed"] == 1
+    assert result["streams"][0]["new_versions"] == 1
     zero = onec.raw(
         "select payload from raw.onec_stock where natural_key like %s order by id desc limit 1",
         f"{product}|%",
@@ -349,7 +353,7 @@ def test_a_catalog_change_lands_one_version(onec: OneC) -> None:
     ][0]
     onec.world_sql("update products set name = 'Новое имя', data_version = 'CHANGED=' where ref_key = ?", ref)
     result = extract_catalogs(base, onec.dsn, "r2", AS_OF)
-    landed = {s["entity"]: s["landed"] for s in result["streams"]}
+    landed = {s["stream"]: s["new_versions"] for s in result["streams"]}
     assert landed["products"] == 1
     assert latest(onec, "onec_products", ref)["Description"] == "Новое имя"
 
@@ -362,13 +366,13 @@ def test_a_vanished_catalog_item_is_recorded_once_as_removed(onec: OneC) -> None
     ][0]
     onec.world_sql("delete from products where ref_key = ?", ref)
     result = extract_catalogs(base, onec.dsn, "r2", AS_OF, streams=(PRODUCTS,))
-    assert result["streams"][0]["removed"] == 1
+    assert result["streams"][0]["details"]["removed"] == 1
     removed = onec.raw(
         "select payload, context->>'base' from raw.onec_removals where natural_key = %s", f"products:{ref}"
     )
     assert [(r[0]["removed"], r[0]["key"], r[1]) for r in removed] == [(True, ref, "ut_main")]
     again = extract_catalogs(base, onec.dsn, "r3", AS_OF, streams=(PRODUCTS,))
-    assert again["streams"][0]["removed"] == 0
+    assert again["streams"][0]["details"]["removed"] == 0
     assert onec.raw("select count(*) from raw.onec_removals") == [(1,)], "recorded once"
 
 
@@ -393,9 +397,47 @@ def test_a_register_row_that_comes_back_unchanged_is_recorded_as_back(onec: OneC
     assert onec.raw("select count(*) from raw.onec_barcodes where natural_key = %s", old) == [(1,)]
 
 
-def test_the_pipelines_keep_no_state_table_of_their_own(onec: OneC) -> None:
+def test_the_streams_keep_no_state_table_of_their_own(onec: OneC) -> None:
     extract_all(onec)
     assert onec.raw("select to_regclass('ops.onec_object_state')") == [(None,)]
+
+
+# -- one framework: the marketplaces' Stream and runner ---------------------------------------------
+
+
+def test_every_stream_runs_as_a_stream_with_one_result_and_its_state_in_sync_state(onec: OneC) -> None:
+    summaries = extract_all(onec)
+    streams = (*CATALOG_STREAMS, STOCK, *DOCUMENT_STREAMS)
+    assert all(isinstance(s, Stream) for s in streams)
+    fields = {f.name for f in dataclasses.fields(StreamResult)}
+    for base_id, results in summaries.items():
+        ran = [r["stream"] for summary in results for r in summary["streams"]]
+        assert sorted(ran) == sorted(s.name for s in streams), base_id
+        assert all(set(r) == fields and r["status"] == "done" for s in results for r in s["streams"])
+        state = dict(onec.raw("select stream, cursor from ops.sync_state where account_id = %s", base_id))
+        assert set(state) == {s.name for s in streams}, "one state per stream, under its name"
+        assert all(cursor["last_run_at"] == "2026-09-18T12:00:00Z" for cursor in state.values())
+        newest = onec.raw(
+            "select max(payload->>'Date') from raw.onec_customer_orders where account_id = %s", base_id
+        )[0][0]
+        assert state["customer_orders"]["watermark"].startswith(newest), "the watermark is the latest Date"
+
+
+def test_document_state_of_the_earlier_layout_carries_over_without_a_full_sweep(onec: OneC) -> None:
+    extract_all(onec)
+    documents = tuple(s.name for s in DOCUMENT_STREAMS)
+    with psycopg.connect(onec.dsn) as conn:  # the rows as the earlier version kept them
+        conn.execute(
+            "update ops.sync_state set stream = 'documents:' || stream, cursor = cursor - 'watermark' - 'last_run_at'"
+            " where source = 'onec' and stream = any(%s)",
+            (list(documents),),
+        )
+        conn.execute(MIGRATION.read_text())
+    summary = extract_documents(onec.base(), onec.dsn, "run2", AS_OF)
+    windows = {s["stream"]: s["details"]["window_start"] for s in summary["streams"]}
+    assert windows["customer_orders"] is not None, "incremental, not a full sweep"
+    assert windows["shipments"] is not None, "incremental, not a full sweep"
+    assert onec.raw("select count(*) from ops.sync_state where stream like 'documents:%%'") == [(0,)]
 
 
 # -- errors and faults -----------------------------------------------------------------------------
