@@ -11,8 +11,8 @@
    First it drains `onec_assembled`: the 1C orders of finished TSD pick lists go to Статус КОтгрузке, the units
    not found are cut off into cancelled lines (their reserve released); then `<marketplace>_shortages`: those
    units cancelled at the marketplace where its API allows (WB task cancel, Megamarket order/reject, Ozon and YM
-   cancel of a posting with nothing found, YM's box layout with allowRemove for a part; part of an Ozon posting
-   parked with the reason). Both are enqueued when a list is finished.
+   cancel of a posting with nothing found, Ozon product/cancel per product and YM's box layout with allowRemove for
+   a part). Both are enqueued when a list is finished.
 
 Every 5 minutes and when extract_onec lands documents (Asset `warehouse.raw.onec_customer_orders`). The 1C side
 is read from the incremental staging tables `transform_dbt` builds (`stg_onec__customer_orders`,

@@ -1,7 +1,8 @@
-"""Units a finished pick list did not find are told to the marketplace through the one outbox, per posting:
-Wildberries cancels the short assembly task, Megamarket rejects the short lots (OUT_OF_STOCK), Ozon and Yandex
-Market are parked with the reason. Real Postgres (the module's throwaway world) and real HTTP to the emulators;
-expectations are read from the emulators' world."""
+"""Units a finished pick list did not find are told to the marketplace through the one outbox: Wildberries cancels
+the short assembly task, Megamarket rejects the short lots (OUT_OF_STOCK), Ozon cancels a posting of which nothing was
+found or, per product, the units not found of one partly found (/v2/posting/fbs/product/cancel), Yandex Market
+cancels an order of which nothing was found. Real Postgres (the module's throwaway world) and real HTTP to the
+emulators; expectations are read from the emulators' world."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import pytest
 
 from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.statuses import request_assembled
+from sellerflow.reverse_etl.targets.marketplace_shortages import shortage_key, shortage_payloads
 
-from .conftest import Vendors, World, serve_vendors
+from .conftest import Vendors, World, outbox_rows, serve_vendors
 
 
 @pytest.fixture
@@ -157,25 +159,108 @@ def test_megamarket_rejects_exactly_the_lots_not_found(world, vendors) -> None:
     assert vendors.pushes("megamarket", "%order/reject") == 1
 
 
-def test_ozon_shortages_are_parked_with_the_reason_and_nothing_is_sent(world, vendors) -> None:
-    account, posting_number, order, offer = _first(
+def _ozon_posting(world: World, status: str, units: int = 1) -> tuple[str, str, str, list[dict[str, Any]]]:
+    """An Ozon posting whose latest listed version has ``status`` and at least ``units`` units."""
+    rows = outbox_rows(
         world.dsn,
-        "select account_id, natural_key, payload ->> 'order_number', payload -> 'products' -> 0 ->> 'offer_id'"
-        " from raw.ozon_postings_fbs_unfulfilled order by natural_key limit 1",
+        "select * from (select distinct on (account_id, natural_key) account_id, natural_key,"
+        " payload ->> 'order_number', payload -> 'products', payload ->> 'status' as status"
+        " from raw.ozon_postings_fbs_unfulfilled order by account_id, natural_key, extracted_at desc, id desc) v"
+        " where status = %s order by natural_key",
+        status,
     )
-    posting = {
+    return next(r[:4] for r in rows if sum(int(p["quantity"]) for p in r[3]) >= units)
+
+
+def _one_unit_short(account: str, posting: str, order: str, products: list[dict[str, Any]]) -> dict[str, Any]:
+    """The finished posting with one unit of its first product not found."""
+    return {
         "marketplace": "ozon",
         "account_id": account,
         "order_number": order,
-        "posting_number": posting_number,
-        "items": [{"unit_ref": "1", "offer_id": offer, "quantity": 2, "picked": 1, "short": 1}],
+        "posting_number": posting,
+        "items": [
+            {
+                "unit_ref": str(p["sku"]),
+                "offer_id": p["offer_id"],
+                "quantity": int(p["quantity"]),
+                "picked": int(p["quantity"]) - (1 if n == 0 else 0),
+                "short": 1 if n == 0 else 0,
+            }
+            for n, p in enumerate(products)
+        ],
     }
-    assert _finish(world.dsn, posting)["shortage"]["enqueued"] == 1
+
+
+def test_part_of_an_ozon_posting_is_one_item_per_product() -> None:
+    posting = {
+        "marketplace": "ozon",
+        "account_id": "oz",
+        "posting_number": "1-1-1",
+        "items": [
+            {"unit_ref": "11", "offer_id": "A", "quantity": 3, "picked": 1, "short": 2},
+            {"unit_ref": "12", "offer_id": "B", "quantity": 1, "picked": 0, "short": 1},
+            {"unit_ref": "13", "offer_id": "C", "quantity": 1, "picked": 1, "short": 0},
+            {"unit_ref": "", "offer_id": "D", "quantity": 1, "picked": 0, "short": 1},
+        ],
+    }
+    payloads = shortage_payloads(posting)
+    keyed = {shortage_key(p): p for p in payloads}
+    assert set(keyed) == {"oz:1-1-1:11", "oz:1-1-1:12", "oz:1-1-1:"}
+    assert [(u["quantity"], u["planned"]) for u in keyed["oz:1-1-1:11"]["units"]] == [(2, 3)]
+    assert keyed["oz:1-1-1:11"]["problems"] == []
+    assert keyed["oz:1-1-1:11"]["whole"] is False
+    assert "no Ozon SKU" in keyed["oz:1-1-1:"]["problems"][0], "a unit without an SKU is parked, not guessed"
+    whole = {**posting, "items": [dict(i, picked=0, short=i["quantity"]) for i in posting["items"]]}
+    assert [shortage_key(p) for p in shortage_payloads(whole)] == ["oz:1-1-1"], "nothing found: the posting"
+
+
+def test_a_crash_after_ozon_cancelled_the_units_reads_back_and_cancels_nothing_twice(
+    world, vendors, crash_after_first_ack
+) -> None:
+    account, posting, order, products = _ozon_posting(world, "awaiting_packaging", units=2)
+    short_sku = int(products[0]["sku"])
+    asked = _finish(world.dsn, _one_unit_short(account, posting, order, products))
+    assert asked["shortage"] == {"target": "ozon_shortages", "enqueued": 1, "units": 1, "whole": False}
+    target = vendors.target("ozon_shortages")
+    with pytest.raises(SystemExit):
+        drain(world.dsn, target)
+    assert crash_after_first_ack
+    rerun = drain(world.dsn, target, lease=timedelta(0))
+    target.close()
+    assert (rerun.acknowledged, rerun.parked) == (1, 0), rerun
+    assert vendors.pushes("ozon", "%product/cancel") == 1, "read back, not cancelled again"
+    (message,) = outbox_rows(
+        world.dsn,
+        "select a.message from ops.outbox_attempts a join ops.outbox o on o.id = a.outbox_id"
+        " where o.target = 'ozon_shortages' order by a.id desc limit 1",
+    )[0]
+    assert "already holds" in message
+    held = vendors.sql(
+        "select sum(l.quantity) from orders o join order_lines l on l.order_id = o.id join offers f"
+        " on f.account_id = o.account_id and f.offer_id = l.offer_id where o.posting_number = ? and f.mp_sku = ?",
+        posting,
+        short_sku,
+    )[0][0]
+    assert int(held or 0) == int(products[0]["quantity"]) - 1
+
+
+def test_a_product_cancel_ozon_refuses_is_parked_with_its_reason(world, vendors) -> None:
+    """Once the posting is packed (awaiting_deliver) Ozon no longer offers product_cancel: parked, nothing changed."""
+    account, posting, order, products = _ozon_posting(world, "awaiting_deliver", units=2)
+    _finish(world.dsn, _one_unit_short(account, posting, order, products))
     target = vendors.target("ozon_shortages")
     result = drain(world.dsn, target)
     target.close()
-    assert (result.parked, result.sent, target.requests_made) == (1, 0, 0)
-    assert "/v2/posting/fbs/product/cancel" in result.errors[0]
+    assert (result.acknowledged, result.parked) == (0, 1), result
+    (reason, code) = outbox_rows(
+        world.dsn,
+        "select o.reason, a.vendor_code from ops.outbox o join ops.outbox_attempts a"
+        " on a.outbox_id = o.id where o.target = 'ozon_shortages'",
+    )[0]
+    assert "HAS_INCORRECT_STATUS" in reason
+    assert code == "HAS_INCORRECT_STATUS"
+    assert vendors.pushes("ozon") == 0
 
 
 def test_an_ozon_posting_with_nothing_found_is_cancelled_once(world, vendors) -> None:

@@ -16,13 +16,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import psycopg
 import pytest
 from tests.reverse_etl.conftest import MARKETPLACES, OUTBOX_TABLES, Vendors, outbox_rows, serve_vendors
 
 from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.reverse_etl.new_orders import poll_new_orders
 from sellerflow.reverse_etl.push import push
 from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.statuses import request_assembled
@@ -32,6 +35,7 @@ from sellerflow.sources.onec.extract import extract_documents
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import FAST
 
 # the vendor status an assembled order must show afterwards (the emulators' vendor_status vocabulary)
 ASSEMBLED = {
@@ -373,8 +377,8 @@ def _finished_on_a_list(
 
 
 def test_units_not_found_at_picking_are_left_out_of_the_status_step(status_world) -> None:
-    """The step ships only what was picked (Ozon then refuses a posting whose units were not cancelled: parked);
-    a posting of which nothing was found gets no step at all."""
+    """The step ships only what was picked (Ozon takes it once ozon_shortages cancelled the rest); a posting of which
+    nothing was found gets no step at all."""
     with psycopg.connect(status_world.dsn) as pg:
         rows = pg.execute(
             "select account_id, vendor_order_id, items from marts.int_reverse_etl__order_progress"
@@ -455,3 +459,178 @@ def test_yandex_market_boxes_leave_out_the_units_not_found_and_remove_them(statu
             pg.execute(
                 "truncate ops.pick_list_items, ops.pick_list_orders, ops.pick_lists restart identity cascade"
             )
+
+
+PRODUCT_CANCEL_REQUEST = (
+    Path(__file__).resolve().parents[1] / "contracts/ozon/v2_posting_fbs_product_cancel_request.json"
+)
+
+
+def _partly_found_ozon(world) -> tuple[str, str, str, list[dict[str, Any]]]:
+    """An Ozon posting waiting for assembly (its latest listed version), of 2+ units (account, posting, order,
+    products); not the one Ozon cancelled."""
+    with psycopg.connect(world.dsn) as pg:
+        rows = pg.execute(
+            "select * from (select distinct on (account_id, natural_key) account_id, natural_key,"
+            " payload ->> 'order_number', payload -> 'products', payload ->> 'status' as status"
+            " from raw.ozon_postings_fbs_unfulfilled order by account_id, natural_key, extracted_at desc, id desc) v"
+            " where status = 'awaiting_packaging' order by natural_key"
+        ).fetchall()
+    return next(
+        r[:4] for r in rows if (r[0], r[1]) != world.illegal and sum(int(p["quantity"]) for p in r[3]) >= 2
+    )
+
+
+def _finish_partly(dsn: str, account: str, posting: str, order: str, products: list[dict]) -> dict[str, Any]:
+    """Finish a pick list on which one unit of the posting's first product was not found; what the TSD's finish
+    hands the reverse-ETL."""
+    items = [
+        {
+            "unit_ref": str(p["sku"]),
+            "offer_id": p["offer_id"],
+            "quantity": int(p["quantity"]),
+            "picked": int(p["quantity"]) - (1 if n == 0 else 0),
+            "short": 1 if n == 0 else 0,
+        }
+        for n, p in enumerate(products)
+    ]
+    _finished_on_a_list(dsn, account, posting, [(i["unit_ref"], i["quantity"], i["short"]) for i in items])
+    with psycopg.connect(dsn) as conn:
+        return request_assembled(
+            conn,
+            {"account_id": account, "posting_number": posting, "order_number": order, "items": items},
+        )
+
+
+def _forget_pick_lists(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as pg:
+        pg.execute(
+            "truncate ops.pick_list_items, ops.pick_list_orders, ops.pick_lists restart identity cascade"
+        )
+        pg.execute("delete from ops.reverse_etl_progress_requests")
+
+
+def _posting_units(vendors: Vendors, account: str, posting: str) -> dict[int, int]:
+    rows = vendors.sql(
+        "select f.mp_sku, sum(l.quantity) from orders o join order_lines l on l.order_id = o.id"
+        " join offers f on f.account_id = o.account_id and f.offer_id = l.offer_id"
+        " where o.account_id = ? and o.posting_number = ? group by 1",
+        account,
+        posting,
+    )
+    return {int(sku): int(n) for sku, n in rows}
+
+
+def test_part_of_an_ozon_posting_is_cancelled_at_ozon_then_the_rest_is_shipped(status_world, vendors) -> None:
+    """A unit not found is cancelled with /v2/posting/fbs/product/cancel (one outbox item per posting and product),
+    then the posting ships exactly what was picked; a rerun sends nothing, and a list that already counts the
+    cancelled unit does not take it off twice."""
+    account, posting, order, products = _partly_found_ozon(status_world)
+    short_sku = int(products[0]["sku"])
+    before = _posting_units(vendors, account, posting)
+    try:
+        asked = _finish_partly(status_world.dsn, account, posting, order, products)
+        assert asked["shortage"] == {"target": "ozon_shortages", "enqueued": 1, "units": 1, "whole": False}
+        assert (asked["target"], asked["enqueued"]) == ("ozon_statuses", 1)
+        assert outbox_rows(
+            status_world.dsn, "select item_key from ops.outbox where target = 'ozon_shortages'"
+        ) == [(f"{account}:{posting}:{short_sku}",)]
+
+        result = vendors.push_each(status_world.dsn, ["ozon_shortages", "ozon_statuses"])
+        assert result["ozon_shortages"]["acknowledged"] == 1, result
+        assert result["ozon_statuses"]["acknowledged"] >= 1, result
+        (cancel,) = [
+            json.loads(b)
+            for (b,) in vendors.sql("select body from push_log where path like '%product/cancel'")
+        ]
+        schema = json.loads(PRODUCT_CANCEL_REQUEST.read_text(encoding="utf-8"))
+        jsonschema.validate(cancel, schema, cls=jsonschema.Draft202012Validator)
+        assert (cancel["posting_number"], cancel["cancel_reason_id"], cancel["items"]) == (
+            posting,
+            352,
+            [{"sku": short_sku, "quantity": 1}],
+        )
+        want = dict(before)
+        want[short_sku] -= 1
+        want = {sku: n for sku, n in want.items() if n > 0}
+        assert _posting_units(vendors, account, posting) == want, "Ozon holds what was picked"
+        shipped = [
+            json.loads(b)
+            for (b,) in vendors.sql("select body from push_log where path like '%fbs/ship'")
+            if json.loads(b)["posting_number"] == posting
+        ]
+        assert len(shipped) == 1
+        assert {
+            int(p["product_id"]): int(p["quantity"]) for p in shipped[0]["packages"][0]["products"]
+        } == want
+        assert vendor_status(vendors)[(account, order)] == "awaiting_deliver"
+
+        again = vendors.push_each(status_world.dsn, ["ozon_shortages", "ozon_statuses"])
+        assert again["ozon_shortages"]["requests"] == 0, "a rerun sends 0 requests"
+        assert vendors.pushes("ozon", "%product/cancel") == 1
+
+        # the new-order list polled again shows Ozon's reduced count: the picked units are not reduced twice
+        poll_new_orders(
+            vendors.accounts[account], status_world.dsn, "test-repoll", status_world.now, client_options=FAST
+        )
+        with psycopg.connect(status_world.dsn) as pg:
+            (items,) = pg.execute(
+                "select items from marts.int_reverse_etl__order_progress where account_id = %s and vendor_order_id = %s",
+                (account, posting),
+            ).fetchone()
+        assert {int(i["sku"]): int(i["quantity"]) for i in items} == want
+    finally:
+        _forget_pick_lists(status_world.dsn)
+
+
+def test_an_ozon_ship_waits_for_the_shortage_instead_of_being_parked(status_world, vendors) -> None:
+    """The product cancel fails once (Ozon 500): the ship Ozon then refuses (HAS_INCORRECT_PRODUCT_QUANTITY) is
+    retried, not parked; the next drains cancel the unit and ship the rest."""
+    account, posting, order, products = _partly_found_ozon(status_world)
+    vendors.state.faults.configure(
+        "ozon",
+        [
+            parse_rule(
+                {
+                    "kind": "server_error",
+                    "status": 500,
+                    "count": 1,
+                    "paths": ["/v2/posting/fbs/product/cancel"],
+                }
+            )
+        ],
+    )
+    try:
+        _finish_partly(status_world.dsn, account, posting, order, products)
+        first = vendors.push_each(
+            status_world.dsn, ["ozon_shortages", "ozon_statuses"], backoff_initial_s=0.01
+        )
+        assert first["ozon_shortages"]["failed"] == 1, first
+        state, reason = outbox_rows(
+            status_world.dsn,
+            "select state, reason from ops.outbox where target = 'ozon_statuses' and item_key = %s",
+            f"{account}:{posting}",
+        )[0]
+        assert state == "failed", reason
+        assert "ozon_shortages" in reason
+        vendors.state.faults.clear("ozon")
+        deadline = time.monotonic() + 60
+        while (
+            outbox_rows(status_world.dsn, "select 1 from ops.outbox where state = 'failed'")
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+            for name in ("ozon_shortages", "ozon_statuses"):
+                target = vendors.target(name)
+                drain(status_world.dsn, target, backoff_initial_s=0.01)
+                target.close()
+        states = outbox_rows(
+            status_world.dsn,
+            "select target, state from ops.outbox where item_key like %s order by target",
+            f"{account}:{posting}%",
+        )
+        assert states == [("ozon_shortages", "acknowledged"), ("ozon_statuses", "acknowledged")]
+        assert vendor_status(vendors)[(account, order)] == "awaiting_deliver"
+        assert vendors.pushes("ozon", "%product/cancel") == 1, "the failed call never reached the world"
+    finally:
+        _forget_pick_lists(status_world.dsn)

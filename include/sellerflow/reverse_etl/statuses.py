@@ -23,8 +23,9 @@ assembled before 1C may show it (ЗаказКлиента Статус КОтг�
   is enqueued for 1C (``onec.reason`` says so).
 - Shortages: the posting's units not found (``posting['items']`` with ``short``, as the TSD's finish hands them)
   are enqueued under ``<marketplace>_shortages`` (:mod:`.targets.marketplace_shortages`: WB cancels the task,
-  Megamarket rejects the lots, Ozon and YM are parked with the reason). A posting of which nothing was found is not
-  reported assembled (no progress request, no status step): only its shortage goes out.
+  Megamarket rejects the lots, Ozon cancels the posting or, for part of one, the short units per product, YM cancels
+  an order of which nothing was found). A posting of which nothing was found is not reported assembled (no
+  progress request, no status step): only its shortage goes out.
 - Marketplace: it records the request in ``ops.reverse_etl_progress_requests`` (the statuses models read it as
   progress ``assembled`` beside 1C) and enqueues the order's row of ``marts.sync_<marketplace>__statuses`` into
   ``ops.outbox`` under the target ``<marketplace>_statuses``: the same outbox, the same legality checks (an
@@ -46,7 +47,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from sellerflow.reverse_etl import outbox
-from sellerflow.reverse_etl.targets.marketplace_shortages import shortage_payload
+from sellerflow.reverse_etl.targets.marketplace_shortages import shortage_key, shortage_payloads
 from sellerflow.reverse_etl.targets.onec_assembled import (
     OneCAssembled,
     assembled_payload,
@@ -128,23 +129,27 @@ def request_missing_onec_assembled(conn: psycopg.Connection, days: int = 7) -> i
 
 def request_shortage(conn: psycopg.Connection, posting: Mapping[str, Any]) -> dict[str, Any]:
     """Enqueue the posting's units not found (``posting['items']`` with ``short``) for its marketplace
-    (``<marketplace>_shortages``); nothing when none is short."""
-    payload = shortage_payload(dict(posting))
-    if payload is None:
+    (``<marketplace>_shortages``: one item per posting, per product for part of an Ozon posting); nothing when none
+    is short."""
+    payloads = shortage_payloads(dict(posting))
+    if not payloads:
         return {"enqueued": 0, "whole": False}
-    target = f"{payload['marketplace']}_shortages"
-    row = outbox.Desired(
-        item_key=f"{payload['account_id']}:{payload['posting_number']}",
-        account_id=payload["account_id"],
-        payload=payload,
-        payload_hash=_hash(payload),
-    )
-    queued = outbox.enqueue(conn, target, [row])
+    target = f"{payloads[0]['marketplace']}_shortages"
+    rows = [
+        outbox.Desired(
+            item_key=shortage_key(payload),
+            account_id=payload["account_id"],
+            payload=payload,
+            payload_hash=_hash(payload),
+        )
+        for payload in payloads
+    ]
+    queued = outbox.enqueue(conn, target, rows)
     return {
         "target": target,
         "enqueued": queued.new,
-        "units": sum(u["quantity"] for u in payload["units"]),
-        "whole": payload["whole"],
+        "units": sum(u["quantity"] for payload in payloads for u in payload["units"]),
+        "whole": payloads[0]["whole"],
     }
 
 

@@ -14,7 +14,8 @@
     ЗаказКлиента is the one sellerflow reserved: НомерПоДаннымКлиента = the marketplace order number, in the
     cabinet's 1C base.
     items: what the vendor call ships, less the units a finished TSD pick list did not find
-    (ops.pick_list_items.short, matched by the marketplace unit: Ozon SKU, WB task, YM item id, MM itemIndex); an
+    (ops.pick_list_items.short, matched by the marketplace unit: Ozon SKU, WB task, YM item id, MM itemIndex; at
+    most planned - short, also once the vendor's list no longer counts the units cancelled there); an
     order of which nothing was found has no step (its shortage goes out through <marketplace>_shortages);
     short_units: how many units were left out (Yandex Market's box layout then removes them: allowRemove). -#}
 with
@@ -117,40 +118,15 @@ with_status as (
 
     select orders.*, latest.status as vendor_status
     from orders
-    cross join lateral (
-        select status from (
-            select orders.list_status as status, orders.extracted_at, orders.id
-            union all
-            select s.payload ->> 'status', s.extracted_at, s.id
-            from {{ source('ozon', 'ozon_posting_statuses') }} as s
-            where orders.marketplace = 'ozon' and s.account_id = orders.account_id
-                and s.natural_key = orders.vendor_order_id
-            union all
-            select s.payload ->> 'supplierStatus', s.extracted_at, s.id
-            from {{ source('wildberries', 'wildberries_order_statuses') }} as s
-            where orders.marketplace = 'wildberries' and s.account_id = orders.account_id
-                and s.natural_key = orders.vendor_order_id
-            union all
-            select concat_ws('/', s.payload ->> 'status', s.payload ->> 'substatus'), s.extracted_at, s.id
-            from {{ source('yandex_market', 'yandex_market_order_statuses') }} as s
-            where orders.marketplace = 'yandex_market' and s.account_id = orders.account_id
-                and s.natural_key = orders.vendor_order_id
-            union all
-            select s.payload ->> 'status', s.extracted_at, s.id
-            from {{ source('megamarket', 'megamarket_shipment_statuses') }} as s
-            where orders.marketplace = 'megamarket' and s.account_id = orders.account_id
-                and s.natural_key = orders.vendor_order_id
-        ) as history
-        order by extracted_at desc, id desc
-        limit 1
-    ) as latest
+    cross join lateral {{ newest_vendor_status('orders', 'vendor_order_id') }} as latest
 
 ),
 
 {#- Units not found per (cabinet, vendor order, marketplace unit) on finished pick lists. -#}
 short_units as (
 
-    select o.account_id, o.posting_number as vendor_order_id, i.unit_ref, sum(i.short) as short
+    select o.account_id, o.posting_number as vendor_order_id, i.unit_ref, sum(i.short) as short,
+        sum(i.quantity) as planned
     from {{ source('picking', 'pick_list_orders') }} as o
     join {{ source('picking', 'pick_list_items') }} as i on i.order_id = o.id
     where o.assembled_at is not null and o.struck_at is null and i.short > 0
@@ -163,8 +139,7 @@ picked as (
     select
         with_status.*,
         (
-            select jsonb_agg(item.value || jsonb_build_object(
-                'quantity', (item.value ->> 'quantity')::int - coalesce(short_units.short, 0)) order by item.ordinality)
+            select jsonb_agg(item.value || jsonb_build_object('quantity', found.quantity) order by item.ordinality)
             from jsonb_array_elements(with_status.items) with ordinality as item(value, ordinality)
             left join short_units
                 on short_units.account_id = with_status.account_id
@@ -174,7 +149,13 @@ picked as (
                     when 'wildberries' then with_status.vendor_order_id
                     when 'yandex_market' then item.value ->> 'id'
                     else item.value ->> 'item_index' end
-            where (item.value ->> 'quantity')::int > coalesce(short_units.short, 0)
+            {#- what was picked: planned - short; the list's own count when the vendor already took the short units
+                out (Ozon's product/cancel, YM's allowRemove), so they are never subtracted twice #}
+            cross join lateral (
+                select case when short_units.short is null then (item.value ->> 'quantity')::int
+                    else least((item.value ->> 'quantity')::int, short_units.planned - short_units.short) end as quantity
+            ) as found
+            where found.quantity > 0
         ) as picked_items,
         (
             select coalesce(sum(short_units.short), 0)::int from short_units

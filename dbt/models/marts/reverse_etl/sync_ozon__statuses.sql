@@ -2,7 +2,8 @@
 {#- Ozon FBS/rFBS: 1C progress → POST /v4/posting/fbs/ship (package the posting's products in one package and
     ship: awaiting_packaging → awaiting_deliver). Legal only from awaiting_packaging (docs/vendors/ozon.md); a
     cancelled posting, or one in another status, is parked with the reason before any call; one already shipped
-    needs nothing. -#}
+    needs nothing. short_units (only when a pick list did not find some): the ship waits for ozon_shortages to
+    cancel them at Ozon (a quantity refusal until then is retried, not parked). -#}
 {{ sync_statuses('ozon', "
     select
         progress.account_id || ':' || progress.vendor_order_id as item_key,
@@ -22,6 +23,7 @@
             'posting_number', progress.vendor_order_id,
             'products', (select jsonb_agg(jsonb_build_object('product_id', i -> 'sku', 'quantity', i -> 'quantity'))
                          from jsonb_array_elements(progress.items) as i)
-        ) as payload
+        ) || case when progress.short_units > 0 then jsonb_build_object('short_units', progress.short_units)
+            else '{}'::jsonb end as payload
     from progress
 ") }}

@@ -23,7 +23,7 @@ MARKETPLACE_TARGETS: dict[str, tuple[str, str]] = {
     "wildberries_statuses": ("wildberries_statuses", "WildberriesStatuses"),
     "yandex_market_statuses": ("yandex_market_statuses", "YandexMarketStatuses"),
     "megamarket_statuses": ("megamarket_statuses", "MegamarketStatuses"),
-    "ozon_shortages": ("marketplace_shortages", "OzonShortages"),
+    "ozon_shortages": ("ozon_shortages", "OzonShortages"),
     "wildberries_shortages": ("marketplace_shortages", "WildberriesShortages"),
     "yandex_market_shortages": ("marketplace_shortages", "YandexMarketShortages"),
     "megamarket_shortages": ("marketplace_shortages", "MegamarketShortages"),

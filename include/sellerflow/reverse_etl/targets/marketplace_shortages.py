@@ -1,10 +1,12 @@
 """Shortages of a finished pick list told to the marketplace: the units the picker did not find are cancelled there
-where the vendor's API allows it (targets ``<marketplace>_shortages``, one item per posting with short units).
+where the vendor's API allows it (targets ``<marketplace>_shortages``).
 
-No sync model: :func:`sellerflow.reverse_etl.statuses.request_assembled` enqueues the item when a list is finished
-(payload: ``marketplace``, ``account_id``, ``posting_number``, ``order_number``, ``units`` — the short units with
-``unit_ref``, ``offer_id``, ``quantity`` —, ``whole`` when nothing of the posting was found, ``problems``); the
-push_statuses DAG drains these targets before the status targets. Facts: docs/vendors/*.md "Shortages".
+No sync model: :func:`sellerflow.reverse_etl.statuses.request_assembled` enqueues the items when a list is finished
+(:func:`shortage_payloads`: ``marketplace``, ``account_id``, ``posting_number``, ``order_number``, ``units`` — the
+short units with ``unit_ref``, ``offer_id``, ``quantity`` (short) and ``planned`` —, ``whole`` when nothing of the
+posting was found, ``problems``; keyed by :func:`shortage_key`); the push_statuses DAG drains these targets before
+the status targets. One item per posting, except part of an Ozon posting: one item per posting and product (Ozon
+cancels units per SKU). Facts: docs/vendors/*.md "Shortages".
 
 - Wildberries: an assembly task is one unit, so a short task is cancelled whole: ``PATCH
   /api/v3/orders/{orderId}/cancel`` → 204; 409 for a status that cannot be cancelled. No idempotency key: a task
@@ -13,16 +15,13 @@ push_statuses DAG drains these targets before the status targets. Facts: docs/ve
 - Megamarket: ``order/reject`` ``{shipments: [{shipmentId, items: [{itemIndex, offerId}]}], reason: {type:
   OUT_OF_STOCK}}`` cancels the listed lots (all of them: the shipment). An item tried before is read back
   (``order/get``): a shipment already ``MERCHANT_CANCELED``, or whose short lots are, is acknowledged.
-- Ozon: a posting of which nothing was found is cancelled, ``POST /v2/posting/fbs/cancel`` ``{posting_number,
-  cancel_reason_id: 352, cancel_reason_message}`` (352 «Товар закончился на складе продавца»); a repeat answered
-  ``POSTING_ALREADY_CANCELLED`` took effect already (acknowledged).
+- Ozon (:mod:`.ozon_shortages`): a posting of which nothing was found is cancelled (``/v2/posting/fbs/cancel``,
+  reason 352); the short units of a product of a posting partly found are cancelled with
+  ``/v2/posting/fbs/product/cancel`` (read back before a repeat).
 - Yandex Market: an order of which nothing was found is cancelled (``PUT …/orders/{orderId}/status``
   ``CANCELLED/SHOP_FAILED``, legal from PROCESSING/STARTED); units of an order partly found are removed by the
   status step's box layout (``allowRemove: true``, yandex_market_statuses), so that item is acknowledged without a
   call. (DBS also documents ``PUT …/orders/{orderId}/items``; not used.)
-- Ozon for part of a posting (``/v2/posting/fbs/product/cancel``) documents a call that sellerflow does not send
-  yet (the emulator does not serve it to test against): the item is parked with that reason, so the shortage is
-  visible in ``python -m sellerflow.reverse_etl status`` and handled by a person.
 """
 
 from __future__ import annotations
@@ -33,46 +32,47 @@ from sellerflow.reverse_etl.outbox import Item, Outcome
 from sellerflow.reverse_etl.vendor_target import MarketplaceTarget, outcome_for
 from sellerflow.sources._http import ApiClient, MarketplaceAPIError
 from sellerflow.sources.megamarket.client import ORDER_SERVICE, MegamarketClient
-from sellerflow.sources.ozon.client import OzonClient
 from sellerflow.sources.wildberries.client import WildberriesClient
 from sellerflow.sources.yandex_market.client import YandexMarketClient
 
-OZON_CANCEL = "/v2/posting/fbs/cancel"
-OZON_OUT_OF_STOCK = 352  # «Товар закончился на складе продавца» (the spec's example of cancel-reason/list)
-NOT_SENT_YET = {
-    "ozon": (
-        "Ozon cancels part of a posting with POST /v2/posting/fbs/product/cancel (items [{sku, quantity}], "
-        "cancel_reason_id): sellerflow does not send it yet — cancel the units in the Ozon cabinet"
-    ),
-}
 
-
-def shortage_payload(posting: dict[str, Any]) -> dict[str, Any] | None:
-    """The item of a finished posting (``feedback``'s posting with its ``items``), or None when nothing is short."""
+def shortage_payloads(posting: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items of a finished posting (``feedback``'s posting with its ``items``); none when nothing is short."""
     items = posting.get("items") or []
     units = [
-        {"unit_ref": str(u.get("unit_ref")), "offer_id": u.get("offer_id"), "quantity": int(u["short"])}
+        {
+            "unit_ref": str(u.get("unit_ref")),
+            "offer_id": u.get("offer_id"),
+            "quantity": int(u["short"]),
+            "planned": int(u.get("quantity") or u["short"]),
+        }
         for u in items
         if int(u.get("short") or 0) > 0
     ]
     if not units:
-        return None
-    marketplace = str(posting["marketplace"])
-    whole = all(int(u.get("picked") or 0) == 0 for u in items)
-    sent = marketplace not in NOT_SENT_YET or (marketplace == "ozon" and whole)
-    return {
-        "marketplace": marketplace,
+        return []
+    base = {
+        "marketplace": str(posting["marketplace"]),
         "account_id": str(posting["account_id"]),
         "posting_number": str(posting["posting_number"]),
         "order_number": str(posting.get("order_number") or ""),
-        "units": units,
-        "whole": whole,
-        "problems": [] if sent else [NOT_SENT_YET[marketplace]],
+        "whole": all(int(u.get("picked") or 0) == 0 for u in items),
     }
+    if base["marketplace"] == "ozon":
+        from sellerflow.reverse_etl.targets.ozon_shortages import ozon_payloads
+
+        return ozon_payloads(base, units)
+    return [{**base, "units": units, "problems": []}]
 
 
-class _Shortages(MarketplaceTarget):
-    """What the four shortage targets share: enqueued by the TSD, one posting per item."""
+def shortage_key(payload: dict[str, Any]) -> str:
+    """The outbox key of a shortage item: ``<cabinet>:<posting>``, plus ``:<SKU>`` for part of an Ozon posting."""
+    key = f"{payload['account_id']}:{payload['posting_number']}"
+    return f"{key}:{payload['unit_ref']}" if "unit_ref" in payload else key
+
+
+class Shortages(MarketplaceTarget):
+    """What the four shortage targets share: enqueued by the TSD, one posting (part of an Ozon one: a product) per item."""
 
     sync_model: ClassVar[str | None] = None  # type: ignore[misc]
     max_batch: ClassVar[int] = 1
@@ -84,7 +84,7 @@ class _Shortages(MarketplaceTarget):
         return f"cancel the units not found of {item.payload['posting_number']}: {units}"
 
 
-class WildberriesShortages(_Shortages):
+class WildberriesShortages(Shortages):
     """``wildberries_shortages``: cancel the short assembly task."""
 
     name: ClassVar[str] = "wildberries_shortages"
@@ -118,7 +118,7 @@ class WildberriesShortages(_Shortages):
         return [Outcome.acknowledged(message="task cancelled: not found at picking", requests=requests)]
 
 
-class MegamarketShortages(_Shortages):
+class MegamarketShortages(Shortages):
     """``megamarket_shortages``: order/reject the short lots (OUT_OF_STOCK)."""
 
     name: ClassVar[str] = "megamarket_shortages"
@@ -158,37 +158,7 @@ class MegamarketShortages(_Shortages):
         return [Outcome.acknowledged(message=f"{len(lots)} lots rejected: OUT_OF_STOCK", requests=requests)]
 
 
-class OzonShortages(_Shortages):
-    """``ozon_shortages``: a posting of which nothing was found is cancelled (reason 352); a part of one is parked
-    (``/v2/posting/fbs/product/cancel`` is not sent yet)."""
-
-    name: ClassVar[str] = "ozon_shortages"
-    vendor: ClassVar[str] = "ozon"
-    client_class: ClassVar[type[ApiClient]] = OzonClient
-
-    def send_group(
-        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
-    ) -> list[Outcome]:
-        """Cancel the whole posting; Ozon's POSTING_ALREADY_CANCELLED means it is cancelled already."""
-        posting = str(items[0].payload["posting_number"])
-        body = {
-            "posting_number": posting,
-            "cancel_reason_id": OZON_OUT_OF_STOCK,
-            "cancel_reason_message": "not found at picking",
-        }
-        requests.append(f"POST {OZON_CANCEL} {posting}")
-        try:
-            client.request("POST", OZON_CANCEL, json=body)
-        except MarketplaceAPIError as exc:
-            if "POSTING_ALREADY_CANCELLED" in str(exc):
-                return [Outcome.acknowledged(message="Ozon had already cancelled it", requests=requests)]
-            return [outcome_for(exc, requests)]
-        return [
-            Outcome.acknowledged(message="posting cancelled: nothing found at picking", requests=requests)
-        ]
-
-
-class YandexMarketShortages(_Shortages):
+class YandexMarketShortages(Shortages):
     """``yandex_market_shortages``: an order of which nothing was found is cancelled (CANCELLED/SHOP_FAILED); part
     of one is removed by the status step's box layout (``allowRemove``), so nothing is sent here."""
 

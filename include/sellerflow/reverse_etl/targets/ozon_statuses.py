@@ -6,7 +6,9 @@ ship from ``awaiting_packaging`` (→ ``awaiting_deliver``); a cancelled posting
 with the reason before any call (docs/vendors/ozon.md). Ozon answers 200 ``{"result": [posting numbers]}``; its
 refusals (``POSTING_ALREADY_CANCELLED``, ``HAS_INCORRECT_STATUS``, ``HAS_INCORRECT_PRODUCT_QUANTITY`` …) park the
 item with Ozon's code. No idempotency key: a ship repeated after a crash (or any retry) that Ozon refuses with
-``POSTING_ALREADY_SHIPPED`` means the first one took effect — acknowledged, nothing shipped twice.
+``POSTING_ALREADY_SHIPPED`` means the first one took effect — acknowledged, nothing shipped twice. A posting a pick
+list did not wholly find (payload ``short_units``) ships the units found once ``ozon_shortages`` cancelled the rest
+(drained first by push_statuses); until then Ozon's ``HAS_INCORRECT_PRODUCT_QUANTITY`` is retried, not parked.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ from sellerflow.sources.ozon.client import OzonClient
 
 PATH = "/v4/posting/fbs/ship"
 ALREADY = "POSTING_ALREADY_SHIPPED"
+QUANTITY = "HAS_INCORRECT_PRODUCT_QUANTITY"
+WAITING = (
+    "Ozon still counts the units the pick list did not find: shipped once ozon_shortages has cancelled them "
+    "(/v2/posting/fbs/product/cancel)"
+)
 
 
 class OzonStatuses(MarketplaceTarget):
@@ -51,6 +58,8 @@ class OzonStatuses(MarketplaceTarget):
         except MarketplaceAPIError as exc:
             if ALREADY in str(exc) and (item.recovered or item.attempts > 1):
                 return [Outcome.acknowledged(message="Ozon already shipped it (a repeat)", requests=requests)]
+            if QUANTITY in str(exc) and item.payload.get("short_units"):
+                return [Outcome.transient(WAITING, http_status=exc.status, requests=requests)]
             outcome = outcome_for(exc, requests)
             if outcome.kind == "permanent":
                 outcome.vendor_code = next((c for c in _CODES if c in str(exc)), None)
@@ -62,7 +71,7 @@ _CODES = (
     ALREADY,
     "POSTING_ALREADY_CANCELLED",
     "HAS_INCORRECT_STATUS",
-    "HAS_INCORRECT_PRODUCT_QUANTITY",
+    QUANTITY,
     "UNKNOWN_PRODUCT_DEFINED",
     "POSTING_NOT_FOUND",
 )
