@@ -53,7 +53,8 @@ create schema if not exists marts;
 create table marts.pick_demand (
     marketplace text, account_id text, order_number text, posting_number text, order_group text, unit_ref text,
     created_at text, warehouse_key text, warehouse_name text, product_ref text, offer_id text, article text,
-    product_name text, barcodes text[], cell text, quantity integer, is_cancelled boolean
+    product_name text, barcodes text[], cell text, quantity integer, is_cancelled boolean,
+    vendor_status text, awaiting_assembly boolean
 )
 """
 MARKETPLACES = ("ozon", "wildberries", "yandex_market", "megamarket")
@@ -93,7 +94,7 @@ def demand_rows(lists: int, orders: int, seed: int = 7) -> list[tuple]:
                     marketplace, f"{marketplace}_main", posting, posting if marketplace != "wildberries" else f"{posting}-{line}-{k}",
                     posting, f"{line}-{k}", f"2026-12-05T{n % 24:02d}:00:00Z", WAREHOUSE, "Склад бенчмарка",
                     f"ref-{item}", f"SKU-{item}", f"SKU-{item}", f"Товар {item}", [f"46{item:011d}"],
-                    f"R{item % 60:02d}-{item % 7}", qty, False,
+                    f"R{item % 60:02d}-{item % 7}", qty, False, None, True,
                 ))  # fmt: skip
     return rows
 
@@ -104,7 +105,7 @@ def prepare(dsn: str, lists: int, orders: int, device_count: int) -> list[str]:
         conn.execute(DEMAND_DDL)
         with conn.cursor() as cur:
             cur.executemany(
-                "insert into marts.pick_demand values (" + ", ".join(["%s"] * 17) + ")",
+                "insert into marts.pick_demand values (" + ", ".join(["%s"] * 19) + ")",
                 demand_rows(lists, orders),
             )
     result = build_pick_lists(dsn, max_orders=orders)

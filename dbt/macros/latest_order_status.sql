@@ -2,7 +2,7 @@
     with marketplace, account_id and posting_number): 'cancelled' when the vendor cancelled it (Ozon's own status,
     WB's supplierStatus/wbStatus cancellations, Megamarket's *CANCELED), else the vendor's status in lower case.
     One lateral lookup per posting, so only the status rows of those postings are read. Used by the reservations'
-    desired state and the pick lists' demand. -#}
+    desired state (the pick lists' demand reads the vendor's own status words, pick_demand.sql). -#}
 {% macro latest_order_status(postings='postings') -%}
     select {{ postings }}.account_id, {{ postings }}.posting_number, latest.status
     from {{ postings }}

@@ -28,7 +28,7 @@ create table marts.pick_demand (
     marketplace text, account_id text, order_number text, posting_number text, order_group text, unit_ref text,
     created_at text, mp_warehouse_id text, warehouse_key text, warehouse_name text, onec_base_id text,
     product_ref text, offer_id text, article text, product_name text, barcodes text[], cell text,
-    quantity integer, is_cancelled boolean
+    quantity integer, vendor_status text, is_cancelled boolean, awaiting_assembly boolean
 )
 """
 
@@ -58,7 +58,9 @@ def unit(marketplace: str, posting: str, offer: str, qty: int = 1, **kw: Any) ->
         "barcodes": kw.pop("barcodes", [f"460{offer}"]),
         "cell": kw.pop("cell", f"A-{offer[-2:]}"),
         "quantity": qty,
+        "vendor_status": kw.pop("vendor_status", None),
         "is_cancelled": kw.pop("is_cancelled", False),
+        "awaiting_assembly": kw.pop("awaiting_assembly", True),
     }
     assert not kw, kw
     return row

@@ -110,7 +110,11 @@ def test_refusals_are_clear(wh: Warehouse, served: Served) -> None:
 
 
 def test_a_struck_order_is_shown_and_refused(wh: Warehouse, served: Served) -> None:
-    rows = [unit("megamarket", "MM-1", "MM-01", unit_ref="1"), unit("ozon", "0001-1", "OZ-07", 1)]
+    rows = [
+        unit("megamarket", "MM-1", "MM-01", unit_ref="1"),
+        unit("ozon", "0001-1", "OZ-07", 1),
+        unit("wildberries", "9001", "WB-01", unit_ref="9001"),
+    ]
     wh.set_demand(rows)
     wh.build()
     (list_id,) = _lists(wh)
@@ -127,6 +131,16 @@ def test_a_struck_order_is_shown_and_refused(wh: Warehouse, served: Served) -> N
         )
         refused = _scan(c, list_id, "460MM-01")
         assert (refused.status_code, refused.json()["error"]) == (409, "order_cancelled")
+        # an order that left the marketplace's new-order lists without a cancellation: struck, told, refused
+        rows[1].update(vendor_status="awaiting_deliver", awaiting_assembly=False)
+        wh.set_demand(rows)
+        wh.build()
+        doc = c.get(f"/pick-lists/{list_id}").json()
+        assert [e["kind"] for e in doc["events"]] == ["order_struck", "order_struck"]
+        assert "no longer awaiting assembly" in doc["events"][1]["message"]
+        left = _scan(c, list_id, "460OZ-07")
+        assert (left.status_code, left.json()["error"]) == (409, "order_struck")
+        assert "awaiting_deliver" in left.json()["detail"]
 
 
 def test_two_devices_never_hold_the_same_list(wh: Warehouse, served: Served) -> None:

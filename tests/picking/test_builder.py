@@ -105,6 +105,62 @@ def test_a_cancelled_order_is_struck_and_the_device_told(wh: Warehouse) -> None:
     assert wh.sql("select status from ops.pick_lists where id = %s", list_id) == [("cancelled",)]
 
 
+def test_an_order_no_longer_awaiting_assembly_is_struck_and_the_device_told(wh: Warehouse) -> None:
+    """It left the new-order lists without a cancellation (packed in the cabinet): the vendor's status decides."""
+    rows = [unit("ozon", "0001-1", "OZ-07", 2), unit("ozon", "0002-1", "OZ-07", 1)]
+    wh.set_demand(rows)
+    wh.build()
+    (list_id,) = wh.sql("select id from ops.pick_lists")[0]
+    rows[0].update(vendor_status="awaiting_deliver", awaiting_assembly=False)
+    wh.set_demand(rows)
+    result = wh.build()
+    assert (result.postings_struck, result.postings_added) == (1, 0)
+    doc = _document(wh, list_id)
+    (line,) = doc["lines"]
+    assert (line["quantity"], line["struck_quantity"]) == (1, 2)
+    (event,) = doc["events"]
+    assert event["kind"] == "order_struck"
+    assert "0001-1" in event["message"]
+    assert "no longer awaiting assembly" in event["message"]
+    assert "awaiting_deliver" in event["message"]
+    assert (event["payload"]["reason"], event["payload"]["vendor_status"]) == (
+        "not_awaiting_assembly",
+        "awaiting_deliver",
+    )
+    assert wh.build().postings_struck == 0, "striking again does nothing"
+
+
+def test_an_order_not_awaiting_assembly_is_never_listed(wh: Warehouse) -> None:
+    wh.set_demand(
+        [
+            unit(
+                "yandex_market",
+                "5005",
+                "YM-01",
+                vendor_status="PROCESSING/READY_TO_SHIP",
+                awaiting_assembly=False,
+            ),
+            unit("yandex_market", "5006", "YM-01", vendor_status="PROCESSING/STARTED"),
+        ]
+    )
+    result = wh.build()
+    assert result.postings_added == 1
+    assert wh.sql("select posting_number from ops.pick_list_orders") == [("5006",)]
+
+
+def test_a_finished_list_keeps_its_orders_when_they_leave_the_lists(wh: Warehouse) -> None:
+    """Our own push moves a finished list's orders on (packed): nothing is struck from a finished list."""
+    rows = [unit("megamarket", "MM-1", "MM-01", unit_ref="1")]
+    wh.set_demand(rows)
+    wh.build()
+    (list_id,) = wh.sql("select id from ops.pick_lists")[0]
+    wh.sql("update ops.pick_lists set status = 'finished' where id = %s", list_id)
+    rows[0].update(vendor_status="PACKED", awaiting_assembly=False)
+    wh.set_demand(rows)
+    assert wh.build().postings_struck == 0
+    assert wh.sql("select count(*) from ops.pick_list_orders where struck_at is not null") == [(0,)]
+
+
 def test_a_cancelled_order_never_listed_is_not_put_on_a_list(wh: Warehouse) -> None:
     wh.set_demand([unit("megamarket", "MM-9", "MM-01", is_cancelled=True)])
     assert wh.build().postings_added == 0

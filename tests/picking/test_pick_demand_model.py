@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.picking.builder import build_pick_lists
@@ -84,7 +85,8 @@ def test_builder_on_the_view(demand_dsn: str) -> None:
         result.postings_added
         == _rows(
             demand_dsn,
-            "select count(distinct (marketplace, account_id, posting_number)) from marts.pick_demand where not is_cancelled",
+            "select count(distinct (marketplace, account_id, posting_number)) from marts.pick_demand"
+            " where awaiting_assembly",
         )[0][0]
     )
     assert build_pick_lists(demand_dsn).postings_added == 0
@@ -95,3 +97,67 @@ def test_builder_on_the_view(demand_dsn: str) -> None:
         " group by order_group having count(distinct pick_list_id) > 1",
     )
     assert split == []
+
+
+def test_only_orders_still_to_assemble_are_awaiting_assembly(demand_dsn: str) -> None:
+    """The new-order lists also hold orders already packed (Ozon awaiting_deliver, YM READY_TO_SHIP): the vendor's
+    status, not the list, decides what is picked."""
+    rows = _rows(
+        demand_dsn,
+        "select marketplace, vendor_status, bool_and(awaiting_assembly), bool_or(is_cancelled)"
+        " from marts.pick_demand group by 1, 2 order by 1, 2",
+    )
+    by_status = {(m, s): (awaiting, cancelled) for m, s, awaiting, cancelled in rows}
+    assert by_status[("ozon", "awaiting_packaging")] == (True, False)
+    assert by_status[("wildberries", "new")] == (True, False)
+    assert by_status[("yandex_market", "PROCESSING/STARTED")] == (True, False)
+    packed = {k for k in by_status if k[1] in ("awaiting_deliver", "PROCESSING/READY_TO_SHIP", "PACKED")}
+    assert packed, f"the world's lists hold no packed order: {sorted(by_status)}"
+    assert all(by_status[k] == (False, False) for k in packed)
+    assert all(not awaiting for (m, s), (awaiting, cancelled) in by_status.items() if cancelled)
+
+
+def test_an_order_that_left_the_list_is_struck_from_its_open_list(demand_dsn: str) -> None:
+    """Packed in the cabinet after it was put on a list: no cancellation, but Ozon's status stream says
+    awaiting_deliver; the next build strikes it and tells the device."""
+    build_pick_lists(demand_dsn)
+    (account, posting, list_id) = _rows(
+        demand_dsn,
+        "select o.account_id, o.posting_number, o.pick_list_id from ops.pick_list_orders o"
+        " join ops.pick_lists l on l.id = o.pick_list_id"
+        " where o.marketplace = 'ozon' and o.struck_at is null and l.status in ('open', 'claimed')"
+        " order by o.id limit 1",
+    )[0]
+    with psycopg.connect(demand_dsn, autocommit=True) as conn:
+        conn.execute(
+            "insert into raw.ozon_posting_statuses (account_id, natural_key, payload, payload_hash, run_id)"
+            " values (%s, %s, %s, 'test-left', 'test-left')",
+            (
+                account,
+                posting,
+                Jsonb({"posting_number": posting, "status": "awaiting_deliver"}),
+            ),
+        )
+    try:
+        assert _rows(
+            demand_dsn,
+            "select distinct vendor_status, awaiting_assembly, is_cancelled from marts.pick_demand"
+            f" where account_id = '{account}' and posting_number = '{posting}'",
+        ) == [("awaiting_deliver", False, False)]
+        result = build_pick_lists(demand_dsn)
+        assert result.postings_struck == 1
+        assert _rows(
+            demand_dsn,
+            f"select struck_at is not null from ops.pick_list_orders where posting_number = '{posting}'",
+        ) == [(True,)]
+        (message, reason) = _rows(
+            demand_dsn,
+            "select message, payload ->> 'reason' from ops.pick_list_events"
+            f" where pick_list_id = {list_id} and kind = 'order_struck'",
+        )[0]
+        assert reason == "not_awaiting_assembly"
+        assert posting in message
+        assert "awaiting_deliver" in message
+    finally:
+        with psycopg.connect(demand_dsn, autocommit=True) as conn:
+            conn.execute("delete from raw.ozon_posting_statuses where run_id = 'test-left'")

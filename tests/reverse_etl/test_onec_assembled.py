@@ -28,7 +28,7 @@ create table {DEMAND} (
     marketplace text, account_id text, order_number text, posting_number text, order_group text, unit_ref text,
     created_at text, mp_warehouse_id text, warehouse_key text, warehouse_name text, onec_base_id text,
     product_ref text, offer_id text, article text, product_name text, barcodes text[], cell text,
-    quantity integer, is_cancelled boolean
+    quantity integer, vendor_status text, is_cancelled boolean, awaiting_assembly boolean
 )
 """
 

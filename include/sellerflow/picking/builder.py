@@ -4,9 +4,12 @@ The demand is the dbt view ``marts.pick_demand``: one row per marketplace pickin
 Ozon posting product, YM order item, Megamarket lot) with its warehouse, 1C item, barcodes and storage cell.
 Every build (DAG ``build_pick_lists``, every 5 minutes and on demand):
 
-1. strikes from open and claimed lists the postings the vendor now reports cancelled, and records an event the
-   device is shown (``ops.pick_list_events``); a list whose every posting was struck is cancelled;
-2. puts every posting not yet on a list onto a new list of its warehouse, at most ``max_orders`` order groups
+1. strikes from open and claimed lists the postings the vendor now reports cancelled, or no longer awaiting
+   assembly (``awaiting_assembly`` false: the order left the new-order lists without a cancellation, e.g. packed in
+   the marketplace's cabinet; decided from the vendor's status), and records an event the device is shown
+   (``ops.pick_list_events``, kind ``order_struck``, the reason in its payload); a list whose every posting was
+   struck is cancelled;
+2. puts every posting awaiting assembly not yet on a list onto a new list of its warehouse, at most ``max_orders`` order groups
    per list (a WB orderUid, an Ozon posting, a YM order, a MM shipment stays on one list), oldest first.
 
 A posting is put on one list only, ever (``ops.pick_list_orders`` is unique per posting), so a rerun adds
@@ -36,8 +39,11 @@ BUILD_LOCK_KEY = int.from_bytes(hashlib.sha256(b"sellerflow.picking.build").dige
 
 DEMAND_COLUMNS = (
     "marketplace, account_id, order_number, posting_number, order_group, unit_ref, created_at, warehouse_key,"
-    " warehouse_name, product_ref, offer_id, article, product_name, barcodes, cell, quantity, is_cancelled"
+    " warehouse_name, product_ref, offer_id, article, product_name, barcodes, cell, quantity, is_cancelled,"
+    " vendor_status, coalesce(awaiting_assembly, not coalesce(is_cancelled, false)) as awaiting_assembly"
 )
+CANCELLED = "cancelled"
+NOT_AWAITING = "not_awaiting_assembly"
 
 
 @dataclass
@@ -63,8 +69,23 @@ def line_key(cell: str | None, product_ref: str | None, offer_id: str | None) ->
     return f"{cell or '-'}|{product_ref or 'offer:' + (offer_id or '?')}"
 
 
-def _strike_cancelled(cur: psycopg.Cursor, cancelled: set[tuple[str, str, str]], result: BuildResult) -> None:
-    if not cancelled:
+def _message(row: dict[str, Any], reason: str, vendor_status: str | None) -> str:
+    """What the picker is told about an order struck from the list."""
+    order = f"Order {row['order_number']} ({row['marketplace']}, {row['posting_number']})"
+    if reason == CANCELLED:
+        return f"{order} was cancelled: it is struck from this list; put back what you picked for it."
+    return (
+        f"{order} is no longer awaiting assembly at the marketplace (status {vendor_status or '?'}): it is struck "
+        "from this list; put back what you picked for it."
+    )
+
+
+def _strike(
+    cur: psycopg.Cursor, struck: dict[tuple[str, str, str], tuple[str, str | None]], result: BuildResult
+) -> None:
+    """Strike the postings of ``struck`` ((marketplace, account, posting) → (reason, vendor status)) from open and
+    claimed lists."""
+    if not struck:
         return
     cur.execute(
         "select o.id, o.pick_list_id, o.marketplace, o.account_id, o.order_number, o.posting_number"
@@ -72,7 +93,7 @@ def _strike_cancelled(cur: psycopg.Cursor, cancelled: set[tuple[str, str, str]],
         " where o.struck_at is null and l.status in ('open', 'claimed')"
         " and (o.marketplace, o.account_id, o.posting_number) in (select * from unnest(%s::text[], %s::text[], %s::text[]))"
         " order by o.id for update of o",
-        [[k[0] for k in cancelled], [k[1] for k in cancelled], [k[2] for k in cancelled]],
+        [[k[0] for k in struck], [k[1] for k in struck], [k[2] for k in struck]],
     )
     touched: set[int] = set()
     for row in cur.fetchall():
@@ -80,16 +101,14 @@ def _strike_cancelled(cur: psycopg.Cursor, cancelled: set[tuple[str, str, str]],
             "update ops.pick_list_orders set struck_at = clock_timestamp() where id = %s", [row["id"]]
         )
         cur.execute("update ops.pick_list_items set struck = true where order_id = %s", [row["id"]])
-        message = (
-            f"Order {row['order_number']} ({row['marketplace']}, {row['posting_number']}) was cancelled: "
-            "it is struck from this list; put back what you picked for it."
-        )
+        reason, vendor_status = struck[(row["marketplace"], row["account_id"], row["posting_number"])]
+        payload = {k: row[k] for k in ("marketplace", "account_id", "order_number", "posting_number")}
         cur.execute(
             "insert into ops.pick_list_events (pick_list_id, kind, message, payload) values (%s, 'order_struck', %s, %s)",
             [
                 row["pick_list_id"],
-                message,
-                Jsonb({k: row[k] for k in ("marketplace", "account_id", "order_number", "posting_number")}),
+                _message(row, reason, vendor_status),
+                Jsonb({**payload, "reason": reason, "vendor_status": vendor_status}),
             ],
         )
         result.postings_struck += 1
@@ -105,7 +124,7 @@ def _strike_cancelled(cur: psycopg.Cursor, cancelled: set[tuple[str, str, str]],
         if cur.fetchone():
             cur.execute(
                 "insert into ops.pick_list_events (pick_list_id, kind, message) values"
-                " (%s, 'list_cancelled', 'Every order of this list was cancelled: the list is closed.')",
+                " (%s, 'list_cancelled', 'Every order of this list was struck from it: the list is closed.')",
                 [list_id],
             )
             result.lists_cancelled.append(list_id)
@@ -155,10 +174,15 @@ def build_pick_lists(
         cur.execute("select pg_advisory_xact_lock(%s)", [BUILD_LOCK_KEY])
         cur.execute(sql.SQL("select {} from {}").format(sql.SQL(DEMAND_COLUMNS), relation))
         rows = [r for r in cur.fetchall() if r["quantity"] and r["quantity"] > 0]
-        cancelled = {
-            (r["marketplace"], r["account_id"], r["posting_number"]) for r in rows if r["is_cancelled"]
+        struck = {
+            (r["marketplace"], r["account_id"], r["posting_number"]): (
+                CANCELLED if r["is_cancelled"] else NOT_AWAITING,
+                r["vendor_status"],
+            )
+            for r in rows
+            if r["is_cancelled"] or not r["awaiting_assembly"]
         }
-        _strike_cancelled(cur, cancelled, result)
+        _strike(cur, struck, result)
 
         cur.execute("select marketplace, account_id, posting_number from ops.pick_list_orders")
         listed = {(r["marketplace"], r["account_id"], r["posting_number"]) for r in cur.fetchall()}
@@ -168,7 +192,7 @@ def build_pick_lists(
         )
         for row in rows:
             key = (row["marketplace"], row["account_id"], row["posting_number"])
-            if row["is_cancelled"] or key in listed:
+            if key in struck or key in listed:
                 continue
             group = (row["marketplace"], row["account_id"], row["order_group"] or row["posting_number"])
             fresh[row["warehouse_key"]][group].append(row)

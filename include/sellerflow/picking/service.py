@@ -268,11 +268,7 @@ def scan(
         if not items:
             raise PickingError(422, "unknown_barcode", f"Barcode {barcode} is not on pick list {list_id}.")
         if not live:
-            raise PickingError(
-                409,
-                "order_cancelled",
-                f"Barcode {barcode}: its order was cancelled and struck from the list; do not pick it.",
-            )
+            raise _struck_refusal(cur, list_id, barcode, [i["id"] for i in items])
         left = sum(i["quantity"] - i["picked"] for i in live)
         if quantity > left:
             raise PickingError(
@@ -312,6 +308,32 @@ def scan(
             [CLAIM_TTL, list_id],
         )
         return _scan_answer(cur, list_id, line, scan_id, barcode, quantity, False)
+
+
+def _struck_refusal(cur: psycopg.Cursor, list_id: int, barcode: str, item_ids: list[int]) -> PickingError:
+    """The refusal of a scan whose every item was struck: ``order_cancelled``, or ``order_struck`` when the order
+    left the marketplace's new-order lists without a cancellation (the builder's event says which)."""
+    cur.execute(
+        "select e.payload ->> 'reason' as reason, e.payload ->> 'vendor_status' as vendor_status"
+        " from ops.pick_list_events e join ops.pick_list_orders o on o.pick_list_id = e.pick_list_id"
+        " and o.posting_number = e.payload ->> 'posting_number' and o.account_id = e.payload ->> 'account_id'"
+        " join ops.pick_list_items i on i.order_id = o.id"
+        " where e.pick_list_id = %s and e.kind = 'order_struck' and i.id = any(%s) order by e.id desc limit 1",
+        [list_id, item_ids],
+    )
+    event = cur.fetchone() or {}
+    if event.get("reason") == "not_awaiting_assembly":
+        return PickingError(
+            409,
+            "order_struck",
+            f"Barcode {barcode}: its order is no longer awaiting assembly at the marketplace (status "
+            f"{event.get('vendor_status') or '?'}) and was struck from the list; do not pick it.",
+        )
+    return PickingError(
+        409,
+        "order_cancelled",
+        f"Barcode {barcode}: its order was cancelled and struck from the list; do not pick it.",
+    )
 
 
 def _scan_answer(

@@ -3,8 +3,12 @@
 
     Read from the hot path's new-order lists (the same raw lists push_reservations polls every minute: Ozon
     unfulfilled FBS postings, WB new assembly tasks, YM PROCESSING orders, Megamarket NEW/CONFIRMED shipments),
-    latest version per posting within var('pick_horizon_days'), with the latest status the vendors' histories
-    hold (is_cancelled). Marketplace semantics are kept in the rows:
+    latest version per posting within var('pick_horizon_days'), with the newest status the vendor reported for it
+    (vendor_status, in the vendor's words: its status stream, else the list itself): is_cancelled when the vendor
+    cancelled it, awaiting_assembly while that status is one the vendor lists as still to be assembled
+    (var('pick_awaiting_statuses'), docs/vendors/*.md). An order that left the list without a cancellation (packed
+    in the cabinet, READY_TO_SHIP, in a WB supply…) is not awaiting assembly any more: the builder strikes it from
+    open lists and never lists it. Marketplace semantics are kept in the rows:
       - Wildberries: one row per assembly task (always 1 unit), order_group = orderUid, unit_ref = task id;
       - Ozon: one row per (posting, product), order_group = posting_number, unit_ref = Ozon SKU (packages);
       - Yandex Market: one row per order item, order_group = orderId, unit_ref = item id (boxes);
@@ -13,6 +17,17 @@
     (the cabinet's warehouse_onec_refs), the item's storage cell there (main cell first) and its barcodes (1C
     barcodes plus the marketplace's own, WB skus). A view: the builder reads it every 5 minutes. -#}
 {%- set horizon = "now() - make_interval(days => " ~ var('pick_horizon_days', 3) ~ ")" %}
+{#- The statuses in which each vendor still expects the seller to assemble the order (vendor_status vocabulary):
+    Ozon FBS/rFBS up to awaiting_packaging «ожидает упаковки» (v3FbsPosting.status, OZ-RU swagger; ship is legal
+    only there), WB supplierStatus new (the /api/v3/orders/new list), YM PROCESSING/STARTED (READY_TO_SHIP is
+    packed), Megamarket NEW and CONFIRMED (PACKED is packed). -#}
+{%- set awaiting = var('pick_awaiting_statuses', {
+    'ozon': ['awaiting_registration', 'acceptance_in_progress', 'awaiting_approve', 'awaiting_verification',
+             'awaiting_packaging'],
+    'wildberries': ['new'],
+    'yandex_market': ['PROCESSING/STARTED', 'PROCESSING'],
+    'megamarket': ['NEW', 'CONFIRMED'],
+}) %}
 with
 
 accounts as (
@@ -38,7 +53,8 @@ ozon as (
                 'unit_ref', p ->> 'sku', 'name', p ->> 'name', 'barcodes', '[]'::jsonb))
             from jsonb_array_elements(payload -> 'products') as p
         ) as products,
-        natural_key as order_group
+        natural_key as order_group,
+        payload ->> 'status' as list_status, extracted_at, id
     from {{ source('ozon', 'ozon_postings_fbs_unfulfilled') }}
     where extracted_at > {{ horizon }}
     order by account_id, natural_key, extracted_at desc, id desc
@@ -56,7 +72,8 @@ wildberries as (
             'offer_id', coalesce(payload ->> 'article', payload -> 'product' ->> 'article'), 'quantity', 1,
             'unit_ref', payload ->> 'id', 'name', null,
             'barcodes', coalesce(payload -> 'skus', payload -> 'product' -> 'skus', '[]'::jsonb))) as products,
-        coalesce(payload ->> 'orderUid', natural_key) as order_group
+        coalesce(payload ->> 'orderUid', natural_key) as order_group,
+        'new' as list_status, extracted_at, id
     from {{ source('wildberries', 'wildberries_orders_fbs_new') }}
     where extracted_at > {{ horizon }}
     order by account_id, natural_key, extracted_at desc, id desc
@@ -76,7 +93,8 @@ yandex_market as (
                 'unit_ref', item ->> 'id', 'name', item ->> 'offerName', 'barcodes', '[]'::jsonb))
             from jsonb_array_elements(payload -> 'items') as item
         ) as products,
-        natural_key as order_group
+        natural_key as order_group,
+        concat_ws('/', payload ->> 'status', payload ->> 'substatus') as list_status, extracted_at, id
     from {{ source('yandex_market', 'yandex_market_orders_processing') }}
     where extracted_at > {{ horizon }}
         and coalesce(payload ->> 'programType', 'FBS') <> 'FBY'
@@ -99,7 +117,8 @@ megamarket as (
             from jsonb_array_elements(payload -> 'items') as item
             where item ->> 'offerId' <> 'delivery'
         ) as products,
-        natural_key as order_group
+        natural_key as order_group,
+        payload ->> 'status' as list_status, extracted_at, id
     from {{ source('megamarket', 'megamarket_shipments_new') }}
     where extracted_at > {{ horizon }}
     order by account_id, natural_key, extracted_at desc, id desc
@@ -115,10 +134,13 @@ postings as (
 
 ),
 
-{#- The latest status each vendor's history holds for these postings (cancelled or not). -#}
+{#- The newest status the vendor reported for the posting: its status stream, or the new-order list itself
+    (whichever landed last), with each vendor's cancellations as 'cancelled'. -#}
 latest_status as (
 
-    {{ latest_order_status('postings') }}
+    select postings.account_id, postings.posting_number, latest.status
+    from postings
+    cross join lateral {{ newest_vendor_status('postings', 'posting_number', wb_cancellations=true) }} as latest
 
 ),
 
@@ -137,7 +159,13 @@ lines as (
         product.value ->> 'name' as mp_name,
         coalesce((product.value ->> 'quantity')::int, 1) as quantity,
         array(select jsonb_array_elements_text(coalesce(product.value -> 'barcodes', '[]'::jsonb))) as mp_barcodes,
-        coalesce(latest_status.status, '') = 'cancelled' as is_cancelled
+        latest_status.status as vendor_status,
+        coalesce(latest_status.status ~* '^cancel|/cancel|canceled$', false) as is_cancelled,
+        latest_status.status is null or case postings.marketplace
+        {%- for marketplace, statuses in awaiting.items() %}
+            when '{{ marketplace }}' then latest_status.status in ('{{ statuses | join("', '") }}')
+        {%- endfor %}
+            else true end as awaiting_assembly
     from postings
     cross join lateral jsonb_array_elements(coalesce(postings.products, '[]'::jsonb)) as product
     left join latest_status
@@ -214,7 +242,9 @@ final as (
         ) as barcodes,
         cells.cell,
         placed.quantity,
-        placed.is_cancelled
+        placed.vendor_status,
+        placed.is_cancelled,
+        placed.awaiting_assembly and not placed.is_cancelled as awaiting_assembly
     from placed
     left join {{ ref('stg_onec__products') }} as products
         on products.onec_base_id = placed.onec_base_id and products.product_ref = placed.product_ref
