@@ -32,10 +32,6 @@ class MegamarketShipmentsNew(Stream):
         """A shipment needs its id, status, creation time and lots."""
         return required_fields(record, ("shipmentId", "status", "creationDate", "items"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One listing."""
-        return [Slice("new shipments", "snapshot")]
-
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """Ids by status, then the shipments."""
         client = ctx.client

@@ -95,10 +95,6 @@ class OzonAccrualTypes(Stream):
         """A type needs its id and name."""
         return required_fields(record, ("id", "name"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One call."""
-        return [Slice("accrual-types", "snapshot")]
-
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The catalog as one page."""
         data = ctx.client.post(TYPES_PATH, {})

@@ -37,10 +37,6 @@ class OzonPostingsFbsUnfulfilled(Stream):
             record, ("posting_number", "order_number", "status", "in_process_at", "products")
         )
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One listing."""
-        return [Slice("unfulfilled postings", "snapshot")]
-
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The list, cursor by cursor."""
         body = {

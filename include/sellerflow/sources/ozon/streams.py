@@ -265,10 +265,6 @@ class _Snapshot(Stream):
     response_cursor: ClassVar[str] = "cursor"
     has_next_field: ClassVar[str | None] = None
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One slice: the whole listing."""
-        return [Slice("snapshot", "snapshot")]
-
     def body(self) -> dict[str, Any]:
         """The request body apart from paging."""
         return {"filter": {"visibility": "ALL"}, "limit": self.page_size}

@@ -92,10 +92,6 @@ class WbPrices(Stream):
         """A price row needs its nmID, sizes and discount."""
         return required_fields(record, ("nmID", "sizes", "discount"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One slice: the whole list."""
-        return [Slice("all goods", "snapshot")]
-
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """Offset pages of 1000 goods."""
         paginator = OffsetPaginator("data.listGoods", PRICES_PAGE)

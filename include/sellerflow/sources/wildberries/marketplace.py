@@ -132,10 +132,6 @@ class WbOrdersFbsNew(Stream):
         """A new task needs its id, rid and size."""
         return required_fields(record, ("id", "rid", "createdAt", "chrtId"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One call."""
-        return [Slice("new tasks", "snapshot")]
-
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The list as one page."""
         data = ctx.client.get("/api/v3/orders/new", allow_empty=True)
@@ -206,10 +202,6 @@ class WbWarehouses(Stream):
     def validate(self, record: dict[str, Any]) -> str | None:
         """A warehouse needs its id and name."""
         return required_fields(record, ("id", "name"))
-
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One call."""
-        return [Slice("warehouses", "snapshot")]
 
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The list as one page."""

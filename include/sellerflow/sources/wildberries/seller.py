@@ -30,10 +30,6 @@ class WbSellerInfo(Stream):
         """The seller needs an id and an ИНН."""
         return required_fields(record, ("sid", "tin"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One call."""
-        return [Slice("seller-info", "snapshot")]
-
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The one object, with the connection's ИНН as context."""
         data = ctx.client.get(PATH)

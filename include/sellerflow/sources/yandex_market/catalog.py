@@ -106,10 +106,6 @@ class _Listing(Stream):
         """The method's path for this account."""
         raise NotImplementedError
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One slice: the whole listing."""
-        return [Slice("snapshot", "snapshot")]
-
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The listing page by page."""
         for items, _ in paged(ctx, self.method, self.path(ctx), self.items_field, self.limit):

@@ -31,10 +31,6 @@ class YandexMarketOrdersProcessing(Stream):
         """An order needs its id, campaign, status, creation date and items."""
         return required_fields(record, ("orderId", "campaignId", "status", "creationDate", "items"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
-        """One listing."""
-        return [Slice("orders in PROCESSING", "snapshot")]
-
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The filtered business orders, page by page."""
         last = msk_date(ctx.now + CLOCK_SKEW)
