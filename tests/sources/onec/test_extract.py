@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,21 +30,17 @@ from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.onec import create_app
 from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import generate_world
 
 AS_OF = datetime(2026, 9, 18, 12, 0, tzinfo=UTC)
 MIGRATION = Path(__file__).parents[3] / "include/sellerflow/warehouse/migrations/0115_onec_stream_state.sql"
 ORDERS, SALES = "Document_ЗаказКлиента", "Document_РеализацияТоваровУслуг"
+SCENARIO = ("--seed", "5", "--days", "3", "--orders-per-day", "40")
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("onec_world")
-    subprocess.run(
-        [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", "5", "--days", "3",
-         "--orders-per-day", "40", "--out", str(out)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return out / "world.sqlite"
+    return generate_world(tmp_path_factory.mktemp("onec_world"), SCENARIO)
 
 
 @dataclass

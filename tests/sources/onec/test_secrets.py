@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,25 +24,22 @@ from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.onec import create_app
 from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing.extract import generate_world
 
 PASSWORD = "Known-1C-pa55word-7f3a9c"
 WRONG = "Wrong-1C-pa55word-0b1d2e"
 AS_OF = datetime(2026, 9, 18, 12, 0, tzinfo=UTC)
 FAST = {"retry_initial_s": 0.01, "retry_max_s": 0.05, "timeout_s": 10.0}
+SCENARIO = ("--seed", "5", "--days", "3", "--orders-per-day", "20")
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small generated world whose ``ut_main`` infobase user has the known password."""
-    out = tmp_path_factory.mktemp("onec_secrets")
-    subprocess.run(
-        [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", "5", "--days", "3",
-         "--orders-per-day", "20", "--out", str(out)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    with sqlite3.connect(out / "world.sqlite") as conn:
+    world = generate_world(tmp_path_factory.mktemp("onec_secrets"), SCENARIO)
+    with sqlite3.connect(world) as conn:
         conn.execute("update onec_bases set password = ? where id = 'ut_main'", (PASSWORD,))
-    return out / "world.sqlite"
+    return world
 
 
 def _tables_dump(dsn: str) -> str:
