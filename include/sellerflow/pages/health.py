@@ -1,5 +1,6 @@
 """Data health: per account and stream the last successful sync, its rows and its age against the dbt source
-freshness threshold; token expiry and missing scopes; quarantined records; the reverse-ETL outbox."""
+freshness threshold; token expiry and missing scopes; quarantined records; open schema drifts; the reverse-ETL
+outbox."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 from psycopg import sql
 
-from sellerflow.pages.db import artifact, fetch, table_columns
+from sellerflow.pages.db import artifact, connect, fetch, table_columns
+from sellerflow.quality.schema_drift import open_drifts
 
 PERIODS = {"minute": 60, "hour": 3600, "day": 86400}
 # Token categories the extraction and pushes need, where the token itself tells its scopes (scopes_source
@@ -105,6 +107,12 @@ def quarantine_rows(table: str, page: int) -> tuple[list[dict[str, Any]], int]:
     ).format(sql.Identifier(table), QUARANTINE_PAGE, (max(page, 1) - 1) * QUARANTINE_PAGE)
     total = fetch(sql.SQL("select count(*) as n from quarantine.{}").format(sql.Identifier(table)))[0]["n"]
     return fetch(query), total
+
+
+def schema_drift() -> list[dict[str, Any]]:
+    """Vendor payload fields that differ from their contract and nobody acknowledged yet (ops.schema_drift)."""
+    with connect() as conn:
+        return open_drifts(conn)
 
 
 def outbox() -> dict[str, Any] | None:

@@ -187,10 +187,11 @@ def dashboard_data(key: str, grain: str = "week"):
 
 @router.get("/health")
 def health_page(request: Request):
-    """Syncs and freshness, tokens, quarantine, outbox."""
+    """Syncs and freshness, tokens, quarantine, schema drift, outbox."""
     return render(
         request, "health.html", title="Состояние данных", active="health", syncs=health.syncs(),
         credentials=health.credentials(), quarantine=health.quarantine_tables(), outbox=health.outbox(),
+        schema_drift=health.schema_drift(),
     )  # fmt: skip
 
 

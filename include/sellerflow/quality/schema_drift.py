@@ -33,6 +33,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from sellerflow.warehouse.identifiers import table_name
 from sellerflow.warehouse.records import KeySpec, key_getter
@@ -332,11 +333,10 @@ order by last_seen desc, source, entity, field_path, kind
 
 def open_drifts(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Drifts nobody acknowledged yet, newest first (empty before migration 0110)."""
-    if conn.execute("select to_regclass('ops.schema_drift')").fetchone() == (None,):
-        return []
-    cursor = conn.execute(OPEN_DRIFTS)
-    names = [c.name for c in cursor.description or ()]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    with conn.cursor(row_factory=dict_row) as cursor:
+        if cursor.execute("select to_regclass('ops.schema_drift') as t").fetchone() == {"t": None}:
+            return []
+        return cursor.execute(OPEN_DRIFTS).fetchall()
 
 
 def acknowledge(conn: psycopg.Connection, ids: Sequence[int]) -> int:
