@@ -5,7 +5,7 @@ SHELL := /bin/bash
 ENV := . .sellerflow/env
 PYTEST_ARGS ?=
 
-.PHONY: help prepare setup demo test lint stop lock bench clean
+.PHONY: help prepare setup demo test lint stop lock bench faults clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ lock:  ## regenerate requirements.txt from requirements.in
 bench: prepare  ## run every benchmark in bench/; fails when one's cross-check fails
 	@$(ENV) && failed=""; for b in bench/*.py; do echo "== $$b"; python $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "benchmarks FAILED:$$failed"; exit 1; fi
+
+faults: prepare  ## the fault suite (tests/faults) through the real DAGs; prints the table fault -> outcome
+	@$(ENV) && rm -f .sellerflow/faults/results.json; pytest -m faults tests/faults $(PYTEST_ARGS); rc=$$?; \
+	echo; python tests/faults/report.py || rc=1; exit $$rc
 
 clean: stop  ## stop everything and delete .sellerflow/ (venv kept)
 	rm -rf .sellerflow
