@@ -63,7 +63,7 @@ def _due(group: str) -> bool:
     tags=["sellerflow", "extract", "onec"],
     doc_md=__doc__,
 )
-def extract_onec():
+def extract_onec() -> None:
     @task(outlets=[WAREHOUSE_SCHEMA])
     def migrate_warehouse() -> list[str]:
         """Apply pending warehouse migrations (idempotent)."""

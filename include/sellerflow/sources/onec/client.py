@@ -18,7 +18,7 @@ business errors included — are raised at once as :mod:`.errors` exceptions wit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -272,7 +272,8 @@ class OneCClient:
 
     def _stitched_pages(
         self, resource: str, key: KeyFn, params: dict[str, str], size: int
-    ) -> Iterator[list[Record]]:
+    ) -> Generator[list[Record], None, bool]:
+        """Pages until a short one (True), or False once a page kept moving (the listing must restart)."""
         skip, last = 0, None
         while True:
             page = None

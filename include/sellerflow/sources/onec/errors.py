@@ -14,6 +14,7 @@ Business errors (code ``-1``) are never retried: repeating the call repeats the 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
@@ -107,7 +108,13 @@ def error_from_response(base_id: str, what: str, response: httpx.Response) -> On
     code, message = odata_error(response.content)
     wait = retry_after(response)
     where = f"1C base {base_id}: {what} answered HTTP {status}"
-    kwargs = {"base_id": base_id, "status": status, "code": code, "detail": message, "retry_after_s": wait}
+    kwargs: dict[str, Any] = {
+        "base_id": base_id,
+        "status": status,
+        "code": code,
+        "detail": message,
+        "retry_after_s": wait,
+    }
     if code is None:
         preview = response.text[:_BODY_PREVIEW].strip() if not is_html(response) else "an HTML page"
         text = f"{where} with {preview or 'an empty body'}"

@@ -51,7 +51,7 @@ def last_landed(dsn: str) -> dict[str, datetime | None]:
     import psycopg
 
     with psycopg.connect(dsn, connect_timeout=10) as conn:
-        rows = dict(
+        rows: dict[str, datetime] = dict(
             conn.execute(
                 "select entity, max(finished_at) from ops.load_runs"
                 " where source = 'onec' and status = 'succeeded' and entity = any(%s) group by entity",
