@@ -25,7 +25,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -54,6 +54,22 @@ class Shape:
     required: frozenset[str] = frozenset()
     items: Shape | None = None
     patterns: tuple[re.Pattern[str], ...] = ()  # field names allowed besides ``fields``
+
+    python_types: frozenset[type] = frozenset()  # decoded-JSON Python types always allowed here
+    leaf_types: frozenset[type] = (
+        frozenset()
+    )  # those of them with nothing below (scalars; everything for any)
+
+
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "null": (type(None),),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "object": (dict,),
+    "array": (list,),
+}
 
 
 def json_type(value: Any) -> str:
@@ -103,6 +119,10 @@ def compile_shape(spec: dict[str, Any]) -> Shape:
         parent.required = parent.required | {name}
     for path, patterns in spec.get("patterns", {}).items():
         nodes[path].patterns = tuple(re.compile(p) for p in patterns)
+    for node in nodes.values():
+        names = _PYTHON_TYPES if ANY in node.types else node.types
+        node.python_types = frozenset(t for name in names for t in _PYTHON_TYPES.get(name, ()))
+        node.leaf_types = node.python_types if ANY in node.types else node.python_types - {dict, list}
     return root
 
 
@@ -131,28 +151,45 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def differences(
-    shape: Shape, value: Any, path: str = ""
-) -> Iterator[tuple[str, str, str | None, str | None]]:
+def differences(shape: Shape, value: Any, path: str = "") -> list[tuple[str, str, str | None, str | None]]:
     """(field path, kind, expected types, seen type) of every way ``value`` departs from ``shape``."""
-    seen = json_type(value)
-    if not _allows(shape.types, seen):
-        yield path, "retyped", "|".join(sorted(shape.types)), seen
-        return
-    if isinstance(value, dict) and shape.fields is not None:
-        for name, child in value.items():
-            sub = shape.fields.get(name)
-            if sub is None:
-                if not any(p.search(name) for p in shape.patterns):
-                    yield _join(path, name), "new", None, json_type(child)
-            else:
-                yield from differences(sub, child, _join(path, name))
-        for name in shape.required:
-            if name not in value:
-                yield _join(path, name), "missing", "|".join(sorted(shape.fields[name].types)), None
-    elif isinstance(value, list) and shape.items is not None:
+    found: Found = []
+    _walk(shape, value, path, found)
+    return found
+
+
+Found = list[tuple[str, str, str | None, str | None]]
+
+
+def _walk(shape: Shape, value: Any, path: str, found: Found) -> None:
+    # The hot path of every landing: exact Python types first, the JSON Schema rules only on a mismatch.
+    if type(value) not in shape.python_types:
+        seen = json_type(value)
+        if not _allows(shape.types, seen):
+            found.append((path, "retyped", "|".join(sorted(shape.types)), seen))
+            return
+    if shape.fields is not None and type(value) is dict:
+        _walk_object(shape, shape.fields, value, path, found)
+    elif shape.items is not None and type(value) is list:
+        items, below = shape.items, _join(path, "[]")
         for item in value:
-            yield from differences(shape.items, item, _join(path, "[]"))
+            if type(item) not in items.leaf_types:
+                _walk(items, item, below, found)
+
+
+def _walk_object(
+    shape: Shape, fields: dict[str, Shape], value: dict[str, Any], path: str, found: Found
+) -> None:
+    for name, child in value.items():
+        sub = fields.get(name)
+        if sub is None:
+            if not any(p.search(name) for p in shape.patterns):
+                found.append((_join(path, name), "new", None, json_type(child)))
+        elif type(child) not in sub.leaf_types:  # a scalar of an allowed type has nothing below it
+            _walk(sub, child, _join(path, name), found)
+    if shape.required and not value.keys() >= shape.required:
+        for name in shape.required - value.keys():
+            found.append((_join(path, name), "missing", "|".join(sorted(fields[name].types)), None))
 
 
 @cache
