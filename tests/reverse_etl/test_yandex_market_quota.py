@@ -136,5 +136,7 @@ def test_without_the_budget_the_same_push_meets_the_420(dsn: str, served: Served
         result = drain(dsn, target, limiter=NullLimiter())
     finally:
         target.close()
+    # the first request (every product at the documented maximum) is over the quota; the outbox then retries the
+    # refused items after YM's hint, so how many are acknowledged by the end of the drain varies
     assert _refusals(dsn) > 0
-    assert result.acknowledged < PUSHED
+    assert result.failed > 0
