@@ -110,6 +110,22 @@ def test_a_run_started_by_hand_always_builds_without_waiting(dsn: str) -> None:
     assert transform_gate.skip_reason("manual", never_asked, dsn) is None
 
 
+def test_the_run_type_a_task_sees_is_recognised(dsn: str) -> None:
+    """In a task, ``dag_run.run_type`` is the task SDK's enum, whose ``str()`` is 'DagRunType.ASSET_TRIGGERED':
+    the gate compares its value (it took every asset run for a manual one and built every time)."""
+    from airflow.sdk.api.datamodels._generated import DagRunType
+
+    asked: list[str] = []
+
+    def idle(dag_id: str) -> int:
+        asked.append(dag_id)
+        return 0
+
+    transform_gate.skip_reason(DagRunType.ASSET_TRIGGERED, idle, dsn, max_wait_s=0)
+    assert asked, "an asset-triggered run waits for the extractions"
+    assert transform_gate.skip_reason(DagRunType.MANUAL, idle, dsn) is None
+
+
 def test_a_bad_settle_setting_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(transform_gate.SETTLE_ENV, "two minutes")
     with pytest.raises(ValueError, match="expected a number of seconds"):

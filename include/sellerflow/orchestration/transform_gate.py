@@ -105,12 +105,12 @@ def last_build_start(dsn: str) -> datetime | None:
 
 
 def skip_reason(
-    run_type: str, active_runs: Callable[[str], int], dsn: str, max_wait_s: float | None = None
+    run_type: object, active_runs: Callable[[str], int], dsn: str, max_wait_s: float | None = None
 ) -> str | None:
     """For a run that Asset events started: wait for the extractions in flight, then say why its build can be
     skipped (no load finished since the last successful build started), or None to build. Other runs always
-    build."""
-    if str(run_type) != "asset_triggered":
+    build. ``run_type``: the task's ``dag_run.run_type`` (an enum whose ``str()`` is not its value) or a string."""
+    if getattr(run_type, "value", run_type) != "asset_triggered":
         return None
     wait_for_extractions(
         active_runs, extract_dag_ids(), settle_seconds() if max_wait_s is None else max_wait_s
