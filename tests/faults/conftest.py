@@ -42,7 +42,6 @@ class Outcome:
 
     fault: str
     case: Case | None = None
-    not_yet: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -61,22 +60,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         marker = item.get_closest_marker("fault")
         fault = found.fault if found else (marker.args[0] if marker else item.name)
         case = found.case if found else None
-        if found and found.not_yet and hasattr(report, "wasxfail"):
-            result = "not-yet"
-        elif report.passed:
+        if report.passed:
             result = "survived"
         else:
-            message = str(getattr(report.longrepr, "reprcrash", None) and report.longrepr.reprcrash.message)
-            result = "FAILED: " + " ".join((message or str(report.longrepr)).split())[:160]
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = crash.message if crash is not None else str(report.longrepr)
+            result = "FAILED: " + " ".join(message.split())[:160]
         _rows.append(
             {
                 "test": item.name,
                 "fault": fault,
                 "outcome": result,
                 "served": "; ".join(case.evidence) if case else "",
-                "notes": "; ".join(
-                    (found.notes if found else []) + ([found.not_yet] if found and found.not_yet else [])
-                ),
+                "notes": "; ".join(found.notes if found else []),
                 "lost": case.tally.lost if case else None,
                 "duplicated": case.tally.duplicated if case else None,
                 "double_effects": case.tally.double_effects if case else None,

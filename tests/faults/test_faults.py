@@ -20,6 +20,7 @@ from pathlib import Path
 import psutil
 import psycopg
 import pytest
+from psycopg import sql
 
 from sellerflow_emulators.limits import DEFAULT_LIMITS, LimitConfig
 
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.faults
 
 # A cut of every Ozon request long enough that a task is surely in the middle of its load when it is struck.
 SLOW_OZON = [{"kind": "slow", "delay_s": 0.5, "rate": 1.0}]
+DRIFT_FIELD = "x_fault_suite_field"
 
 
 def _extract(case: Case, *sources: str) -> None:
@@ -156,24 +158,37 @@ def test_expired_token(stack: FaultStack, outcome) -> None:
 def test_schema_drift(stack: FaultStack, outcome) -> None:
     with stack.case("drift") as case:
         outcome.case = case
-        case.faults("ozon", [{"kind": "schema_extra_field", "count": 4}])
-        _extract(case, "ozon")
+        case.faults("ozon", [{"kind": "schema_extra_field", "count": 4, "field": DRIFT_FIELD}])
+        run_id = case.run("extract_ozon")
+        case.assert_success("extract_ozon", run_id, stack.wait("extract_ozon", run_id))
         case.assert_faults_served("ozon")
-        case.check_raw(
-            "ozon", one_version=False
-        )  # the drifted payload is what the vendor sent: a version of its own
+        with psycopg.connect(case.dsn) as conn:
+            alerts = conn.execute(
+                "select entity, field_path, record_count from ops.schema_drift "
+                "where source = 'ozon' and kind = 'new' and field_path like %s",
+                (f"%{DRIFT_FIELD}",),
+            ).fetchall()
+            landed = {
+                entity: conn.execute(
+                    sql.SQL("select count(*) from {} where payload ? %s").format(
+                        sql.Identifier("raw", f"ozon_{entity}")
+                    ),
+                    (DRIFT_FIELD,),
+                ).fetchone()[0]
+                for entity, _, _ in alerts
+            }
+        assert alerts, "the new field raised an alert row in ops.schema_drift"
+        warnings = [
+            line for line in stack.task_log("extract_ozon", run_id).splitlines()
+            if '"level":"warning"' in line and "schema drift in ozon/" in line and DRIFT_FIELD in line
+        ]  # fmt: skip
+        assert warnings, "the extract task logged a warning naming the field"
+        case.evidence.append(f"alert rows {[(e, f, n) for e, f, n in alerts]}, {len(warnings)} task warnings")
+        assert all(landed.values()), f"the drifted records landed with the new field: {landed}"
+        outcome.notes.append(f"records landed with the new field: {landed}")
+        case.check_raw("ozon")
         case.check_effects()
         case.assert_recovered()
-        with psycopg.connect(case.dsn) as conn:
-            table = conn.execute("select to_regclass('ops.schema_drift')").fetchone()[0]
-            alerts = conn.execute(
-                "select field_path, kind, record_count from ops.schema_drift where source = 'ozon'"
-            ).fetchall() if table else []  # fmt: skip
-        if table is None:
-            outcome.not_yet = "record landed; the drift alert (ops.schema_drift) is not built yet"
-            pytest.xfail(outcome.not_yet)
-        case.evidence.append(f"ops.schema_drift rows {alerts}")
-        assert any(kind == "new" for _, kind, _ in alerts), "the new field raised an alert row"
 
 
 @pytest.mark.fault("late report (WB finance)")
