@@ -330,7 +330,7 @@ def test_onec_posting_refusal(stack: FaultStack, outcome) -> None:
         ]
         case.tally.duplicated += len(set(docs) - set(waiting))
         for source in MARKETPLACES:
-            case.check_raw(source)
+            case.check_raw(source, extracted_only=True)
         case.check_effects()
         case.assert_recovered()
 
