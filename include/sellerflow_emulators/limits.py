@@ -98,9 +98,9 @@ DEFAULT_LIMITS: dict[str, dict[str, LimitConfig]] = {
         "getBusinessOrders": _ym(10_000, _HOUR, "getBusinessOrders 10000/h"),
         "updateOrderStatus": _ym(10_000, _HOUR, "updateOrderStatus 10000/h"),
         "updateOrderStatuses": _ym(10_000, _HOUR, "updateOrderStatuses 10000 orders/h"),
-        "getStocks": _ym(100_000, _MINUTE, "getStocks 100000/min"),
+        "getStocks": _ym(100_000, _MINUTE, "getStocks 100000 answer items (resp…offers.offerId)/min"),
         "updateStocks": _ym(100_000, _MINUTE, "updateStocks 100000 SKUs (req.skus)/min: units are products"),
-        "getDefaultPrices": _ym(5000, _MINUTE, "getDefaultPrices 5000/min"),
+        "getDefaultPrices": _ym(5000, _MINUTE, "getDefaultPrices 5000 answer items (resp.result.offers)/min"),
         "updateBusinessPrices": _ym(
             10_000, _MINUTE, "updateBusinessPrices 10000 offers (req.offers)/min: units are products"
         ),

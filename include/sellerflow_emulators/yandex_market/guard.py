@@ -9,6 +9,12 @@ cabinet methods. Most quotas count requests; the stock and price writes count th
 (``Operation.counts``: a request of 2000 SKUs spends 2000 of updateStocks' 100 000 per minute). A request
 that does not fit what is left of its window is refused whole (nothing of it is applied) [? YM does not
 say whether part of a batch is applied; the emulator applies none].
+
+The stock and price reads (getStocks, getDefaultPrices) count the items of the *answer* (``resp.…``): the
+handler builds its page, then :func:`spend` charges the page's items and refuses it with 420 when they do not
+fit what is left of the window [? YM does not say whether it checks before or after building the answer, nor
+whether an answer bigger than what is left is cut or refused; refusing it is the stricter reading: a client
+that never meets it also never meets the other]. An error answer has no collection and costs nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ class Context:
 
     cabinet: Cabinet
     campaign: sqlite3.Row | None
+    quota_key: str = ""  # the campaign or cabinet the method's quota is counted for
 
     @property
     def account(self) -> sqlite3.Row:
@@ -58,7 +65,7 @@ def guard(
     cost: int = 1,
 ) -> Context:
     """Authenticate the caller and count the request (``cost`` units: the products of an item-counted
-    quota); raise the vendor's error when refused."""
+    quota); raise the vendor's error when refused. A quota counting the answer's items is left to :func:`spend`."""
     operation = OPERATIONS[operation_name]
     cabinet = authenticate(request, state, operation)
     campaign = cabinet.campaign(state.conn(), campaign_id) if campaign_id is not None else None
@@ -71,7 +78,24 @@ def guard(
         raise YmError(420, f"Hit rate limit of {parallel.limit} parallel requests")
     request.state.ym_parallel_key = key
 
-    decision = state.limits.acquire(VENDOR, operation.name, key, cost if operation.counts else 1)
+    if not operation.counts_answer:
+        _take(request, state, operation_name, key, cost if operation.counts else 1)
+    return Context(cabinet=cabinet, campaign=campaign, quota_key=key)
+
+
+def spend(request: Request, state: EmulatorState, ctx: Context, operation_name: str, items: int) -> None:
+    """Charge an answer-counted quota (``Operation.counts`` ``resp.…``) the ``items`` of the answer about to be
+    sent; 420 when they do not fit what is left of the window (the answer is then not sent)."""
+    operation = OPERATIONS[operation_name]
+    if not operation.counts_answer:
+        raise ValueError(f"{operation_name}: its quota does not count the answer's items")
+    _take(request, state, operation_name, ctx.quota_key, items)
+
+
+def _take(request: Request, state: EmulatorState, operation_name: str, key: str, cost: int) -> None:
+    """Count ``cost`` units of the operation's quota for ``key``; raise the 420 when they do not fit."""
+    operation = OPERATIONS[operation_name]
+    decision = state.limits.acquire(VENDOR, operation.name, key, cost)
     headers = limit_headers(decision)
     if not decision.allowed:
         raise YmError(
@@ -81,7 +105,6 @@ def guard(
             headers=headers,
         )
     request.state.ym_limit_headers = headers
-    return Context(cabinet=cabinet, campaign=campaign)
 
 
 def release(request: Request, state: EmulatorState) -> None:

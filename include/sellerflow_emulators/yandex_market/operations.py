@@ -7,10 +7,12 @@ spec's ``parallel-limit-value`` (requests in flight per campaign/business), enfo
 separate ``parallel`` group.
 
 ``counts`` is the spec's ``x-resource-limit-config.path`` where a quota counts items, not requests: the
-writes of stocks (``req.skus``) and prices (``req.offers``) spend one unit per product in the body, so
-``amount`` is products per period there (docs concepts/limits, "Reducing the resource limit": the cost of a
-request is 1, or the size of the collection for a data-volume limit; method pages: updateStocks "100 000
-products per minute").
+writes of stocks (``req.skus``) and prices (``req.offers``) spend one unit per product in the body, and the
+reads getStocks (``resp.result.warehouses.offers.offerId``) and getDefaultPrices (``resp.result.offers``) one
+unit per item of the answer, so ``amount`` is products per period there (docs concepts/limits, "Reducing the
+resource limit": the cost of a request is 1, or the size of the collection in the request or the response for
+a data-volume limit; method pages: updateStocks and getStocks "100 000 products per minute", getDefaultPrices
+"5 000 products per minute" without a subscription).
 """
 
 from __future__ import annotations
@@ -75,7 +77,12 @@ class Operation:
     amount: int  # requests (or, with ``counts``, items) per period
     period_s: float
     parallel: int | None = None  # parallel-limit-value, when the spec gives one
-    counts: str | None = None  # x-resource-limit-config.path of an item-counted quota ("req.skus")
+    counts: str | None = None  # x-resource-limit-config.path of an item-counted quota ("req.skus", "resp.…")
+
+    @property
+    def counts_answer(self) -> bool:
+        """Whether the quota counts the items of the answer (``resp.…``), known only once the answer is built."""
+        return self.counts is not None and self.counts.startswith("resp.")
 
     @property
     def unit(self) -> str:
@@ -114,9 +121,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation("updateOrderStatus", ORDERS_WRITE, 10000, HOUR),
         Operation("updateOrderStatuses", ORDERS_WRITE, 10000, HOUR),
         Operation("setOrderBoxLayout", ORDERS_WRITE, 10000, HOUR),
-        Operation("getStocks", OFFERS_READ, 100000, MINUTE),
+        Operation("getStocks", OFFERS_READ, 100000, MINUTE, counts="resp.result.warehouses.offers.offerId"),
         Operation("updateStocks", OFFERS_WRITE, 100000, MINUTE, counts="req.skus"),
-        Operation("getDefaultPrices", PRICES_READ, 5000, MINUTE),
+        Operation("getDefaultPrices", PRICES_READ, 5000, MINUTE, counts="resp.result.offers"),
         Operation("updateBusinessPrices", PRICES_WRITE, 10000, MINUTE, counts="req.offers"),
         Operation("generateGoodsRealizationReport", FINANCE_READ, 1, 2 * MINUTE),
         Operation("generateUnitedMarketplaceServicesReport", FINANCE_READ, 1, 2 * MINUTE),

@@ -18,7 +18,9 @@ reference/stocks, reference/business-assortment/updateBusinessPrices. Writes upd
 Both writes are quota'd in products, not requests (spec ``x-resource-limit-config.path`` ``req.skus`` /
 ``req.offers``; docs updateStocks "100 000 products per minute"): each SKU or offer of the body spends one unit
 of the campaign's (stocks) or cabinet's (prices) minute, and a body that does not fit what is left is refused
-whole with 420 (``guard``).
+whole with 420 (``guard``). Both reads are quota'd in the products of the answer (``resp.result.warehouses.
+offers.offerId``: one unit per (warehouse, offer) item; ``resp.result.offers``): the page is built, then its items
+are charged and a page that does not fit what is left of the minute is refused with 420 (``spend``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sellerflow_emulators.runtime import EmulatorState, format_ts
 from sellerflow_emulators.yandex_market.catalog import offer_rows, price_dto
 from sellerflow_emulators.yandex_market.errors import bad_request
-from sellerflow_emulators.yandex_market.guard import guard
+from sellerflow_emulators.yandex_market.guard import guard, spend
 from sellerflow_emulators.yandex_market.paging import encode_token, page_from_request
 from sellerflow_emulators.yandex_market.render import MSK, apply_item_fault, msk_iso
 from sellerflow_emulators.yandex_market.status_flow import log_push
@@ -191,6 +193,7 @@ def build_router(state: EmulatorState) -> APIRouter:
         fault = getattr(request.state, "ym_fault", None)
         for warehouse in warehouses:
             warehouse["offers"] = apply_item_fault(warehouse["offers"], fault)
+        spend(request, state, ctx, "getStocks", sum(len(w["offers"]) for w in warehouses))
         result: dict[str, Any] = {"warehouses": warehouses}
         result["paging"] = {"nextPageToken": encode_token(page.offset + len(rows))} if more else {}
         return {"status": "OK", "result": result}
@@ -242,9 +245,9 @@ def build_router(state: EmulatorState) -> APIRouter:
         else:
             rows, more = offer_rows(state.conn(), ctx.cabinet.account_ids, body.offerIds, page)
         offers = [{"offerId": r["offer_id"], "price": price_dto(r)} for r in rows]
-        result: dict[str, Any] = {
-            "offers": apply_item_fault(offers, getattr(request.state, "ym_fault", None))
-        }
+        offers = apply_item_fault(offers, getattr(request.state, "ym_fault", None))
+        spend(request, state, ctx, "getDefaultPrices", len(offers))
+        result: dict[str, Any] = {"offers": offers}
         result["paging"] = {"nextPageToken": encode_token(page.offset + len(rows))} if more else {}
         return {"status": "OK", "result": result}
 

@@ -200,3 +200,57 @@ def test_read_quotas_still_count_requests(client: httpx.Client, state: Any) -> N
     state.limits.limits["getOrders"] = 3
     assert client.get(ORDERS, params={"limit": 50}).status_code == 200
     assert state.limits.counts[("getOrders", "yandex_market_main")] == 1
+
+
+STOCKS_READ = f"/v2/campaigns/{FBS_CAMPAIGN}/offers/stocks"
+PRICES_READ = "/v2/businesses/1100/offer-prices"
+
+
+def _stock_items(resp: httpx.Response) -> int:
+    return sum(len(w["offers"]) for w in resp.json()["result"]["warehouses"])
+
+
+def test_stock_read_quota_counts_the_answers_items(
+    client: httpx.Client, state: Any, contract: Contract
+) -> None:
+    """getStocks' quota is items of the answer (spec x-resource-limit-config.path
+    resp.result.warehouses.offers.offerId): a page of 2 (warehouse, offer) items spends 2 units, and a page whose
+    items do not fit what is left of the minute is refused with 420."""
+    state.limits.limits["getStocks"] = 5
+    first = client.post(STOCKS_READ, params={"limit": 2}, json={})
+    assert first.status_code == 200
+    assert _stock_items(first) == 2
+    assert first.headers["X-RateLimit-Resource-Remaining"] == "3"
+    token = first.json()["result"]["paging"]["nextPageToken"]
+    last = client.post(STOCKS_READ, params={"limit": 2, "page_token": token}, json={})
+    assert (last.status_code, _stock_items(last)) == (200, 1), "the short last page costs its one item"
+    assert last.headers["X-RateLimit-Resource-Remaining"] == "2"
+    refused = client.post(STOCKS_READ, params={"limit": 200}, json={})  # 3 items, 2 left
+    assert refused.status_code == 420
+    contract.validate(refused.json(), "ApiLimitErrorResponse")
+    assert refused.json()["errors"][0] == {
+        "code": "HIT_RATE_LIMIT",
+        "message": f"Hit rate limit of 5 items per 1 minute for resource '{STOCKS_READ}'",
+    }
+    assert refused.headers["X-RateLimit-Resource-Limit"] == "5"
+    assert state.limits.counts[("getStocks", "yandex_market_main")] == 3, "a refused answer costs nothing"
+    # Two items still fit: the quota is items, not the third request.
+    assert client.post(STOCKS_READ, params={"limit": 2}, json={}).status_code == 200
+    assert client.post(STOCKS_READ, params={"limit": 1}, json={}).status_code == 420
+    assert state.limits.counts[("getStocks", "yandex_market_main")] == 5
+
+
+def test_price_read_quota_counts_the_answers_offers_per_cabinet(client: httpx.Client, state: Any) -> None:
+    """getDefaultPrices' quota is offers of the answer (resp.result.offers), per business."""
+    state.limits.limits["getDefaultPrices"] = 4
+    page = client.post(PRICES_READ, params={"limit": 3}, json={})
+    assert page.status_code == 200
+    assert len(page.json()["result"]["offers"]) == 3
+    assert state.limits.counts[("getDefaultPrices", "business:1100")] == 3
+    refused = client.post(PRICES_READ, params={"limit": 2}, json={})
+    assert refused.status_code == 420
+    assert refused.json()["errors"][0]["message"] == (
+        f"Hit rate limit of 4 items per 1 minute for resource '{PRICES_READ}'"
+    )
+    assert client.post(PRICES_READ, json={"offerIds": ["SKU-2"]}).status_code == 200
+    assert client.post(PRICES_READ, json={"offerIds": ["SKU-3"]}).status_code == 420
