@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import HTTPException, Request, status
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from jwt import InvalidTokenError
 
 RESOURCE = "sellerflow_pages"
@@ -55,7 +55,7 @@ async def current_user(request: Request) -> Any:
     return user
 
 
-def login_refused(request: Request, exc: LoginRequired):
+def login_refused(request: Request, exc: LoginRequired) -> Response:
     """Exception handler: a browser asking for a page goes to Airflow's login; anything else gets 401."""
     from fastapi.responses import JSONResponse
 

@@ -42,7 +42,15 @@ class _Sheet:
         self.rows = 1
         self._money: dict[int, list[WriteOnlyCell]] = {}
 
-    def _styled(self, value: Any, *, money: bool = False, bold: bool = False, fill=None, wrap: bool = False):
+    def _styled(
+        self,
+        value: Any,
+        *,
+        money: bool = False,
+        bold: bool = False,
+        fill: PatternFill | None = None,
+        wrap: bool = False,
+    ) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws, value=_plain(value))
         if money:
             cell.number_format = MONEY_FORMAT
@@ -112,7 +120,7 @@ def xlsx(filters: Filters) -> bytes:
         for line in chosen:
             sheet.append([line[c] for c in columns], money_from=len(LINE_FIELDS))
         sheet.filter_lines()
-        total = [TOTAL_LABEL] + [None] * (len(LINE_FIELDS) - 1)
+        total: list[Any] = [TOTAL_LABEL] + [None] * (len(LINE_FIELDS) - 1)
         total += [sum((r[c] or Decimal(0)) for r in chosen) for c, _ in LINE_MONEY]
         sheet.append(total, money_from=len(LINE_FIELDS), bold=True)
     out = io.BytesIO()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from sellerflow.pages import dashboards, exports, health, marts, reconciliation, upload
 from sellerflow.pages.auth import current_user
@@ -26,13 +27,13 @@ def filters_of(
 
 @router.get("", include_in_schema=False)
 @router.get("/", include_in_schema=False)
-def index(request: Request):
+def index(request: Request) -> HTMLResponse:
     """The list of pages."""
     return render(request, "index.html", title="sellerflow")
 
 
 @router.get("/static/{path:path}", include_in_schema=False)
-def static(path: str):
+def static(path: str) -> FileResponse:
     """The pages' CSS and the vendored Chart.js (shipped with the app, never fetched at run time)."""
     target = (STATIC / path).resolve()
     if not target.is_file() or STATIC.resolve() not in target.parents:
@@ -41,7 +42,9 @@ def static(path: str):
 
 
 @router.get("/reconciliation")
-def reconciliation_page(request: Request, filters: Filters = Depends(filters_of), page: int = Query(1, ge=1)):
+def reconciliation_page(
+    request: Request, filters: Filters = Depends(filters_of), page: int = Query(1, ge=1)
+) -> HTMLResponse:
     """Filters, the summary per report beside the vendor's totals, lines per status, one page of lines."""
     status_rows, totals = reconciliation.by_status(filters)
     rows, count = reconciliation.lines(filters, page)
@@ -67,7 +70,7 @@ def reconciliation_page(request: Request, filters: Filters = Depends(filters_of)
 
 
 @router.get("/reconciliation/lines/{line_id}")
-def reconciliation_line(request: Request, line_id: str):
+def reconciliation_line(request: Request, line_id: str) -> HTMLResponse:
     """A line and its sources: 1C documents, the marketplace order, the report lines."""
     found = reconciliation.line_sources(line_id)
     if found is None:
@@ -90,14 +93,14 @@ def _download(content: bytes, media_type: str, suffix: str) -> Response:
 
 
 @router.get("/reconciliation/export.xlsx")
-def reconciliation_xlsx(filters: Filters = Depends(filters_of)):
+def reconciliation_xlsx(filters: Filters = Depends(filters_of)) -> Response:
     """What is on screen as a workbook (one sheet per status)."""
     media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _download(exports.xlsx(filters), media, "xlsx")
 
 
 @router.get("/reconciliation/export.csv")
-def reconciliation_csv(filters: Filters = Depends(filters_of)):
+def reconciliation_csv(filters: Filters = Depends(filters_of)) -> Response:
     """What is on screen as CSV."""
     return _download(exports.csv_bytes(filters), "text/csv; charset=utf-8", "csv")
 
@@ -109,13 +112,13 @@ def _mart(name: str) -> str:
 
 
 @router.get("/marts")
-def marts_page(request: Request):
+def marts_page(request: Request) -> HTMLResponse:
     """Every mart with its dbt description and downloads."""
     return render(request, "marts.html", title="Витрины", active="marts", marts=marts.marts())
 
 
 @router.get("/marts/{name}.parquet")
-def mart_parquet(name: str):
+def mart_parquet(name: str) -> Response:
     """The whole mart as Parquet, column docs in the field metadata."""
     return Response(
         marts.parquet(_mart(name)),
@@ -125,7 +128,7 @@ def mart_parquet(name: str):
 
 
 @router.get("/marts/{name}.csv")
-def mart_csv(name: str):
+def mart_csv(name: str) -> StreamingResponse:
     """The whole mart as CSV (streamed)."""
     return StreamingResponse(
         marts.csv_chunks(_mart(name)),
@@ -135,7 +138,7 @@ def mart_csv(name: str):
 
 
 @router.get("/marts/{name}/columns.csv")
-def mart_columns_csv(name: str):
+def mart_columns_csv(name: str) -> Response:
     """The mart's column docs as CSV."""
     return Response(
         marts.columns_csv(_mart(name)),
@@ -145,7 +148,7 @@ def mart_columns_csv(name: str):
 
 
 @router.get("/marts/{name}")
-def mart_page(request: Request, name: str):
+def mart_page(request: Request, name: str) -> HTMLResponse:
     """One mart: its description and documented columns."""
     _mart(name)
     docs = marts._model_docs().get(name, {})
@@ -156,7 +159,7 @@ def mart_page(request: Request, name: str):
 
 
 @router.get("/dashboards")
-def dashboards_page(request: Request, grain: str = "week"):
+def dashboards_page(request: Request, grain: str = "week") -> HTMLResponse:
     """Every chart with its data, its mart and its SQL."""
     grain = grain if grain in dashboards.GRAINS else "week"
     payload = [
@@ -176,8 +179,8 @@ def dashboards_page(request: Request, grain: str = "week"):
     )  # fmt: skip
 
 
-@router.get("/dashboards/{key}.json")
-def dashboard_data(key: str, grain: str = "week"):
+@router.get("/dashboards/{key}.json", response_model=None)  # served as returned, not through a model
+def dashboard_data(key: str, grain: str = "week") -> dict[str, Any]:
     """One chart's data and SQL as JSON."""
     chart = dashboards.BY_KEY.get(key)
     if chart is None:
@@ -186,7 +189,7 @@ def dashboard_data(key: str, grain: str = "week"):
 
 
 @router.get("/health")
-def health_page(request: Request):
+def health_page(request: Request) -> HTMLResponse:
     """Syncs and freshness, tokens, quarantine, schema drift, outbox."""
     return render(
         request, "health.html", title="Состояние данных", active="health", syncs=health.syncs(),
@@ -196,7 +199,7 @@ def health_page(request: Request):
 
 
 @router.get("/health/quarantine/{table}")
-def quarantine_page(request: Request, table: str, page: int = Query(1, ge=1)):
+def quarantine_page(request: Request, table: str, page: int = Query(1, ge=1)) -> HTMLResponse:
     """The records of one quarantine table."""
     if table not in {q["table"] for q in health.quarantine_tables()}:
         raise HTTPException(404, f"no quarantine table {table!r}")
@@ -207,7 +210,7 @@ def quarantine_page(request: Request, table: str, page: int = Query(1, ge=1)):
     )  # fmt: skip
 
 
-def _upload_page(request: Request, result: dict | None = None):
+def _upload_page(request: Request, result: dict[str, Any] | None = None) -> HTMLResponse:
     return render(
         request, "upload.html", title="Загрузка отчётов", active="upload", result=result,
         sources=upload.FILE_ONLY_SOURCES, accounts=upload.accounts("megamarket"), uploads=upload.history(),
@@ -216,7 +219,7 @@ def _upload_page(request: Request, result: dict | None = None):
 
 
 @router.get("/upload")
-def upload_page(request: Request):
+def upload_page(request: Request) -> HTMLResponse:
     """The upload form and the history of uploads."""
     return _upload_page(request)
 
@@ -227,8 +230,8 @@ async def upload_report(
     source: str = Form("megamarket"),
     account_id: str = Form(...),
     file: UploadFile = File(...),
-    user=Depends(current_user),
-):
+    user: Any = Depends(current_user),
+) -> HTMLResponse:
     """Import one report file through the source's importer; the page shows its verdict."""
     content = await file.read()
     result = upload.upload(source, account_id, file.filename or "report", content, user.get_name())
@@ -236,13 +239,13 @@ async def upload_report(
 
 
 @router.get("/docs")
-def docs_redirect(request: Request):
+def docs_redirect(request: Request) -> RedirectResponse:
     """The dbt docs site expects a folder URL (it fetches manifest.json and catalog.json beside it)."""
     return RedirectResponse(f"{base_url(request)}/docs/", status_code=307)
 
 
 @router.get("/docs/")
-def docs_index(request: Request):
+def docs_index(request: Request) -> Response:
     """dbt's docs site of the warehouse, as the dbt_nightly DAG last generated it."""
     path = artifact_path("index.html")
     if path is None:
@@ -251,7 +254,7 @@ def docs_index(request: Request):
 
 
 @router.get("/docs/{name}")
-def docs_file(name: str):
+def docs_file(name: str) -> FileResponse:
     """manifest.json, catalog.json of the docs site."""
     path = artifact_path(name) if name in DOC_FILES else None
     if path is None:

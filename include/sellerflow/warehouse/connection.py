@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TypeAlias
 
 import psycopg
 
 WAREHOUSE_DSN_ENV = "SELLERFLOW_WAREHOUSE_DSN"
 
-ConnOrDsn = psycopg.Connection | str
+ConnOrDsn: TypeAlias = "psycopg.Connection[Any] | str"
 
 
 def default_dsn() -> str:
@@ -22,7 +23,7 @@ def default_dsn() -> str:
 
 
 @contextmanager
-def connection(conn_or_dsn: ConnOrDsn) -> Iterator[psycopg.Connection]:
+def connection(conn_or_dsn: ConnOrDsn) -> Iterator[psycopg.Connection[Any]]:
     """Yield a connection: the caller's own (left open) or a new autocommit one for a DSN.
 
     Writers wrap their work in ``conn.transaction()`` blocks (psycopg semantics): with no transaction open the
