@@ -104,3 +104,14 @@ def test_scope_names_and_resource_groups() -> None:
     assert client.groups_for("POST", "/v2/reports/goods-realization/generate") == ("reports_generate",)
     assert client.groups_for("GET", "/v2/reports/info/abc") == ("report_info",)
     assert client.groups_for("GET", "/v2/somewhere/else") == ("default",)
+
+
+def test_stock_and_price_reads_spend_their_pages_limit() -> None:
+    """getStocks/getDefaultPrices quotas count the answer's items: a page spends the most items it can hold."""
+    client = YandexMarketClient.__new__(YandexMarketClient)
+    stocks, prices = "/v2/campaigns/5/offers/stocks", "/v2/businesses/7/offer-prices"
+    assert client.cost_for("POST", stocks, {}, {"limit": 37}) == 37
+    assert client.cost_for("POST", stocks, {}, None) == 100, "the spec's default page"
+    assert client.cost_for("POST", prices, {}, {"limit": 900}) == 500, "YM truncates the limit to 500"
+    assert client.cost_for("POST", prices, {}, {}) == 250
+    assert client.cost_for("GET", "/v2/campaigns", None, {"limit": 100}) == 1, "other reads count requests"

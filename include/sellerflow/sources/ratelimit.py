@@ -105,8 +105,12 @@ KNOWN_LIMITS: dict[str, dict[str, Limit]] = {
         "warehouses": _ym(100, 3600.0, "getPagedWarehouses 100/h"),
         "offer_mappings": _ym(100, 60.0, "getOfferMappings 100/min"),
         "orders": _ym(10_000, 3600.0, "getOrders/getBusinessOrders 10000/h"),
-        "stocks": _ym(100_000, 60.0, "getStocks 100000/min"),
-        "prices": _ym(5_000, 60.0, "getDefaultPrices 5000-10000/min"),
+        # The stock and price reads' quotas count the answer's items (path resp.result.warehouses.offers.offerId /
+        # resp.result.offers): the YM client spends a page's limit, and the streams page to the bucket.
+        "stocks": _ym(100_000, 60.0, "getStocks 100000 products (answer items)/min"),
+        "prices": _ym(
+            5_000, 60.0, "getDefaultPrices 5000 products (answer items)/min (10000 with a subscription)"
+        ),
         # The writes' quotas count products, not requests (path req.skus / req.offers; docs updateStocks
         # "100 000 products per minute"): the YM client spends one token per SKU/offer of the body.
         "stocks_update": _ym(100_000, 60.0, "updateStocks 100000 products (req.skus)/min"),

@@ -98,7 +98,7 @@ class ApiClient:
         """The limiter groups a call counts against (the vendor's method groups)."""
         return (DEFAULT_GROUP,)
 
-    def cost_for(self, method: str, path: str, json: Any) -> float:
+    def cost_for(self, method: str, path: str, json: Any, params: dict[str, Any] | None = None) -> float:
         """Units a call spends of its groups' quota: one request (vendors whose quota counts items override)."""
         return 1.0
 
@@ -183,7 +183,7 @@ class ApiClient:
         groups = self.groups_for(method, path)
         account_id = self.account.account_id
         taken: list[str] = []
-        cost = self.cost_for(method, path, json)
+        cost = self.cost_for(method, path, json, params)
         try:
             for group in groups:
                 grant = self.limiter.acquire(self.vendor, group, account_id, cost)

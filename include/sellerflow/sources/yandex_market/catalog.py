@@ -16,6 +16,11 @@ Methods (official spec @ 1318e9b8; yandex-market-megamarket-1c.md A1, A3, A4), e
   per (warehouse, offer) — the answer's ``warehouses[].offers[]`` items as sent, with the enclosing
   ``warehouseId`` and the campaign in the record's context; key ``<warehouseId>:<offerId>``.
 - ``prices``: ``POST /v2/businesses/{businessId}/offer-prices`` (getDefaultPrices, ``limit`` ≤ 500).
+
+getStocks and getDefaultPrices are quota'd in the items of their answers (100 000 and 5 000 products per minute):
+their pages ask for :func:`item_budget` items, a ``limit`` the rate limiter's bucket can hold, and each page
+spends its ``limit`` before it goes out (``YandexMarketClient.cost_for``), so a big catalogue is read at the
+quota's pace without a 420.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from psycopg.types.json import Jsonb
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.sources._http import AuthError
+from sellerflow.sources.yandex_market.client import item_budget
 from sellerflow.sources.yandex_market.common import (
     OFFERS_READ,
     PRICES_READ,
@@ -106,9 +112,13 @@ class _Listing(Stream):
         """The method's path for this account."""
         raise NotImplementedError
 
+    def page_limit(self, ctx: RunContext) -> int:
+        """The ``limit`` each page asks for."""
+        return self.limit
+
     def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The listing page by page."""
-        for items, _ in paged(ctx, self.method, self.path(ctx), self.items_field, self.limit):
+        for items, _ in paged(ctx, self.method, self.path(ctx), self.items_field, self.page_limit(ctx)):
             yield Page(items)
 
 
@@ -191,6 +201,10 @@ class YandexMarketPrices(_Listing):
         """getDefaultPrices."""
         return _business_path("/v2/businesses/{business}/offer-prices")(ctx)
 
+    def page_limit(self, ctx: RunContext) -> int:
+        """As many offers as the ``prices`` bucket holds, at most 500: the quota counts the answer's offers."""
+        return min(self.limit, item_budget(ctx.client.limiter, "prices"))
+
     def validate(self, record: dict[str, Any]) -> str | None:
         """A price row needs the offer and the value."""
         return required_fields(record, ("offerId", "price.value"))
@@ -233,7 +247,9 @@ class YandexMarketStocks(Stream):
         """getStocks pages, split by warehouse so each record keeps its warehouse in its key and context."""
         campaign = piece.params["campaign"]
         path = f"/v2/campaigns/{campaign}/offers/stocks"
-        for groups, _ in paged(ctx, "POST", path, "result.warehouses", self.limit):
+        # The quota counts the answer's items: ask as many as the bucket holds.
+        limit = min(self.limit, item_budget(ctx.client.limiter, "stocks"))
+        for groups, _ in paged(ctx, "POST", path, "result.warehouses", limit):
             for group in groups:
                 warehouse = group.get("warehouseId") if isinstance(group, dict) else None
                 offers = list(group.get("offers") or []) if isinstance(group, dict) else []

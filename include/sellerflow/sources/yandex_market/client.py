@@ -23,6 +23,13 @@ Facts (yandex-market-megamarket-1c.md A1; official spec yandex-market/yandex-mar
   resource, not getStocks' ``stocks``) and ``POST …/offer-prices/updates`` (``prices_update``) spend one token
   per SKU/offer of the body (:meth:`YandexMarketClient.cost_for`), so a large push is paced by products. A body
   must fit the bucket: the senders cut batches to :func:`item_budget`.
+- the stock and price **reads** getStocks (``POST …/offers/stocks``, group ``stocks``) and getDefaultPrices
+  (``POST …/offer-prices``, group ``prices``) are quota'd in the items of the *answer* (``path:
+  resp.result.warehouses.offers.offerId`` / ``resp.result.offers``; docs getStocks "100 000 products per minute",
+  getDefaultPrices "5 000 products per minute"). The answer's size is unknown before it comes, so a page spends
+  its ``limit`` (the most items it can hold) before it is sent, and the streams ask pages of
+  :func:`item_budget` items, a ``limit`` the bucket can hold: a catalogue bigger than the quota is read at the
+  quota's pace, waiting for tokens instead of meeting the 420.
 - report files (``getReportInfo`` → ``file``) are pre-signed links, downloaded **without** the token, so
   it never reaches a storage host.
 """
@@ -38,13 +45,16 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from sellerflow.sources._http import ApiClient, MarketplaceAPIError, TransportError
 from sellerflow.sources._http.errors import is_retryable
 from sellerflow.sources._http.redact import redact
-from sellerflow.sources.ratelimit import DEFAULT_GROUP, Grant, Limiter
+from sellerflow.sources.ratelimit import DEFAULT_GROUP, Grant, Limit, Limiter
 
 PARALLEL_GROUP = "parallel"
 RATE_LIMIT_STATUSES = frozenset({420, 429})
 
 # Item-counted write quotas: limiter group → (the body's collection the quota counts, its per-request maximum).
 ITEM_QUOTAS: dict[str, tuple[str, int]] = {"stocks_update": ("skus", 2000), "prices_update": ("offers", 500)}
+# Reads whose quota counts the answer's items: limiter group → (default page ``limit``, its maximum) per the spec's
+# PageLimit200 (getStocks) and PageLimit500Truncate (getDefaultPrices) parameters.
+ANSWER_QUOTAS: dict[str, tuple[int, int]] = {"stocks": (100, 200), "prices": (250, 500)}
 
 # path → limiter group (one per spec resource quota the streams use)
 _GROUPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -69,9 +79,10 @@ _STOCKS_WRITE = re.compile(r"^/v2/campaigns/\d+/offers/stocks$")
 
 
 def item_budget(limiter: object, group: str) -> int:
-    """Products one write of ``group`` may carry: the documented per-request maximum, cut to what the limiter's
-    bucket can ever hold (a bigger body would wait forever, or, without our limiter, meet YM's 420)."""
-    maximum = ITEM_QUOTAS[group][1]
+    """Products one write of ``group`` may carry, or one page of an answer-counted read may ask for: the documented
+    per-request maximum, cut to what the limiter's bucket can ever hold (a bigger call would wait forever, or,
+    without our limiter, meet YM's 420)."""
+    maximum = ITEM_QUOTAS[group][1] if group in ITEM_QUOTAS else ANSWER_QUOTAS[group][1]
     find = getattr(limiter, "limit", None)
     limit = find("yandex_market", group) if callable(find) else None
     capacity = getattr(limit, "capacity", None)
@@ -98,6 +109,11 @@ class ParallelCapped:
     def penalize(self, vendor: str, group: str, account: str, seconds: float) -> None:
         """Pause the resource's group only."""
         self.inner.penalize(vendor, group, account, seconds)
+
+    def limit(self, vendor: str, group: str) -> Limit | None:
+        """The inner limiter's limit of a group (None when it has none, as ``NullLimiter``)."""
+        find = getattr(self.inner, "limit", None)
+        return find(vendor, group) if callable(find) else None
 
 
 class YandexMarketClient(ApiClient):
@@ -139,11 +155,16 @@ class YandexMarketClient(ApiClient):
                 return (group,)
         return (DEFAULT_GROUP,)
 
-    def cost_for(self, method: str, path: str, json: Any) -> float:
-        """One unit per product of a stock/price write's body (their quotas count products), else one request."""
+    def cost_for(self, method: str, path: str, json: Any, params: dict[str, Any] | None = None) -> float:
+        """One unit per product of a stock/price write's body, the page's ``limit`` (the most items its answer
+        can hold) for a stock/price read (their quotas count products), else one request."""
         (group,) = self.groups_for(method, path)
         if group in ITEM_QUOTAS and isinstance(json, dict):
             return float(max(1, len(json.get(ITEM_QUOTAS[group][0]) or [])))
+        if group in ANSWER_QUOTAS:
+            default, maximum = ANSWER_QUOTAS[group]
+            asked = (params or {}).get("limit")
+            return float(max(1, min(int(asked) if asked is not None else default, maximum)))
         return 1.0
 
     def close(self) -> None:
