@@ -61,7 +61,8 @@ PAGE_MAX: dict[str, dict[str, tuple[int, ...] | int | None]] = {
         "warehouses": (30,),
         "offer_mappings": (100,),
         "stocks": (200,),
-        "prices": (500,),
+        # getDefaultPrices' quota counts the answer's offers (5,000/min): pages are the limiter's bucket, 450 offers
+        "prices": (450,),
         "orders": (50,),
         "realization": 3,  # generate → getReportInfo (DONE) → file, per campaign and month
         "services": 3,  # generate → getReportInfo (DONE) → file, per cabinet (business) and month
