@@ -98,17 +98,18 @@ def store_settings(dsn: str) -> int:
 
 def _target(target_name: str) -> Any:
     from sellerflow.orchestration.connections import onec_base
-    from sellerflow.reverse_etl.targets import (
-        MARKETPLACE_TARGETS,
-        marketplace_target,
-        onec_assembled,
-        onec_reservations,
-    )
+    from sellerflow.reverse_etl.targets import MARKETPLACE_TARGETS, marketplace_target
 
+    # The classes from their modules: the package's factory functions of the same names are replaced by the
+    # submodules as soon as anything imports those (e.g. the plugin's pick-list code via reverse_etl.statuses).
     if target_name == "onec_reservations":
-        return onec_reservations(lambda base_id: onec_base(f"onec_{base_id}"))
+        from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
+
+        return OneCReservations(lambda base_id: onec_base(f"onec_{base_id}"))
     if target_name == "onec_assembled":
-        return onec_assembled(lambda base_id: onec_base(f"onec_{base_id}"))
+        from sellerflow.reverse_etl.targets.onec_assembled import OneCAssembled
+
+        return OneCAssembled(lambda base_id: onec_base(f"onec_{base_id}"))
     if target_name in MARKETPLACE_TARGETS:
         accounts = cabinet_accounts(target_name.rsplit("_", 1)[0])
 
