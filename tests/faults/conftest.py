@@ -60,6 +60,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         marker = item.get_closest_marker("fault")
         fault = found.fault if found else (marker.args[0] if marker else item.name)
         case = found.case if found else None
+        measured = case if case is not None and case.measured else None
         if report.passed:
             result = "survived"
         else:
@@ -73,9 +74,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 "outcome": result,
                 "served": "; ".join(case.evidence) if case else "",
                 "notes": "; ".join(found.notes if found else []),
-                "lost": case.tally.lost if case else None,
-                "duplicated": case.tally.duplicated if case else None,
-                "double_effects": case.tally.double_effects if case else None,
+                "lost": measured.tally.lost if measured else None,
+                "duplicated": measured.tally.duplicated if measured else None,
+                "double_effects": measured.tally.double_effects if measured else None,
             }
         )
     return report

@@ -417,6 +417,7 @@ class Case:
     world: Path
     tally: Tally = field(default_factory=Tally)
     evidence: list[str] = field(default_factory=list)
+    measured: bool = False  # the case reached its checks (a case that failed before has no figures)
 
     @property
     def dsn(self) -> str:
@@ -457,10 +458,12 @@ class Case:
         """Measure ``raw.<source>_*`` against the world (adds to the case's tally); ``extracted_only``: the tables
         the extract DAG writes, not the reverse-ETL's new-order lists or the empty tables the transform creates."""
         expected = expected_world(source, self.world)
+        self.measured = True
         self.tally.add(raw_tally(self.dsn, source, expected, expected.keys() if extracted_only else None))
 
     def check_effects(self) -> None:
         """Measure double effects in the emulators' write log (adds to the case's tally)."""
+        self.measured = True
         self.tally.add(double_effects(self.world))
 
     def assert_recovered(self) -> None:
