@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import psycopg
 
@@ -71,13 +72,15 @@ def _approve(args: argparse.Namespace) -> int:
 
 def _dry_run(args: argparse.Namespace) -> int:
     from sellerflow.reverse_etl.push import push
+    from sellerflow.reverse_etl.sender import Target
     from sellerflow.reverse_etl.targets import MARKETPLACE_TARGETS, marketplace_target
     from sellerflow.reverse_etl.targets.onec_assembled import OneCAssembled
     from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
 
-    def no_connection(key: str):  # a dry run contacts no vendor
+    def no_connection(key: str) -> NoReturn:  # a dry run contacts no vendor
         raise RuntimeError("a dry run does not connect to any vendor")
 
+    target: Target
     if args.target in MARKETPLACE_TARGETS:
         target = marketplace_target(args.target, no_connection)
     elif args.target == "onec_assembled":

@@ -171,7 +171,7 @@ def desired_rows_where(
 ) -> list[Desired]:
     """The rows of a sync model that match ``where`` (a literal SQL condition with ``%s`` params)."""
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(sql.SQL("select * from {} where ").format(relation) + sql.SQL(where), params)  # type: ignore[arg-type]
+        cur.execute(sql.SQL("select * from {} where ").format(relation) + sql.SQL(where), params)
         rows = cur.fetchall()
     return [
         Desired(

@@ -27,14 +27,17 @@ class SyncModelMissing(RuntimeError):
 
 def enqueue_desired(dsn: str, target: Target, *, dry_run: bool = False) -> outbox.EnqueueResult:
     """Enqueue the rows of the target's sync model."""
+    model = target.sync_model
+    if model is None:
+        raise SyncModelMissing(f"{target.name} has no sync model: another part of sellerflow enqueues it")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        found = conn.execute("select to_regclass(%s) is not null", (target.sync_model,)).fetchone()
+        found = conn.execute("select to_regclass(%s) is not null", (model,)).fetchone()
         if not found or not found[0]:
             raise SyncModelMissing(
-                f"{target.sync_model} does not exist yet: run transform_dbt once (or `dbt run --select "
-                f"{target.sync_model.split('.')[-1]}`) to build it"
+                f"{model} does not exist yet: run transform_dbt once (or `dbt run --select "
+                f"{model.split('.')[-1]}`) to build it"
             )
-        rows = outbox.desired_rows(conn, target.sync_model)
+        rows = outbox.desired_rows(conn, model)
         return outbox.enqueue(conn, target.name, rows, dry_run=dry_run)
 
 

@@ -63,7 +63,8 @@ class Target(Protocol):
 
     name: ClassVar[str]  # outbox target name, e.g. "onec_reservations"
     vendor: ClassVar[str]  # rate-limiter vendor, e.g. "onec", "ozon"
-    sync_model: ClassVar[str]  # the dbt model with its desired state, e.g. "marts.sync_onec__reservations"
+    # the dbt model with its desired state, e.g. "marts.sync_onec__reservations"; None: enqueued elsewhere
+    sync_model: ClassVar[str | None]
     max_batch: ClassVar[int]  # items per vendor request (the vendor's batch maximum)
     claim_size: ClassVar[int]  # items claimed per round (a few batches)
 

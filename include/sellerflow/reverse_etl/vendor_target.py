@@ -50,7 +50,7 @@ class MarketplaceTarget:
 
     name: ClassVar[str]
     vendor: ClassVar[str]
-    sync_model: ClassVar[str]
+    sync_model: ClassVar[str | None]
     max_batch: ClassVar[int]
     claim_size: ClassVar[int] = 2000
     client_class: ClassVar[type[ApiClient]]

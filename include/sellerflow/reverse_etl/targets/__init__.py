@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.onec import OneCBase
+
+if TYPE_CHECKING:  # the targets are imported when asked for
+    from sellerflow.reverse_etl.targets.onec_assembled import OneCAssembled
+    from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
+    from sellerflow.reverse_etl.vendor_target import MarketplaceTarget
 
 # target name → (module, class); the marketplace targets take ``accounts(account_id)`` (the cabinet's connection)
 MARKETPLACE_TARGETS: dict[str, tuple[str, str]] = {
@@ -43,14 +48,14 @@ ONEC_TARGETS = ("onec_reservations", "onec_assembled")
 TARGET_NAMES = (*ONEC_TARGETS, *MARKETPLACE_TARGETS)
 
 
-def onec_reservations(bases: Callable[[str], OneCBase]):
+def onec_reservations(bases: Callable[[str], OneCBase]) -> OneCReservations:
     """The 1C reservations target (``bases(base_id)`` gives a base's connection settings)."""
     from sellerflow.reverse_etl.targets.onec_reservations import OneCReservations
 
     return OneCReservations(bases)
 
 
-def onec_assembled(bases: Callable[[str], OneCBase]):
+def onec_assembled(bases: Callable[[str], OneCBase]) -> OneCAssembled:
     """The 1C «assembled» target: the reserved order to КОтгрузке, units not found released."""
     from sellerflow.reverse_etl.targets.onec_assembled import OneCAssembled
 
@@ -61,7 +66,7 @@ def marketplace_target(
     name: str,
     accounts: Callable[[str], MarketplaceAccount],
     client_options: dict[str, Any] | None = None,
-):
+) -> MarketplaceTarget:
     """A marketplace target by name (``accounts(account_id)`` gives a cabinet's connection)."""
     module, cls = MARKETPLACE_TARGETS[name]
     target_class = getattr(importlib.import_module(f"sellerflow.reverse_etl.targets.{module}"), cls)

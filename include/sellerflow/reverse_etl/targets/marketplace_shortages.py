@@ -74,7 +74,7 @@ def shortage_key(payload: dict[str, Any]) -> str:
 class Shortages(MarketplaceTarget):
     """What the four shortage targets share: enqueued by the TSD, one posting (part of an Ozon one: a product) per item."""
 
-    sync_model: ClassVar[str | None] = None  # type: ignore[misc]
+    sync_model: ClassVar[str | None] = None  # enqueued by the TSD
     max_batch: ClassVar[int] = 1
     claim_size: ClassVar[int] = 200
 
@@ -179,6 +179,10 @@ class YandexMarketShortages(Shortages):
                 )
             ]
         campaign = item.payload.get("campaign_id") or self._accounts(account_id).settings.get("campaign_id")
+        if campaign is None:
+            raise ValueError(
+                f"yandex_market order {item.item_key}: no campaign_id in the item nor the connection"
+            )
         path = f"/v2/campaigns/{int(campaign)}/orders/{int(item.payload['posting_number'])}/status"
         requests.append(f"PUT {path} CANCELLED/SHOP_FAILED")
         client.request("PUT", path, json={"order": {"status": "CANCELLED", "substatus": "SHOP_FAILED"}})

@@ -118,7 +118,7 @@ class OneCAssembled(OneCReservations):
 
     name: ClassVar[str] = "onec_assembled"
     vendor: ClassVar[str] = "onec"
-    sync_model: ClassVar[str | None] = None  # type: ignore[misc]  # enqueued by request_assembled
+    sync_model: ClassVar[str | None] = None  # enqueued by request_assembled
     max_batch: ClassVar[int] = 1
     claim_size: ClassVar[int] = 20
 

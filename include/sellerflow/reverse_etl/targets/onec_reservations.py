@@ -147,7 +147,7 @@ def in_desired_state(doc: dict[str, Any], payload: dict[str, Any]) -> bool:
 
 
 def _failure(exc: OneCError, requests: list[str]) -> Outcome:
-    kw = {"http_status": exc.status, "vendor_code": exc.code, "requests": list(requests)}
+    kw: dict[str, Any] = {"http_status": exc.status, "vendor_code": exc.code, "requests": list(requests)}
     if isinstance(exc, OneCTransientError):
         return Outcome.transient(str(exc), retry_after_s=exc.retry_after_s, **kw)
     if isinstance(exc, OneCBusinessError) and POSTING_REFUSED not in (exc.detail or ""):
@@ -164,7 +164,7 @@ class OneCReservations:
 
     name: ClassVar[str] = "onec_reservations"
     vendor: ClassVar[str] = "onec"
-    sync_model: ClassVar[str] = "marts.sync_onec__reservations"
+    sync_model: ClassVar[str | None] = "marts.sync_onec__reservations"
     max_batch: ClassVar[int] = 1  # 1C's standard OData writes one object per request
     claim_size: ClassVar[int] = 20
 

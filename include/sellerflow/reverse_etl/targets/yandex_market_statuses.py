@@ -36,6 +36,10 @@ class YandexMarketStatuses(MarketplaceTarget):
         campaign = item.payload.get("campaign_id") or self._accounts(item.account_id).settings.get(
             "campaign_id"
         )
+        if campaign is None:
+            raise ValueError(
+                f"yandex_market order {item.item_key}: no campaign_id in the item nor the connection"
+            )
         return int(campaign)
 
     def describe(self, item: Item) -> str:
