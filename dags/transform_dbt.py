@@ -12,17 +12,21 @@ started (the round's later events queue such a run). A run triggered by hand alw
    landed raw table the reconciliation reads (required fields, ranges, volume against the
    previous run); verdicts are kept in `ops.quality_results`, and a failed suite stops the run before dbt
    reads bad data (the task log names the tables that failed).
-2. `dbt_producer_watcher` runs **one** `dbt build` of the project (dbt's own threads, the speed of the CLI).
-   Every model keeps its task in the grid (`<model>_run`, its tests `<model>_test`): a sensor that turns green
-   or red as dbt reports that node, without a worker of its own. Models land in `staging`, `intermediate` and
-   `marts`; growing tables are incremental.
+2. `dbt_producer_watcher` runs **one** `dbt build` of the project (dbt's own threads, the speed of the CLI; dbt's
+   unit tests run nightly in `dbt_nightly`). Every model (and seed) keeps its task in the grid, `<model>_run`. They
+   all start with the build and wait in the triggerer (no worker, no pool slot), each turning green, red or
+   skipped (a model whose parent failed) as dbt reports the model and its data tests; a red task's log names
+   what failed with dbt's message. They do not wait for one another, so the run ends within seconds of the
+   build: the graph view shows no lineage between them (the dbt docs do). Models land in `staging`,
+   `intermediate` and `marts`; growing tables are incremental.
 The dbt docs artifact is built nightly by `dbt_nightly`, not in this 10-minute cycle.
 
-**Retry one failed model**: fix the cause, then *Clear* that model's task (and its `_test` task, and "Downstream"
-to rebuild what depends on it). A cleared task runs `dbt run --select <model>` (tests: `dbt test --select
-<model>`) by itself. **Rerun everything**: *Clear* the whole run (or trigger the DAG): the producer runs the full
-`dbt build` again. A full rebuild of incremental tables: trigger with `dbt build --full-refresh` from the CLI
-(README, "Transform: how dbt runs in Airflow").
+**Retry one failed model**: fix the cause, then *Clear* that model's task: it runs `dbt build --select <model>`
+(the model and its tests) alone on a worker. A failed model task is retried once that way by itself. **A model and
+what depends on it**: *Trigger* the DAG (one full `dbt build`; incremental models add only what is new), or from
+the CLI `dbt build --select <model>+`. **Rerun everything**: *Clear* the whole run, or trigger the DAG: the
+producer runs the full `dbt build` again and the cleared tasks follow it. A rebuild of the incremental tables
+from scratch: `dbt build --full-refresh` from the CLI (README, "Transform: how dbt runs in Airflow").
 
 All tasks run in the pool `dbt` (2 slots) at a priority below extraction, so an extraction never waits for the
 transform. The dbt profile is dbt/profiles.yml: the warehouse from the `SELLERFLOW_WAREHOUSE_*` variables.
@@ -30,12 +34,12 @@ transform. The dbt profile is dbt/profiles.yml: the warehouse from the `SELLERFL
 
 from __future__ import annotations
 
-from airflow.sdk import AssetAny, task
+from airflow.sdk import task
 from cosmos import DbtDag
-from cosmos.constants import PRODUCER_WATCHER_TASK_ID as PRODUCER
 
 from sellerflow.orchestration.assets import RAW_ONEC_PRODUCTS
 from sellerflow.orchestration.dbt import (
+    any_of,
     execution_config,
     profile_config,
     project_config,
@@ -51,7 +55,7 @@ transform_dbt = DbtDag(
     profile_config=profile_config(),
     execution_config=execution_config(),
     render_config=render_config(),
-    schedule=AssetAny(RAW_ONEC_PRODUCTS, *all_raw_assets()),
+    schedule=any_of(RAW_ONEC_PRODUCTS, *all_raw_assets()),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -61,10 +65,7 @@ transform_dbt = DbtDag(
     doc_md=__doc__,
 )
 
-watch_from_triggerer(transform_dbt)
-
 with transform_dbt:
-    models = list(transform_dbt.roots)
 
     @task
     def check_raw_quality(run_id: str | None = None, dag_run=None, ti=None) -> dict[str, bool | None]:
@@ -88,14 +89,9 @@ with transform_dbt:
         print(f"{prepare_raw_tables(dsn)} raw tables dbt reads are in place")
         return check_landed_tables(dsn, run_id or "manual")
 
-    checked = check_raw_quality()
-    checked >> models
-    # Cosmos starts the sensors of the first models with the producer ("always"): here they wait for the
-    # quality suites too, so a failed suite leaves them upstream_failed instead of waiting for a build that
-    # never comes, and `airflow dags test` runs the producer before them.
-    first_sensors = (
-        transform_dbt.get_task(PRODUCER).downstream_list if PRODUCER in transform_dbt.task_ids else []
-    )
-    for sensor in first_sensors:
-        checked >> sensor
-        sensor.trigger_rule = "one_success"
+    checked = check_raw_quality().operator
+
+# dbt's first tasks (the producer in watcher mode) wait for the quality suites; every watcher task then waits for
+# them too, beside the producer (orchestration/dbt.py, watch_from_triggerer).
+checked.set_downstream([root for root in transform_dbt.roots if root is not checked])
+watch_from_triggerer(transform_dbt, checked)

@@ -65,13 +65,37 @@ def test_extract_onec_maps_over_bases_in_the_onec_pool(dagbag: DagBag) -> None:
     assert "warehouse.raw.onec_products" in outlets
 
 
-def test_transform_dbt_runs_each_model_then_its_tests(dagbag: DagBag) -> None:
+def test_transform_dbt_watches_one_build_with_every_model_task_waiting_at_once(dagbag: DagBag) -> None:
+    """One dbt build; every model's task waits for it right after the quality checks, in the triggerer, reading
+    the one status board the producer publishes, and reports the model with its data tests
+    (orchestration/dbt_watcher.py)."""
     dag = dagbag.dags["transform_dbt"]
-    run = dag.get_task("stg_onec__products.run")
-    assert "stg_onec__products.test" in run.downstream_task_ids
     assert "dbt_producer_watcher" in dag.task_ids, "one dbt build, watched model by model"
     producer = dag.get_task("dbt_producer_watcher")
-    assert producer.execute.__name__ == "execute_without_incremental_backup", "the lean producer (dbt.py)"
+    assert producer.upstream_task_ids == {"check_raw_quality"}
+    assert producer.execute.__name__ == "execute_without_xcom_backup", "the lean producer (dbt_watcher.py)"
+    assert "--resource-type" not in producer.dbt_cmd_flags, "the build runs the data tests too"
+    assert producer.dbt_cmd_flags[-2:] == ["--exclude-resource-type", "unit_test"], "unit tests run nightly"
+    watchers = [
+        task for task in dag.tasks if task.task_id not in ("check_raw_quality", "dbt_producer_watcher")
+    ]
+    assert len(watchers) > 100
+    assert not [task.task_id for task in watchers if task.task_id.endswith("test")], (
+        "tests report in their model"
+    )
+    for task in watchers:
+        assert task.upstream_task_ids == {"check_raw_quality", "dbt_producer_watcher"}, task.task_id
+        assert task.trigger_rule == "one_success", task.task_id
+        assert task.start_from_trigger, task.task_id
+        assert (
+            task.start_trigger_args.trigger_cls == "sellerflow.orchestration.dbt_watcher.ModelStatusTrigger"
+        )
+    model = dag.get_task("reconciliation_order_lines_run")
+    assert model.base_cmd == ["build"], "a cleared model task builds the model and runs its tests"
+    node_ids = model.start_trigger_args.trigger_kwargs["node_ids"]
+    assert node_ids[0] == "model.sellerflow.reconciliation_order_lines"
+    assert "test.sellerflow.assert_summary_statuses_add_up" in node_ids, "a test over several models, too"
+    assert len(node_ids) > 5
     names = {asset.name for asset in dag.timetable.asset_condition.objects}
     assert {"warehouse.raw.onec_products", "warehouse.raw.ozon_postings_fbs"} <= names, (
         "scheduled on the extract DAGs' Assets"

@@ -49,6 +49,8 @@ API_PORT = 18341  # not the demo's 18080
 TRANSFORM, EXTRACT = "transform_dbt", "extract_ozon"
 HELD_TABLE = ("onec", "products")  # read by the transform, never written by extract_ozon
 TIMEOUT_S = 90
+BUILD_TIMEOUT_S = 900  # a whole dbt build under the scheduler, on a loaded 2-core machine
+CLEARED = "stg_onec__products_run"
 
 
 def _database(admin: str, stack: list[str]) -> str:
@@ -185,3 +187,53 @@ def test_extraction_runs_while_the_transform_holds_its_tasks_and_events_coalesce
         "select end_date from dag_run where dag_id = %s and run_id = %s", EXTRACT, extract_2
     )
     assert queued_at > extract_2_end, "the next run starts after both extractions landed: it reads both"
+
+
+def _finished_transform_run(airflow) -> str:
+    """The latest transform run once it ended (the run the first test's events queued builds what both
+    extractions landed); a run triggered by hand if there is none."""
+    runs = airflow.runs(TRANSFORM)
+    run_id = runs[-1][0] if runs and runs[-1][2] not in ("failed",) else airflow.trigger(TRANSFORM)
+    airflow.wait_run(TRANSFORM, run_id, BUILD_TIMEOUT_S)
+    return run_id
+
+
+def _tries(airflow, run_id: str) -> dict[str, int]:
+    rows = airflow.query(
+        "select task_id, try_number from task_instance where dag_id = %s and run_id = %s", TRANSFORM, run_id
+    )
+    return dict(rows)
+
+
+def test_every_model_task_ends_with_the_build_and_a_cleared_one_reruns_alone(stack) -> None:
+    """The watcher tasks wait side by side in the triggerer and end green with the one dbt build; clearing one
+    model's task (the way to retry a model) runs that model alone on a worker and leaves every other task as it
+    was."""
+    airflow, _ = stack
+    airflow.api("PATCH", f"/dags/{TRANSFORM}", json={"is_paused": False})
+    run_id = _finished_transform_run(airflow)
+    states = airflow.task_states(TRANSFORM, run_id)
+    assert airflow.run_state(TRANSFORM, run_id) == "success", {
+        t: s for t, s in states.items() if s != "success"
+    }
+    assert set(states.values()) == {"success"}, "every model's task turned green from the build's statuses"
+    assert len(states) > 100
+    before = _tries(airflow, run_id)
+
+    airflow.api(
+        "POST",
+        f"/dags/{TRANSFORM}/clearTaskInstances",
+        json={"dry_run": False, "dag_run_id": run_id, "task_ids": [CLEARED], "only_failed": False,
+              "include_upstream": False, "include_downstream": False, "reset_dag_runs": True},
+    )  # fmt: skip
+    _wait(lambda: _tries(airflow, run_id)[CLEARED] > before[CLEARED], "the cleared task to start again", 120)
+    assert airflow.wait_run(TRANSFORM, run_id, BUILD_TIMEOUT_S) == "success"
+    after = _tries(airflow, run_id)
+    assert airflow.task_states(TRANSFORM, run_id)[CLEARED] == "success"
+    assert {task for task, tries in after.items() if tries != before[task]} == {CLEARED}, "it reran alone"
+    log = next(
+        (airflow.home / "logs").glob(f"dag_id={TRANSFORM}/run_id={run_id}/task_id={CLEARED}/attempt=2.log")
+    )
+    text = log.read_text()
+    assert "--select stg_onec__products" in text or "'--select', 'stg_onec__products'" in text, text[-3000:]
+    assert "START sql" in text, "dbt built that one model (and ran its tests) on the worker"

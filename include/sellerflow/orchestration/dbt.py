@@ -21,13 +21,10 @@ Two ways to run the project (``SELLERFLOW_TRANSFORM_MODE``, read when the DAG fi
 
 from __future__ import annotations
 
-import json
 import os
-import queue
-import threading
-from collections.abc import Callable
-from typing import Any
 
+from airflow.sdk import AssetAny
+from airflow.sdk.definitions.asset import BaseAsset
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
@@ -36,6 +33,9 @@ from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 TRANSFORM_MODE_ENV = "SELLERFLOW_TRANSFORM_MODE"
 WATCHER, PER_MODEL = "watcher", "per_model"
+# What the transform's one `dbt build` leaves out (see watch_from_triggerer); bench/transform_cycle.py times the
+# same command from the CLI.
+CYCLE_BUILD_FLAGS = ("--exclude-resource-type", "unit_test")
 
 
 def transform_mode() -> str:
@@ -52,12 +52,35 @@ def project_config() -> ProjectConfig:
         raise FileNotFoundError(
             f"{DBT_MANIFEST} is missing: run `make setup` (or `. .sellerflow/env && dbt parse --project-dir dbt`)"
         )
-    return ProjectConfig(
+    config = ProjectConfig(
         dbt_project_path=DBT_PROJECT_DIR,
         manifest_path=DBT_MANIFEST,
         project_name="sellerflow",
         install_dbt_deps=False,
     )
+    # Cosmos wraps the path in an ObjectStoragePath, whose first read loads every Airflow plugin (the lineage
+    # collector's readers): sellerflow's plugin with its web apps, about a second of every parse of the DAG file.
+    # The manifest is a local file.
+    config.manifest_path = DBT_MANIFEST
+    return config
+
+
+class _AssetAnyHashedOnce(AssetAny):
+    """``AssetAny`` that computes its hash once. Airflow hashes the whole DAG, schedule included, at each ``>>``
+    between two of its tasks, and an Asset hashes by serializing itself to JSON: ~600 hashes of ~80 raw Assets
+    were a quarter of transform_dbt's parse."""
+
+    _hash: int | None = None
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = super().__hash__()
+        return self._hash
+
+
+def any_of(*assets: BaseAsset) -> AssetAny:
+    """The transform's schedule: a run when any of ``assets`` is updated (``AssetAny``, cheap to hash)."""
+    return _AssetAnyHashedOnce(*assets)
 
 
 def profile_config() -> ProfileConfig:
@@ -84,8 +107,11 @@ def execution_config() -> ExecutionConfig:
 
 
 def render_config() -> RenderConfig:
-    """One task per model with its tests right after it; a test over several models (e.g. the tie-out of the
-    reconciliation to the report lines) gets its own task after all of them."""
+    """``watcher``: one task per model (and seed); the model's data tests run in the same build and report in that
+    task (see ``watch_from_triggerer``). ``per_model``: each model's tests in a task right after it, and a test
+    over several models in a task after all of them."""
+    if transform_mode() == WATCHER:
+        return RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.NONE)
     return RenderConfig(
         load_method=LoadMode.DBT_MANIFEST,
         test_behavior=TestBehavior.AFTER_EACH,
@@ -120,222 +146,55 @@ def prepare_raw_tables(dsn: str) -> int:
     return len(tables)
 
 
-# --- watcher sensors that never occupy a worker ---------------------------------------------------------------
-# Cosmos's watcher sensors start on a worker, find the model unfinished and defer, then resume on a worker: two
-# task starts per model, each parsing this ~200-task DAG (~1.5 s of CPU). On 2 cores that alone is minutes. Here
-# every sensor starts in the triggerer (Airflow's start_from_trigger) and ends there (TaskSuccessEvent, ...): a
-# worker is used only when a model must run on its own (a cleared or retried task) or to report a failure.
+# --- watcher tasks that wait in the triggerer, all at once ------------------------------------------------------
+def watch_from_triggerer(dag, checked) -> int:
+    """Make every Cosmos watcher task of ``dag`` wait for dbt's verdict in the triggerer (orchestration/dbt_watcher)
+    right after ``checked`` (the quality checks) succeeds, and the producer publish the status board they read;
+    returns how many tasks.
 
-# Each waiting sensor asks for its node's status once per poke (one XCom read through the api-server): ~200
-# sensors at 2 s were 100+ calls a second, which on 2 cores slowed the very build they watch. At 10 s a model
-# turns green in the grid at most 10 s after dbt finished it, and the run ends at most 10 s after the build.
-TRIGGER_POKE_S = 10.0
+    Cosmos wires the tasks along dbt's graph: each started only when the one before it ended, one scheduler loop
+    and one triggerer pickup per level, ~15 levels after the build. Here each depends only on ``checked`` and the
+    producer (``one_success``: it starts with the producer, is skipped with it when the transform gate skips the
+    build, and never starts when the quality checks fail), so all of them end within one poll of the build. The
+    graph view loses dbt's lineage between the tasks (the dbt docs keep it); dbt itself still builds in its order.
 
-
-def _trigger_base():  # imported lazily: the triggerer imports this module by the trigger's classpath
-    from cosmos.operators._watcher.triggerer import WatcherTrigger
-
-    return WatcherTrigger
-
-
-class ModelStatusTrigger(_trigger_base()):
-    """Waits in the triggerer for dbt's verdict on one node of the producer's ``dbt build`` and ends the task.
-
-    success / not run (ephemeral) → success; skipped → skipped; failed → failed (retried by Airflow as usual);
-    a retried or cleared task (try 2+) or a producer that was skipped → back to a worker, which runs the
-    node alone (Cosmos's ``dbt run --select`` / ``dbt test --select`` fallback). When the producer never ran
-    (the quality suites stopped the run) the node is skipped.
+    One task per model, not one more for its tests: the triggerer handles each waiting task with a copy of the
+    whole serialized DAG, so its work grows with tasks × tasks (245 tasks kept it busy for over a minute on 2
+    cores). A model's task watches the model and its data tests, the build runs them as before, and a cleared task
+    runs ``dbt build --select <model>`` (the model and its tests).
     """
-
-    def __init__(self, model_unique_id: str, producer_task_id: str, is_test_sensor: bool = False,
-                 poke_interval: float = TRIGGER_POKE_S, **_: object) -> None:  # fmt: skip
-        super().__init__(model_unique_id=model_unique_id, producer_task_id=producer_task_id, dag_id="",
-                         run_id="", map_index=-1, poke_interval=poke_interval, is_test_sensor=is_test_sensor)  # fmt: skip
-
-    def serialize(self) -> tuple[str, dict[str, object]]:
-        return (
-            f"{__name__}.ModelStatusTrigger",
-            {
-                "model_unique_id": self.model_unique_id,
-                "producer_task_id": self.producer_task_id,
-                "is_test_sensor": self.is_test_sensor,
-                "poke_interval": self.poke_interval,
-            },
-        )
-
-    async def _status(self) -> str | None:
-        from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
-
-        if self.is_test_sensor:
-            return await self.get_xcom_val_af3(get_tests_status_xcom_key(self.model_unique_id))
-        return await self._get_node_status()
-
-    async def run(self):  # type: ignore[override]
-        import asyncio
-
-        from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
-        from cosmos.listeners.dag_run_listener import EventStatus
-        from cosmos.operators._watcher.state import (
-            is_dbt_node_status_failed,
-            is_dbt_node_status_skipped,
-            is_dbt_node_status_success,
-        )
-        from cosmos.operators._watcher.triggerer import WatcherEventReason
-
-        ti = self.task_instance
-        self.dag_id, self.run_id, self.map_index = ti.dag_id, ti.run_id, ti.map_index
-        rerun = TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED})
-        if ti.try_number > 1:
-            self.log.info("try %s of %s: running it alone on a worker", ti.try_number, self.model_unique_id)
-            yield rerun
-            return
-        while True:
-            status = await self._status()
-            if is_dbt_node_status_success(status):
-                yield TaskSuccessEvent()
-                return
-            if is_dbt_node_status_skipped(status):
-                self.log.info("dbt skipped %s", self.model_unique_id)
-                yield TaskSkippedEvent()
-                return
-            if is_dbt_node_status_failed(status):
-                self.log.error(
-                    "dbt reported %s for %s: its error is in the log of %s",
-                    status, self.model_unique_id, self.producer_task_id,
-                )  # fmt: skip
-                yield TaskFailedEvent()
-                return
-            producer = await self._get_producer_task_status()
-            if producer == "success":  # the build ended without this node (ephemeral, or not selected)
-                yield TaskSuccessEvent()
-                return
-            if producer == "skipped":  # a producer retry skips itself: the node runs alone
-                yield rerun
-                return
-            if producer in ("failed", "upstream_failed", "removed"):
-                # The build failed before reaching this node, or never started (quality suites failed).
-                self.log.error("%s is %s before dbt reported %s", self.producer_task_id, producer,
-                               self.model_unique_id)  # fmt: skip
-                yield TaskSkippedEvent() if producer == "upstream_failed" else TaskFailedEvent()
-                return
-            await asyncio.sleep(self.poke_interval)
-
-
-# --- a producer that reports each node once, without making dbt wait --------------------------------------------
-# Cosmos's producer pushes an XCom for each of dbt's NodeStart, NodeCompiling, NodeExecuting and NodeFinished events
-# (about 6 pushes a node, each a round trip through the api-server), and by default it also rewrites a Variable
-# holding the compressed copy of every XCom pushed so far after each push ("reliable retry": quadratic in the
-# number of nodes, and the copy includes every model's compiled SQL). It pushes from dbt's own threads, so a dbt
-# thread waits for each round trip before it starts its next node. Our sensors read only a node's final status and
-# our producer never retries (execution_config): the producer below pushes the final status alone, from one
-# background thread in dbt's order, and waits for the last push before the build's result is returned (a sensor
-# takes a finished producer without its node's status for "not run").
-_INTERMEDIATE_NODE_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
-
-
-def _final_status_only(parse: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
-    """Wrap Cosmos's dbt-event parser so intermediate node events push nothing (logging is unaffected:
-    those events carry no message of their own)."""
-
-    def parse_final(line: str, extra_kwargs: Any) -> None:
-        if '"NodeStart"' in line or '"NodeCompiling"' in line or '"NodeExecuting"' in line:
-            try:
-                if json.loads(line).get("info", {}).get("name") in _INTERMEDIATE_NODE_EVENTS:
-                    return
-            except ValueError:
-                pass
-        parse(line, extra_kwargs)
-
-    return parse_final
-
-
-class BackgroundParser:
-    """Runs a dbt-event parser on one background thread, in the order the events came; ``drain`` waits for the
-    last one and raises the first error a parse raised."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[Callable[[str, Any], None], str, Any]] = queue.Queue()
-        self._errors: list[BaseException] = []
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def wrap(self, parse: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
-        """A parser that queues each event for ``parse`` and returns at once."""
-
-        def queue_event(line: str, extra_kwargs: Any) -> None:
-            with self._lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._work, name="dbt-status-push", daemon=True)
-                    self._thread.start()
-            self._queue.put((parse, line, extra_kwargs))
-
-        return queue_event
-
-    def _work(self) -> None:
-        while True:
-            parse, line, extra_kwargs = self._queue.get()
-            try:
-                parse(line, extra_kwargs)
-            except BaseException as error:  # surfaced by drain(), like Cosmos surfaces a callback's error
-                self._errors.append(error)
-            finally:
-                self._queue.task_done()
-
-    def drain(self) -> None:
-        """Wait until every queued event is parsed (its XCom pushed); raise the first error, if any."""
-        self._queue.join()
-        if self._errors:
-            error, self._errors = self._errors[0], []
-            raise error
-
-
-def _lean_producer(producer) -> None:
-    """Make the watcher producer push one status per node from a background thread, and keep no incremental
-    XCom backup."""
-    parser = BackgroundParser()
-    make_parse = producer._make_parse_callable
-    producer._make_parse_callable = lambda: parser.wrap(_final_status_only(make_parse()))
-    run_dbt_runner = producer.run_dbt_runner
-
-    def run_dbt_runner_then_drain(*args, **kwargs):
-        try:
-            return run_dbt_runner(*args, **kwargs)
-        finally:
-            parser.drain()
-
-    producer.run_dbt_runner = run_dbt_runner_then_drain
-    execute = producer.execute
-
-    def execute_without_incremental_backup(context, **kwargs):
-        # Cosmos reads its "reliable retry" switch when execute starts; the backup buffer it sets up is still
-        # flushed to a Variable once by the on-failure callback, which is all a failed producer needs.
-        from cosmos import settings
-
-        settings.enable_watcher_reliable_retry = False
-        return execute(context, **kwargs)
-
-    producer.execute = execute_without_incremental_backup
-
-
-def watch_from_triggerer(dag) -> int:
-    """Make every Cosmos watcher sensor of ``dag`` start and end in the triggerer, and the producer push only
-    what they read; returns how many sensors."""
     from airflow.triggers.base import StartTriggerArgs
     from cosmos.operators._watcher.base import BaseConsumerSensor
     from cosmos.operators.watcher import DbtProducerWatcherOperator
 
-    for producer in dag.tasks:
-        if isinstance(producer, DbtProducerWatcherOperator):
-            _lean_producer(producer)
+    from sellerflow.orchestration.dbt_watcher import TRIGGER_POKE_S, publish_statuses
+
+    producers = [task for task in dag.tasks if isinstance(task, DbtProducerWatcherOperator)]
     sensors = [task for task in dag.tasks if isinstance(task, BaseConsumerSensor)]
+    if not producers:
+        return 0
+    (producer,) = producers
+    publish_statuses(producer)
+    # Cosmos keeps the tests out of a build whose tests have no tasks (--resource-type model seed ...): ours
+    # report in their model's task. dbt's unit tests check the models' SQL on fixed inputs, not the data, so
+    # they run nightly (dbt_nightly) and in `make test`, not every 10 minutes (a fifth of a build's CPU).
+    producer.dbt_cmd_flags = [*_without_option(producer.dbt_cmd_flags, "--resource-type"), *CYCLE_BUILD_FLAGS]
+    _unchain(dag, {sensor.task_id for sensor in sensors})
+    checked.set_downstream(sensors)
+    producer.set_downstream(sensors)
     for sensor in sensors:
+        if sensor.base_cmd == ["run"]:
+            sensor.base_cmd = ["build"]  # a cleared model task: the model and its tests
+        sensor.trigger_rule = "one_success"
         sensor.start_from_trigger = True
         sensor.start_trigger_args = StartTriggerArgs(
-            trigger_cls=f"{__name__}.ModelStatusTrigger",
+            trigger_cls="sellerflow.orchestration.dbt_watcher.ModelStatusTrigger",
             trigger_kwargs={
-                "model_unique_id": sensor.model_unique_id,
+                "node_ids": [
+                    sensor.model_unique_id,
+                    *producer.tests_per_model.get(sensor.model_unique_id, []),
+                ],
                 "producer_task_id": sensor.producer_task_id,
-                "is_test_sensor": sensor.is_test_sensor,
                 "poke_interval": TRIGGER_POKE_S,
             },
             next_method="execute_complete",
@@ -343,3 +202,31 @@ def watch_from_triggerer(dag) -> int:
             timeout=None,
         )
     return len(sensors)
+
+
+def _without_option(flags: list[str], option: str) -> list[str]:
+    """``flags`` without every ``option <value>`` pair."""
+    kept, skip = [], False
+    for flag in flags:
+        if skip:
+            skip = False
+        elif flag == option:
+            skip = True
+        else:
+            kept.append(flag)
+    return kept
+
+
+def _unchain(dag, task_ids: set[str]) -> None:
+    """Remove every dependency that leads into a task of ``task_ids`` (and the task groups' copies, which the
+    graph view draws)."""
+    for task_id in task_ids:
+        task = dag.task_dict[task_id]
+        for upstream in task.upstream_task_ids:
+            dag.task_dict[upstream].downstream_task_ids.discard(task_id)
+        task.upstream_task_ids.clear()
+    for group in dag.task_group_dict.values():
+        for edges in (group.upstream_group_ids, group.downstream_group_ids):
+            edges.clear()
+        group.upstream_task_ids.clear()
+        group.downstream_task_ids.clear()
