@@ -23,6 +23,7 @@ import pytest
 from psycopg import sql
 
 from sellerflow_emulators.limits import DEFAULT_LIMITS, LimitConfig
+from sellerflow_emulators.yandex_market.operations import OPERATIONS as YM_OPERATIONS
 
 from .stage import MARKETPLACES, ROOT, Case, FaultStack, expected_world, wait_for, world_differences
 
@@ -49,12 +50,14 @@ def test_rate_limit_storm(stack: FaultStack, outcome) -> None:
         outcome.case = case
         # The vendors cut their quotas without notice, far below what the client paces for: WB (429) to one
         # request per 0.3 s with no burst on every method group (a refusal costs 10 requests there), Yandex Market
-        # (420) to 2 requests a second on every method the extraction calls.
+        # (420) to 2 requests a second on every method whose quota counts requests.
         for group in DEFAULT_LIMITS["wildberries"]:
             case.state.limits.override("wildberries", group, LimitConfig(1, 0.3, 1))
         for group, config in DEFAULT_LIMITS["yandex_market"].items():
-            if config.limit is not None and not group.startswith("generate"):
-                case.state.limits.override("yandex_market", group, LimitConfig(2, 1.0))
+            operation = YM_OPERATIONS.get(group)
+            if config.limit is None or group.startswith("generate") or (operation and operation.counts):
+                continue  # quotas counted in items stay: a 2-a-second quota of items would refuse every page
+            case.state.limits.override("yandex_market", group, LimitConfig(2, 1.0))
         _extract(case, "wildberries", "yandex_market")
         refused = case.state.limits.refused
         case.evidence += [f"{v} refused x{refused[v]}" for v in ("wildberries", "yandex_market")]
