@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import psycopg
 
 from sellerflow.installation.ownership import mark_of
+from sellerflow.warehouse.connection import scalar
 
 # Written at the start of the description of every connection and Variable the demo creates.
 DEMO_MARK = "[sellerflow demo]"
@@ -44,7 +45,7 @@ def check_warehouse(dsn: str, instance: str, demo_accounts: Iterable[str]) -> No
             "SELLERFLOW_WAREHOUSE_DSN overrides."
         )
     with psycopg.connect(dsn, autocommit=True) as conn:
-        if conn.execute("select to_regclass('ops.sync_state') is null").fetchone()[0]:
+        if scalar(conn, "select to_regclass('ops.sync_state') is null"):
             return
         landed = {
             row[0]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from sellerflow.warehouse.connection import scalar
+
 
 def table_counts(
     dsn: str, schemas: tuple[str, ...] = ("raw", "quarantine", "staging", "intermediate", "marts")
@@ -40,7 +42,7 @@ def render(counts: list[tuple[str, int]]) -> str:
 def reconciliation_lines(dsn: str) -> dict[str, dict[str, int]]:
     """Reconciliation lines per marketplace and status (empty before the first transform)."""
     with psycopg.connect(dsn) as conn:
-        if conn.execute("select to_regclass('marts.reconciliation_order_lines') is null").fetchone()[0]:
+        if scalar(conn, "select to_regclass('marts.reconciliation_order_lines') is null"):
             return {}
         rows = conn.execute(
             "select marketplace, status, count(*) from marts.reconciliation_order_lines group by 1, 2 order by 1, 2"
@@ -56,7 +58,7 @@ def render_outbox(dsn: str) -> str:
     from sellerflow.reverse_etl.outbox import status
 
     with psycopg.connect(dsn) as conn:
-        if conn.execute("select to_regclass('ops.outbox') is null").fetchone()[0]:
+        if scalar(conn, "select to_regclass('ops.outbox') is null"):
             return "  (no outbox yet)"
         rows = status(conn)
     if not rows:

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from sellerflow.picking import devices
+from sellerflow.warehouse.connection import scalar
 
 DAG_ID = "build_pick_lists"
 DEVICE = "demo-tsd-1"
@@ -45,7 +46,7 @@ def busiest_warehouse(dsn: str) -> tuple[str, str, int] | None:
             "select warehouse_key, min(warehouse_name), count(*) from ops.pick_lists where status = 'open'"
             " group by 1 order by 3 desc, 1 limit 1"
         ).fetchone()
-        if row is None and conn.execute("select to_regclass('marts.pick_demand') is not null").fetchone()[0]:
+        if row is None and scalar(conn, "select to_regclass('marts.pick_demand') is not null"):
             row = conn.execute(
                 "select warehouse_key, min(warehouse_name), 0 from marts.pick_demand group by 1 order by 1 limit 1"
             ).fetchone()

@@ -15,6 +15,8 @@ from pathlib import Path
 import psycopg
 from cryptography.fernet import Fernet
 
+from sellerflow.warehouse.connection import scalar
+
 
 class MissingFernetKeyError(RuntimeError):
     """The metadata database holds encrypted secrets and no key for them was found; the message says where to put it."""
@@ -46,12 +48,13 @@ def key_in_airflow_cfg(airflow_home: Path) -> str | None:
 def encrypted_secrets(airflow_dsn: str) -> int:
     """How many connections and variables of the metadata database are encrypted (0 for a new database)."""
     with psycopg.connect(airflow_dsn, autocommit=True) as conn:
-        if conn.execute("select to_regclass('public.connection') is null").fetchone()[0]:
+        if scalar(conn, "select to_regclass('public.connection') is null"):
             return 0
-        return conn.execute(
+        return scalar(
+            conn,
             "select (select count(*) from connection where is_encrypted or is_extra_encrypted)"
-            " + (select count(*) from variable where is_encrypted)"
-        ).fetchone()[0]
+            " + (select count(*) from variable where is_encrypted)",
+        )
 
 
 def _write(path: Path, key: str) -> None:

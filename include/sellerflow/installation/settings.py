@@ -104,7 +104,9 @@ def read_env_file(path: Path) -> dict[str, str]:
 def sourced_elsewhere(environ: Mapping[str, str], root: Path) -> bool:
     """Whether the environment comes from sourcing another checkout's .sellerflow/env (its settings are not ours)."""
     other = environ.get("SELLERFLOW_ROOT")
-    return bool(other) and Path(other).resolve() != root.resolve()
+    if not other:
+        return False
+    return Path(other).resolve() != root.resolve()
 
 
 def given_settings(environ: Mapping[str, str], state_dir: Path, root: Path) -> dict[str, str]:

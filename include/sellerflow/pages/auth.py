@@ -9,7 +9,7 @@ a redirect to Airflow's login that comes back to the page.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
@@ -49,7 +49,7 @@ async def current_user(request: Request) -> Any:
         user = await manager.get_user_from_token(token)
     except InvalidTokenError as exc:  # expired, bad signature, revoked
         raise LoginRequired(f"Invalid Airflow token ({type(exc).__name__})") from exc
-    method = "GET" if request.method in ("GET", "HEAD") else "POST"
+    method: Literal["GET", "POST"] = "GET" if request.method in ("GET", "HEAD") else "POST"
     if not manager.is_authorized_custom_view(method=method, resource_name=RESOURCE, user=user):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This Airflow user may not open sellerflow pages")
     return user

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from sellerflow.quality.artifacts import docs_dir
 
@@ -27,7 +27,7 @@ def warehouse_dsn() -> str:
 
 
 @contextmanager
-def connect(read_only: bool = True) -> Iterator[psycopg.Connection]:
+def connect(read_only: bool = True) -> Iterator[psycopg.Connection[DictRow]]:
     """A connection with dict rows; read-only pages get a read-only session and a statement timeout."""
     options = "-c statement_timeout=30000" + (" -c default_transaction_read_only=on" if read_only else "")
     with psycopg.connect(warehouse_dsn(), row_factory=dict_row, connect_timeout=5, options=options) as conn:

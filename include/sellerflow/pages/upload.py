@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sellerflow.pages.db import connect, fetch, table_columns, warehouse_dsn
+from sellerflow.warehouse.connection import one_row
 
 FILE_ONLY_SOURCES = {"megamarket": "Мегамаркет"}
 MAX_BYTES = 50 * 1024 * 1024
@@ -91,12 +92,13 @@ def upload(source: str, account_id: str, filename: str, content: bytes, user: st
         except Exception as exc:  # recorded and shown, never swallowed silently
             status, message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
     with connect(read_only=False) as conn:
-        return conn.execute(
+        return one_row(
+            conn,
             "insert into ops.report_uploads (source, account_id, filename, size_bytes, sha256, uploaded_by, status,"
             " rows, message) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning *",
             (source, account_id, filename, len(content), hashlib.sha256(content).hexdigest(), user, status, rows,
              message),
-        ).fetchone()  # fmt: skip
+        )  # fmt: skip
 
 
 def history(limit: int = 100) -> list[dict[str, Any]]:

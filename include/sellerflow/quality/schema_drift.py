@@ -368,7 +368,7 @@ order by last_seen desc, source, entity, field_path, kind
 """
 
 
-def open_drifts(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def open_drifts(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     """Drifts nobody acknowledged yet, newest first (empty before migration 0110)."""
     with conn.cursor(row_factory=dict_row) as cursor:
         if cursor.execute("select to_regclass('ops.schema_drift') as t").fetchone() == {"t": None}:
@@ -376,7 +376,7 @@ def open_drifts(conn: psycopg.Connection) -> list[dict[str, Any]]:
         return cursor.execute(OPEN_DRIFTS).fetchall()
 
 
-def acknowledge(conn: psycopg.Connection, ids: Sequence[int]) -> int:
+def acknowledge(conn: psycopg.Connection[Any], ids: Sequence[int]) -> int:
     """Close the given drifts (they stay in the table with their counts); returns how many were open."""
     cursor = conn.execute(
         "update ops.schema_drift set acknowledged_at = now() where id = any(%s) and acknowledged_at is null",

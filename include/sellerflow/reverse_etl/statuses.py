@@ -189,7 +189,7 @@ def request_onec_assembled(
         units = cur.fetchall()
     shortages, offers = shortages_by_product(units)
     payload = assembled_payload(reservation, [u["posting_number"] for u in units], shortages, offers)
-    row = outbox.Desired(
+    desired = outbox.Desired(
         item_key=key,
         account_id=str(reservation["onec_base"]),
         payload=payload,
@@ -197,7 +197,7 @@ def request_onec_assembled(
             json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
         ).hexdigest(),
     )
-    queued = outbox.enqueue(conn, OneCAssembled.name, [row])
+    queued = outbox.enqueue(conn, OneCAssembled.name, [desired])
     return {
         **out,
         "enqueued": queued.new,

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from typing import Any, TypeAlias
 
 import psycopg
+from psycopg.abc import Params, QueryNoTemplate
+from psycopg.rows import Row, TupleRow
 
 WAREHOUSE_DSN_ENV = "SELLERFLOW_WAREHOUSE_DSN"
 
@@ -35,3 +37,19 @@ def connection(conn_or_dsn: ConnOrDsn) -> Iterator[psycopg.Connection[Any]]:
         return
     with psycopg.connect(conn_or_dsn, autocommit=True) as conn:
         yield conn
+
+
+def one_row(conn: psycopg.Connection[Row], query: QueryNoTemplate, params: Params | None = None) -> Row:
+    """The row of a query that always returns one (an aggregate, ``insert ... returning``, ``select to_regclass``).
+
+    Raises ``LookupError`` when it returns none after all.
+    """
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise LookupError(f"expected one row, got none: {query!r}")
+    return row
+
+
+def scalar(conn: psycopg.Connection[TupleRow], query: QueryNoTemplate, params: Params | None = None) -> Any:
+    """The value of a one-row, one-column query (``select count(*) ...``, ``select to_regclass(...) is null``)."""
+    return one_row(conn, query, params)[0]
