@@ -11,6 +11,7 @@ description as its module docstring and passes it in; the work itself lives in `
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from airflow.sdk import DAG, dag, task
 
@@ -18,6 +19,9 @@ from sellerflow.orchestration.accounts import MARKETPLACES
 from sellerflow.orchestration.assets import WAREHOUSE_SCHEMA
 from sellerflow.orchestration.defaults import EXTRACT_ARGS, START_DATE
 from sellerflow.orchestration.marketplace_assets import raw_assets
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 def build_extract_dag(marketplace: str, *, schedule: str, doc_md: str) -> DAG:
@@ -61,7 +65,9 @@ def build_extract_dag(marketplace: str, *, schedule: str, doc_md: str) -> DAG:
             map_index_template="{{ conn_id }}",
             doc_md=f"Run the due {name} streams of one cabinet into raw.{marketplace}_*.",
         )
-        def extract_account(conn_id: str, run_id: str | None = None, data_interval_end=None) -> dict:
+        def extract_account(
+            conn_id: str, run_id: str | None = None, data_interval_end: datetime | None = None
+        ) -> dict:
             """Run the due streams of one cabinet into the marketplace's raw tables."""
             from datetime import UTC, datetime
 

@@ -125,6 +125,7 @@ def check_credentials(
     """Record the token's expiry and scopes in ``ops.account_credentials``; fail early when it has expired."""
     expires = account.token_expires_at
     status, message = "ok", None
+    expired: AccountExtractionError | None = None
     fix = CREDENTIAL_FIX.get(account.source, "put a new token into the connection's password")
     if expires is not None and expires <= now:
         status = "expired"
@@ -132,11 +133,12 @@ def check_credentials(
             f"{account.source} account {account.account_id} (connection {account.conn_id}): the token expired "
             f"at {expires:%Y-%m-%d %H:%M}Z. Fix: {fix}, and update extra.token_expires_at."
         )
+        expired = AccountExtractionError(message, permanent=True)
     elif expires is not None and expires - now <= EXPIRY_WARNING:
         status, message = "expiring", f"the token expires at {expires:%Y-%m-%d %H:%M}Z"
     record_credentials(dsn, account, status, message, scopes_source)
-    if status == "expired":
-        raise AccountExtractionError(message, permanent=True)
+    if expired is not None:
+        raise expired
     return status
 
 

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from sellerflow.replay import scratch
 from sellerflow.replay.build import BuildError, build
@@ -17,7 +18,9 @@ from sellerflow.replay.compare import LIVE, compare_all, render
 EQUAL, DIFFERENT, FAILED = 0, 1, 2
 
 
-def replay(dsn: str, span: tuple[date, date], *, keep: bool = False, sample: int = 3, out=sys.stdout) -> int:
+def replay(
+    dsn: str, span: tuple[date, date], *, keep: bool = False, sample: int = 3, out: TextIO = sys.stdout
+) -> int:
     """Build from raw into fresh schemas, compare the marts of ``span``, print the table; the exit code."""
     own = scratch.new_scratch()
     note = {"from": span[0].isoformat(), "to": span[1].isoformat()}
