@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-from airflow.sdk import AssetAny
+from airflow.sdk import DAG, AssetAny, BaseOperator
 from airflow.sdk.definitions.asset import BaseAsset
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
@@ -147,7 +147,7 @@ def prepare_raw_tables(dsn: str) -> int:
 
 
 # --- watcher tasks that wait in the triggerer, all at once ------------------------------------------------------
-def watch_from_triggerer(dag, checked) -> int:
+def watch_from_triggerer(dag: DAG, checked: BaseOperator) -> int:
     """Make every Cosmos watcher task of ``dag`` wait for dbt's verdict in the triggerer (orchestration/dbt_watcher)
     right after ``checked`` (the quality checks) succeeds, and the producer publish the status board they read;
     returns how many tasks.
@@ -217,7 +217,7 @@ def _without_option(flags: list[str], option: str) -> list[str]:
     return kept
 
 
-def _unchain(dag, task_ids: set[str]) -> None:
+def _unchain(dag: DAG, task_ids: set[str]) -> None:
     """Remove every dependency that leads into a task of ``task_ids`` (and the task groups' copies, which the
     graph view draws)."""
     for task_id in task_ids:

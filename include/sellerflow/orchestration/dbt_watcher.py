@@ -28,11 +28,11 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from airflow.triggers.base import BaseTrigger
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 log = logging.getLogger(__name__)
 
@@ -340,14 +340,17 @@ class ModelStatusTrigger(BaseTrigger):
             },
         )
 
-    async def run(self):  # type: ignore[override]
-        from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
         from cosmos.listeners.dag_run_listener import EventStatus
         from cosmos.operators._watcher.triggerer import WatcherEventReason
 
         ti = self.task_instance
+        if ti is None:  # the triggerer hands every trigger its task instance before run()
+            raise RuntimeError(f"{type(self).__name__} runs in the triggerer, for a task instance")
         rerun = Verdict("rerun", f"try {ti.try_number}: running {', '.join(self.node_ids)} alone on a worker")
         again = False  # the producer was cleared with this task: follow its new build to the end
+        verdict: Verdict | None
         while True:
             snapshot = await RunBoard.read(
                 ti.dag_id, ti.run_id, self.producer_task_id, self.poke_interval * 0.9
