@@ -26,7 +26,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 
 from sellerflow.warehouse.connection import ConnOrDsn, connection
@@ -81,7 +81,9 @@ def _message(row: dict[str, Any], reason: str, vendor_status: str | None) -> str
 
 
 def _strike(
-    cur: psycopg.Cursor, struck: dict[tuple[str, str, str], tuple[str, str | None]], result: BuildResult
+    cur: psycopg.Cursor[DictRow],
+    struck: dict[tuple[str, str, str], tuple[str, str | None]],
+    result: BuildResult,
 ) -> None:
     """Strike the postings of ``struck`` ((marketplace, account, posting) → (reason, vendor status)) from open and
     claimed lists."""
@@ -130,13 +132,20 @@ def _strike(
             result.lists_cancelled.append(list_id)
 
 
-def _create_list(cur: psycopg.Cursor, warehouse_key: str, groups: list[list[dict[str, Any]]]) -> int:
+def _returned_id(cur: psycopg.Cursor[DictRow]) -> int:
+    """The id an ``insert … returning id`` gave back."""
+    row = cur.fetchone()
+    assert row is not None  # an insert's returning clause always has its row
+    return int(row["id"])
+
+
+def _create_list(cur: psycopg.Cursor[DictRow], warehouse_key: str, groups: list[list[dict[str, Any]]]) -> int:
     name = groups[0][0]["warehouse_name"] or warehouse_key
     cur.execute(
         "insert into ops.pick_lists (warehouse_key, warehouse_name) values (%s, %s) returning id",
         [warehouse_key, name],
     )
-    list_id = cur.fetchone()["id"]
+    list_id = _returned_id(cur)
     for rows in groups:
         postings: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
@@ -149,7 +158,7 @@ def _create_list(cur: psycopg.Cursor, warehouse_key: str, groups: list[list[dict
                 [list_id, marketplace, account_id, first["order_number"] or posting_number, posting_number,
                  first["order_group"] or posting_number],
             )  # fmt: skip
-            order_id = cur.fetchone()["id"]
+            order_id = _returned_id(cur)
             cur.executemany(
                 "insert into ops.pick_list_items (pick_list_id, order_id, line_key, unit_ref, product_ref, offer_id,"
                 " article, name, barcodes, cell, quantity) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",

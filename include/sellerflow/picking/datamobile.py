@@ -26,20 +26,24 @@ line 2 = load mode ``-``). The task file ``<ts>_doc.dm`` is not written: its row
 vendor pages [gap], nor is the ``.dmu`` upload layout [gap].
 """
 
+from __future__ import annotations
+
 import base64
 import time
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import psycopg
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 from sellerflow.picking import service
 from sellerflow.picking.devices import Device
 from sellerflow.picking.service import PickingError
+
+if TYPE_CHECKING:  # api imports this module when it builds the app
+    from sellerflow.picking.api import Session
 
 NS = "http://www.data-mobile.ru"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -356,23 +360,18 @@ def handle(conn: psycopg.Connection, dev: Device, envelope: bytes) -> tuple[int,
     return 500, _fault("Client", f"operation {operation} is not supported by sellerflow")
 
 
-def router(session: Any) -> APIRouter:
-    """The DataMobile routes of the TSD app (``session``: :class:`sellerflow.picking.api.Session`)."""
+def router(session: Session) -> APIRouter:
+    """The DataMobile routes of the TSD app: its calls run as the JSON API's do (:class:`~.api.Session`)."""
     api = APIRouter(prefix="/datamobile", tags=["DataMobile"])
 
     @api.post("/soap", summary="DataMobileExch SOAP 1.1 subset (see module docs)")
     async def soap(request: Request) -> Response:
-        envelope, token = await request.body(), _token(request)
-
-        def answer() -> tuple[int, str]:
-            with session.device(token) as (conn, dev):
-                return handle(conn, dev, envelope)
-
-        status, text = await run_in_threadpool(answer)
+        envelope = await request.body()
+        status, text = await session.blocking(_token(request), lambda conn, dev: handle(conn, dev, envelope))
         return Response(text, status, media_type="text/xml; charset=utf-8")
 
     @api.get("/files/{list_id}/{kind}", summary="DataMobile offline file of a list (barcodes_doc, arts_doc)")
-    def files(list_id: int, kind: str, request: Request) -> Response:
+    async def files(list_id: int, kind: str, request: Request) -> Response:
         writers = {"barcodes_doc": barcodes_doc_dm, "arts_doc": arts_doc_dm}
         if kind not in writers:
             raise PickingError(
@@ -380,8 +379,9 @@ def router(session: Any) -> APIRouter:
                 "unknown_file",
                 "DataMobile files: barcodes_doc or arts_doc (doc.dm rows: layout unknown).",
             )
-        with session.device(_token(request)) as (conn, dev):
-            text = writers[kind](service.document(conn, dev, list_id))
+        text = await session.blocking(
+            _token(request), lambda conn, dev: writers[kind](service.document(conn, dev, list_id))
+        )
         name = f"{int(time.time())}_{kind}.dm"
         return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

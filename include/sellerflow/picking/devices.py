@@ -77,21 +77,22 @@ def list_devices(conn_or_dsn: ConnOrDsn) -> list[dict[str, Any]]:
 
 
 def authenticate(conn_or_dsn: ConnOrDsn, token: str) -> Device | None:
-    """The device holding this token, or None (unknown or revoked)."""
+    """The device holding this token, or None (unknown or revoked).
+
+    One statement: it also notes when the device was last seen, at most once a minute (a write, and its
+    commit's WAL flush, on every request would cost more than the lookup)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     with connection(conn_or_dsn) as conn:
         row = conn.execute(
-            "select id, name, warehouse_key,"
-            " last_seen_at is null or last_seen_at < clock_timestamp() - interval '1 minute' as stale"
-            " from ops.tsd_devices where token_hash = %s and revoked_at is null",
+            "with found as (select id, name, warehouse_key, last_seen_at from ops.tsd_devices"
+            " where token_hash = %s and revoked_at is null),"
+            " seen as (update ops.tsd_devices d set last_seen_at = clock_timestamp() from found f where d.id = f.id"
+            " and (f.last_seen_at is null or f.last_seen_at < clock_timestamp() - interval '1 minute'))"
+            " select id, name, warehouse_key from found",
             [token_hash(token)],
         ).fetchone()
-        if row and row[3]:  # last seen more than a minute ago: note it (not on every request)
-            conn.execute(
-                "update ops.tsd_devices set last_seen_at = clock_timestamp() where id = %s", [row[0]]
-            )
-    return Device(*row[:3]) if row else None
+    return Device(*row) if row else None
 
 
 def describe(row: dict[str, Any]) -> str:

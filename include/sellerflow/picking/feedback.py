@@ -43,6 +43,13 @@ def _requester() -> Callable[..., Any] | None:
     return getattr(module, "request_assembled", None)
 
 
+def warm_up() -> bool:
+    """Import the reverse-ETL's requester now; True when it is installed. The TSD app calls it when a worker
+    starts: imported by the worker's first finish instead, the reverse-ETL package held the worker's GIL for a
+    second or more under load, and every device's request waited behind it."""
+    return _requester() is not None
+
+
 def _postings(conn: psycopg.Connection, where: sql.SQL, params: list[Any]) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         query = sql.SQL(

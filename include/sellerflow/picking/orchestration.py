@@ -17,8 +17,8 @@ def build(dsn: str, demand: str = DEMAND_RELATION) -> dict[str, Any]:
     """Build the pick lists and ask again for the «assembled» requests the reverse-ETL has not taken yet; a
     warehouse whose transform has not built the demand view yet is skipped, not failed."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        exists = conn.execute("select to_regclass(%s) is not null", [demand]).fetchone()[0]
-        if not exists:
+        found = conn.execute("select to_regclass(%s) is not null", [demand]).fetchone()
+        if not (found and found[0]):
             logger.warning("%s does not exist yet (transform_dbt builds it): nothing to build", demand)
             return {"skipped": f"{demand} not built yet"}
         built = build_pick_lists(conn, demand).as_dict()
