@@ -7,7 +7,8 @@ At demo scale (the `make demo` scenario: seed 42, 200 orders a day, 30 days endi
 1. generates the world, serves it with the emulators (own ports) and lands it through the extract DAGs of a
    private Airflow installation (own metadata DB, own AIRFLOW_HOME, own api-server port), the transform paused;
    the landed warehouse becomes a template database, so every measurement below starts from the same raw data;
-2. (a) plain ``dbt build`` from the CLI on a copy;
+2. (a) plain ``dbt build`` from the CLI on a copy, and (a') the build transform_dbt runs (``dbt build`` without
+   unit tests, which run nightly), on another copy;
 3. (b) transform_dbt under the real scheduler in the old mode (``SELLERFLOW_TRANSFORM_MODE=per_model``: one
    dbt invocation per model, Cosmos LOCAL / DBT_RUNNER), on a copy, with its own Airflow installation;
 4. (c) transform_dbt in the new mode (Cosmos WATCHER), on a copy — then, on that warehouse and installation,
@@ -19,6 +20,11 @@ its own 10-minute schedule, which landed a round in the middle of (c) in earlier
 DAGs stay paused throughout.
 
 Targets: (c) ≤ 1.3 × (a); (d) ≤ 60 s. Every database, process and directory it made is removed at the end.
+
+The machine may be shared: next to each time it prints the load average when the step began and the CPU seconds
+the step cost (dbt's process for the CLI; every process of the Airflow installation for (b)-(d)), which other
+people's work does not inflate. Each installation answers one call to its execution API before it is measured:
+the api-server builds that API on its first call (~5 s), which a running installation has long paid.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from sellerflow.orchestration.dbt import prepare_raw_tables
+from sellerflow.orchestration.dbt import CYCLE_BUILD_FLAGS, prepare_raw_tables
 from sellerflow.orchestration.dbt_cli import profile_env, run_dbt
 from sellerflow.orchestration.pools import POOLS
 from sellerflow_emulators.testing.yandex_market import TEST_EXTRA as YM_TEST_EXTRA
@@ -58,6 +64,7 @@ EXTRACT_DAGS = tuple(sorted(p.stem for p in (ROOT / "dags").glob("extract_*.py")
 TRANSFORM = "transform_dbt"
 EMULATOR_BASE_PORT, API_PORTS = 18320, (18331, 18332)  # not the demo's 18080 / 18100..18110
 DEMO_HORIZON_DAYS = 35
+TRANSFORM_BUILD = "a'"  # the CLI running the build transform_dbt runs
 
 
 def say(message: str) -> None:
@@ -149,7 +156,47 @@ def started_stack(
     airflow.start()
     airflow.set_pools(POOLS)
     airflow.wait_parsed([*EXTRACT_DAGS, TRANSFORM])
+    # The api-server builds its execution API on the first call (~5 s): not part of a cycle of a running installation.
+    httpx.get(f"{airflow.base_url}/execution/health", timeout=120)
     return airflow
+
+
+def cpu_seconds(airflow: AirflowStack) -> float:
+    """CPU seconds used so far by the installation's processes and every process they started (tasks included)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, used = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parent[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = sum(int(x) for x in fields[11:15]) / tick  # self and reaped children
+    total, todo = 0.0, [proc.pid for proc in airflow.processes.values()]
+    while todo:
+        pid = todo.pop()
+        total += used.get(pid, 0.0)
+        todo += [child for child, ppid in parent.items() if ppid == pid]
+    return total
+
+
+@contextmanager
+def measured(airflow: AirflowStack | None = None) -> Iterator[dict[str, float]]:
+    """The load average when a step began and the CPU seconds it cost (``airflow``'s processes, else this
+    process's children)."""
+    import resource
+
+    def cpu() -> float:
+        if airflow is not None:
+            return cpu_seconds(airflow)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    figures = {"load": os.getloadavg()[0]}
+    before = cpu()
+    yield figures
+    figures["cpu"] = cpu() - before
 
 
 def set_paused(airflow: AirflowStack, dag_ids: tuple[str, ...], paused: bool) -> None:
@@ -250,6 +297,7 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (stop Airflow, drop databases) on TERM
     results: dict[str, tuple[float, str]] = {}
+    figures: dict[str, dict[str, float]] = {}
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="transform_cycle_")))
         world = tmp / "world"
@@ -284,14 +332,18 @@ def main() -> None:
             conn.execute(f'drop database "{dbname(new_wh)}" with (force)')
             conn.execute(f'create database "{dbname(new_wh)}" owner sellerflow template "{dbname(landed)}"')
 
-        with database(args.dsn, dbname(landed)) as cli_wh:
-            # As `make setup` does for an installation: parse once with the warehouse's profile, so each build
-            # parses only what changed (dbt re-parses everything when the profile's database differs).
-            run_dbt(cli_wh, tmp / "cli", "parse")
-            began = time.monotonic()
-            built = run_dbt(cli_wh, tmp / "cli", "build")
-            results["a"] = (time.monotonic() - began, "success" if built.returncode == 0 else "FAILED")
-            say(f"(a) dbt build: {results['a'][0]:.1f} s {results['a'][1]}")
+        for key, flags in (("a", ()), (TRANSFORM_BUILD, CYCLE_BUILD_FLAGS)):
+            with database(args.dsn, dbname(landed)) as cli_wh:
+                # As `make setup` does for an installation: parse once with the warehouse's profile, so each build
+                # parses only what changed (dbt re-parses everything when the profile's database differs).
+                run_dbt(cli_wh, tmp / "cli", "parse")
+                with measured() as figures[key]:
+                    began = time.monotonic()
+                    built = run_dbt(cli_wh, tmp / "cli", "build", *flags)
+                results[key] = (time.monotonic() - began, "success" if built.returncode == 0 else "FAILED")
+                say(
+                    f"({key}) dbt build {' '.join(flags)}: {results[key][0]:.1f} s {results[key][1]} {figures[key]}"
+                )
 
         if not args.skip_old:
             with (
@@ -302,8 +354,9 @@ def main() -> None:
                 airflow = started_stack(old, tmp / "airflow_old", old_meta, API_PORTS[1],
                                         stack_env(world, old_wh, "per_model"))  # fmt: skip
                 set_paused(airflow, (TRANSFORM,), False)
-                results["b"] = transform_run(airflow, args.timeout)
-                say(f"(b) old mode: {results['b'][0]:.1f} s {results['b'][1]}")
+                with measured(airflow) as figures["b"]:
+                    results["b"] = transform_run(airflow, args.timeout)
+                say(f"(b) old mode: {results['b'][0]:.1f} s {results['b'][1]} {figures['b']}")
 
         parsed = run_dbt(new_wh, ROOT / "dbt", "parse")  # dbt/target, where the transform DAG reads it
         assert parsed.returncode == 0, parsed.stdout[-2000:]
@@ -312,24 +365,34 @@ def main() -> None:
                                     stack_env(world, new_wh, "watcher"))  # fmt: skip
             set_paused(airflow, (TRANSFORM,), False)
             began = datetime.now(UTC)
-            results["c"] = transform_run(airflow, args.timeout)
-            say(f"(c) new mode: {results['c'][0]:.1f} s {results['c'][1]}\n{timeline(airflow, began)}")
+            with measured(airflow) as figures["c"]:
+                results["c"] = transform_run(airflow, args.timeout)
+            say(
+                f"(c) new mode: {results['c'][0]:.1f} s {results['c'][1]} {figures['c']}\n{timeline(airflow, began)}"
+            )
             began = datetime.now(UTC)
-            results["d"] = steady_cycle(airflow, admin, args.timeout)
-            say(f"(d) steady cycle: {results['d'][0]:.1f} s {results['d'][1]}\n{timeline(airflow, began)}")
+            with measured(airflow) as figures["d"]:
+                results["d"] = steady_cycle(airflow, admin, args.timeout)
+            say(
+                f"(d) steady cycle: {results['d'][0]:.1f} s {results['d'][1]} {figures['d']}\n{timeline(airflow, began)}"
+            )
 
-    cli = results["a"][0]
-    print(f"{'measurement':<58} {'seconds':>8} {'/ CLI':>7}  state")
+    cli, cli_cpu = results["a"][0], figures["a"]["cpu"]
+    print(f"{'measurement':<60} {'seconds':>8} {'/ CLI':>7} {'CPU s':>7} {'/ CLI':>6} {'load':>5}  state")
     labels = {
         "a": "(a) dbt build from the CLI",
+        TRANSFORM_BUILD: "(a') the DAG's build from the CLI (no unit tests)",
         "b": "(b) transform_dbt, old mode (per-model LOCAL/DBT_RUNNER)",
         "c": "(c) transform_dbt, new mode (WATCHER)        target 1.3",
         "d": "(d) steady 10-min cycle: orders+extract+transform  ≤ 60 s",
     }
     for key, label in labels.items():
         if key in results:
-            seconds, state = results[key]
-            print(f"{label:<58} {seconds:>8.1f} {seconds / cli:>6.2f}x  {state}")
+            (seconds, state), cpu, load = results[key], figures[key]["cpu"], figures[key]["load"]
+            print(
+                f"{label:<60} {seconds:>8.1f} {seconds / cli:>6.2f}x {cpu:>7.1f} {cpu / cli_cpu:>5.2f}x {load:>5.1f}  {state}"
+            )
+    print(f"(c) / (a'): {results['c'][0] / results[TRANSFORM_BUILD][0]:.2f}x")
     if "b" in results:
         print(f"new mode vs old mode: {results['b'][0] / results['c'][0]:.1f}x faster")
 
