@@ -236,6 +236,25 @@ def test_a_task_cleared_with_the_producer_follows_the_new_build(board: CountingF
     assert len(board.calls) == 4, "it waited for the producer to finish"
 
 
+def test_a_failed_read_of_the_board_is_tried_again(board: CountingFetch) -> None:
+    from airflow.triggers.base import TaskSuccessEvent
+
+    calls = {"n": 0}
+
+    async def flaky(dag_id: str, run_id: str, producer_task_id: str) -> Snapshot:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("api-server restarting")
+        return Snapshot("running", {MODEL: "success"}, {}, time.monotonic())
+
+    RunBoard.fetch = flaky
+    trigger = ModelStatusTrigger([MODEL], "dbt_producer_watcher", poke_interval=0.01)
+    trigger.task_instance = FakeTaskInstance(try_number=1)
+    (event,) = trigger_events(trigger)
+    assert isinstance(event, TaskSuccessEvent)
+    assert calls["n"] == 2
+
+
 def test_the_trigger_serializes_what_it_watches() -> None:
     trigger = ModelStatusTrigger(TESTS, "dbt_producer_watcher", poke_interval=2.0)
     classpath, kwargs = trigger.serialize()

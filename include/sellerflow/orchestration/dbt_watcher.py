@@ -41,6 +41,7 @@ PUBLISH_EVERY_S = 1.0
 # One board read per run per poke, shared by every waiting task: a task turns green at most this long after dbt
 # reported its node, and the run ends about this long after the build.
 TRIGGER_POKE_S = 2.0
+MAX_FAILED_READS = 30  # ~a minute of failed reads in a row ends the task failed (Airflow retries it)
 BOARD_TTL_S = 900.0  # a run's cached board is dropped once no trigger read it for this long
 
 SUCCESS = frozenset({"success", "pass", "warn", "no-op"})
@@ -340,6 +341,19 @@ class ModelStatusTrigger(BaseTrigger):
             },
         )
 
+    async def _read(self, dag_id: str, run_id: str) -> Snapshot:
+        """The run's board, read again after a failed read (an api hiccup must not fail every model task of the
+        run); raises after ``MAX_FAILED_READS`` failures in a row."""
+        for attempt in range(1, MAX_FAILED_READS + 1):
+            try:
+                return await RunBoard.read(dag_id, run_id, self.producer_task_id, self.poke_interval * 0.9)
+            except Exception as error:
+                if attempt == MAX_FAILED_READS:
+                    raise
+                self.log.warning("reading the status board failed (%s): trying again", error)
+                await asyncio.sleep(self.poke_interval)
+        raise AssertionError("unreachable")
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
         from cosmos.listeners.dag_run_listener import EventStatus
@@ -352,9 +366,7 @@ class ModelStatusTrigger(BaseTrigger):
         again = False  # the producer was cleared with this task: follow its new build to the end
         verdict: Verdict | None
         while True:
-            snapshot = await RunBoard.read(
-                ti.dag_id, ti.run_id, self.producer_task_id, self.poke_interval * 0.9
-            )
+            snapshot = await self._read(ti.dag_id, ti.run_id)
             if ti.try_number > 1 and not again:
                 if snapshot.producer_state in PRODUCER_FINAL:  # this task alone was cleared (or retried)
                     verdict = rerun
