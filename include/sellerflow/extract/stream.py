@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from typing_extensions import TypeVar as DefaultTypeVar  # typing.TypeVar takes a default from 3.13
+
 from sellerflow.sources._http import ApiClient, ClientStats
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.warehouse.records import ContextSpec, KeySpec
@@ -77,14 +79,16 @@ class StreamContext(Protocol):
 
 
 ContextT = TypeVar("ContextT", bound=StreamContext)
+# the vendor's client class, so its streams call its own methods (``RunContext[WildberriesClient]``)
+ClientT = DefaultTypeVar("ClientT", bound=ApiClient, default=ApiClient, covariant=True)
 
 
 @dataclass(frozen=True)
-class RunContext:
+class RunContext(Generic[ClientT]):
     """One account's extraction run: who, through which client, into which warehouse, up to when."""
 
     account: MarketplaceAccount
-    client: ApiClient
+    client: ClientT
     dsn: str
     run_id: str
     now: datetime  # upper bound of this run (the DAG run's data interval end); never wall-clock inside

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import overload
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,14 @@ def parse_time(value: object) -> datetime | None:
         return None
 
 
+@overload
+def later(a: datetime | None, b: datetime) -> datetime: ...
+@overload
+def later(a: datetime, b: datetime | None) -> datetime: ...
+@overload
+def later(a: datetime | None, b: datetime | None) -> datetime | None: ...
 def later(a: datetime | None, b: datetime | None) -> datetime | None:
-    """The later of two optional moments."""
+    """The later of two optional moments (a moment when either is one)."""
     if a is None:
         return b
     if b is None:

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TypedDict
 
 import psycopg
 
@@ -50,7 +50,13 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _selection(args: argparse.Namespace) -> dict[str, object]:
+class _Selection(TypedDict):
+    target: str | None
+    ids: list[int] | None
+    item_keys: list[str] | None
+
+
+def _selection(args: argparse.Namespace) -> _Selection:
     if not (args.ids or args.keys or args.all):
         raise SystemExit("name the items: --id N (repeatable), --key ITEM_KEY (repeatable) or --all")
     return {"target": args.target, "ids": args.ids, "item_keys": args.keys}
@@ -58,14 +64,14 @@ def _selection(args: argparse.Namespace) -> dict[str, object]:
 
 def _replay(args: argparse.Namespace) -> int:
     with psycopg.connect(_dsn(args), autocommit=True) as conn:
-        moved = outbox.replay(conn, include_failed=not args.parked_only, **_selection(args))  # type: ignore[arg-type]
+        moved = outbox.replay(conn, include_failed=not args.parked_only, **_selection(args))
     print(f"{len(moved)} items are pending again; the next push run sends them: {moved[:50]}")
     return 0
 
 
 def _approve(args: argparse.Namespace) -> int:
     with psycopg.connect(_dsn(args), autocommit=True) as conn:
-        moved = outbox.approve(conn, **_selection(args))  # type: ignore[arg-type]
+        moved = outbox.approve(conn, **_selection(args))
     print(f"{len(moved)} held items approved; the next push run sends them: {moved[:50]}")
     return 0
 

@@ -177,9 +177,7 @@ def faster_overrides(vendor: str, factor: float) -> dict[str, dict[str, Any]]:
     }
 
 
-def resolve_limits(
-    vendor: str, overrides: Mapping[str, Mapping[str, object]] | None = None
-) -> dict[str, Limit]:
+def resolve_limits(vendor: str, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Limit]:
     """The vendor's known limits with per-connection overrides (``{"group": {"rate": .., "window_s": ..}}``)."""
     limits = dict(KNOWN_LIMITS.get(vendor, {}))
     for group, spec in (overrides or {}).items():
@@ -187,10 +185,10 @@ def resolve_limits(
         try:
             limits[group] = replace(
                 base,
-                rate=float(spec.get("rate", base.rate)),  # type: ignore[arg-type]
-                window_s=float(spec.get("window_s", base.window_s)),  # type: ignore[arg-type]
-                burst=None if spec.get("burst") is None else float(spec["burst"]),  # type: ignore[arg-type]
-                parallel=None if spec.get("parallel") is None else int(spec["parallel"]),  # type: ignore[call-overload]
+                rate=float(spec.get("rate", base.rate)),
+                window_s=float(spec.get("window_s", base.window_s)),
+                burst=None if spec.get("burst") is None else float(spec["burst"]),
+                parallel=None if spec.get("parallel") is None else int(spec["parallel"]),
                 source="connection override",
             )
         except (TypeError, ValueError) as exc:

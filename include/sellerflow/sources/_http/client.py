@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
@@ -125,7 +125,7 @@ class ApiClient:
 
     # -- the machinery ------------------------------------------------------------------------------
 
-    def __enter__(self) -> ApiClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -35,7 +35,7 @@ import io
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -215,7 +215,7 @@ def _header(
     }
 
 
-def row_key(report_id: str):  # type: ignore[no-untyped-def]
+def row_key(report_id: str) -> Callable[[dict[str, Any]], str]:
     """Rows are keyed ``<report id>:<row number>``: row numbers repeat across reports."""
 
     def key(row: dict[str, Any]) -> str:

@@ -219,7 +219,7 @@ class MegamarketShipments(Stream):
                 timed.append((moment, str(sid)))
         if timed:
             timed.sort()
-            state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), timed[-1][0]))  # type: ignore[arg-type]
+            state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), timed[-1][0]))
             _remember(state, timed, ctx.overlap)
         state["retry_ids"] = sorted(retry)
 
@@ -227,9 +227,9 @@ class MegamarketShipments(Stream):
 
     def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
         """A landed created-at slice moves the watermark to the newest shipment read so far."""
-        if piece.kind == "created" and state.get("_seen"):
-            moved = later(parse_time(state.get("created_wm")), parse_time(state["_seen"]))
-            state["created_wm"] = rfc3339(moved)  # type: ignore[arg-type]
+        seen = parse_time(state.get("_seen"))
+        if piece.kind == "created" and seen is not None:
+            state["created_wm"] = rfc3339(later(parse_time(state.get("created_wm")), seen))
 
     def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
         """Keep the anchor of the next run's walk; a cabinet without shipments starts from now next time."""

@@ -33,6 +33,8 @@ from psycopg import sql
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.sources._http.paging import CursorPaginator, iter_pages
+from sellerflow.sources.ozon.client import OzonClient
+from sellerflow.warehouse.connection import one_row
 from sellerflow.warehouse.identifiers import table_name
 
 BY_DAY_PATH = "/v1/finance/accrual/by-day"
@@ -55,7 +57,7 @@ class OzonAccruals(Stream):
         """An accrual needs its id, its day and its total."""
         return required_fields(record, ("accrual_id", "date", "total_amount.amount"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> list[Slice]:
         """One slice per day: from the settled watermark less ``SETTLE_DAYS`` (else the horizon) to today."""
         today = ctx.now.date()
         settled = state.get("settled_until")
@@ -68,7 +70,7 @@ class OzonAccruals(Stream):
         days = (today - first).days + 1
         return [Slice(day.isoformat(), "day", params={"date": day.isoformat()}) for day in _days(first, days)]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The day's accruals, ``last_id`` page by page."""
         paginator = CursorPaginator("accruals", request_field="last_id", response_field="last_id")
         body = {"date": piece.params["date"]}
@@ -77,7 +79,7 @@ class OzonAccruals(Stream):
         ):
             yield Page(accruals)
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> None:
         """The newest day read completely (re-read the next runs until it is ``SETTLE_DAYS`` old)."""
         if piece.params["date"] > str(state.get("settled_until") or ""):
             state["settled_until"] = piece.params["date"]
@@ -95,7 +97,7 @@ class OzonAccrualTypes(Stream):
         """A type needs its id and name."""
         return required_fields(record, ("id", "name"))
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The catalog as one page."""
         data = ctx.client.post(TYPES_PATH, {})
         yield Page(list((data or {}).get("accrual_types") or []))
@@ -115,7 +117,7 @@ class OzonAccrualPostings(Stream):
         """A posting's accruals need the posting number."""
         return required_fields(record, ("posting_number",))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> list[Slice]:
         """Batches of ``POSTINGS_BATCH`` posting numbers; the last carries the raw id to move the watermark to."""
         numbers, upto = _landed_postings(ctx, int(state.get("raw_after") or 0))
         batches = [numbers[n : n + POSTINGS_BATCH] for n in range(0, len(numbers), POSTINGS_BATCH)]
@@ -128,18 +130,18 @@ class OzonAccrualPostings(Stream):
             for n, part in enumerate(batches)
         ]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """One call per batch."""
         data = ctx.client.post(POSTINGS_PATH, {"posting_numbers": piece.params["numbers"]})
         yield Page(list((data or {}).get("posting_accruals") or []))
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> None:
         """After the run's last batch: every accrual landed up to ``upto`` has had its posting asked."""
         if piece.params.get("upto"):
             state["raw_after"] = max(int(state.get("raw_after") or 0), int(piece.params["upto"]))
 
 
-def _landed_postings(ctx: RunContext, after: int) -> tuple[list[str], int]:
+def _landed_postings(ctx: RunContext[OzonClient], after: int) -> tuple[list[str], int]:
     """Posting numbers (``unit_number``) of the POSTING accruals landed above raw id ``after``, and the largest id."""
     table = table_name("ozon", "accruals")
     with psycopg.connect(ctx.dsn) as conn:
@@ -151,7 +153,7 @@ def _landed_postings(ctx: RunContext, after: int) -> tuple[list[str], int]:
             "filter (where payload->>'accrued_category' = 'POSTING' and coalesce(payload->>'unit_number', '') <> ''),"
             " '{{}}'), max(id) from {table} where account_id = %s and id > %s"
         ).format(table=sql.Identifier("raw", table))
-        numbers, upto = conn.execute(query, (ctx.account.account_id, after)).fetchone()
+        numbers, upto = one_row(conn, query, (ctx.account.account_id, after))  # an aggregate: one row
     return list(numbers), int(upto or after)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import rfc3339
 from sellerflow.sources._http.paging import CursorPaginator, iter_pages
+from sellerflow.sources.ozon.client import OzonClient
 
 PAGE = 100
 CUTOFF_BACK = timedelta(days=14)  # an overdue posting is still unfulfilled
@@ -37,7 +38,7 @@ class OzonPostingsFbsUnfulfilled(Stream):
             record, ("posting_number", "order_number", "status", "in_process_at", "products")
         )
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The list, cursor by cursor."""
         body = {
             "filter": {

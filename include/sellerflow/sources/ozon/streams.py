@@ -28,7 +28,7 @@ Methods and limits (ozon-wildberries.md "OZON", OZ-ZH-2026 / OZ-RU-2025 swagger)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -40,6 +40,7 @@ from sellerflow.extract.windows import later, months, parse_time, rfc3339, split
 from sellerflow.sources._http import NotFoundError, ServerError
 from sellerflow.sources._http.paging import CursorPaginator, iter_pages
 from sellerflow.sources.ozon.accruals import OzonAccrualPostings, OzonAccruals, OzonAccrualTypes
+from sellerflow.sources.ozon.client import OzonClient
 from sellerflow.warehouse.identifiers import table_name
 
 POSTINGS_PAGE = 100
@@ -54,7 +55,7 @@ REPORT_SETTLE = timedelta(days=10)
 SNAPSHOT_REREADS = 2
 
 
-def _status_version(scheme: str):
+def _status_version(scheme: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
     def transform(posting: dict[str, Any]) -> dict[str, Any] | None:
         if not posting.get("posting_number") or not posting.get("status"):
             return None
@@ -88,7 +89,7 @@ class _Postings(Stream):
         """The created-at watermark."""
         return parse_time(state.get("created_wm"))
 
-    def _created_slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def _created_slices(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> list[Slice]:
         watermark = parse_time(state.get("created_wm"))
         start = watermark - ctx.overlap if watermark else ctx.now - ctx.horizon
         end = ctx.now + CLOCK_SKEW
@@ -100,7 +101,9 @@ class _Postings(Stream):
         assert piece.until is not None
         return {"since": rfc3339(piece.since), "to": rfc3339(piece.until)}
 
-    def _list(self, ctx: RunContext, flt: dict[str, Any], state: dict[str, Any]) -> Iterator[Page]:
+    def _list(
+        self, ctx: RunContext[OzonClient], flt: dict[str, Any], state: dict[str, Any]
+    ) -> Iterator[Page]:
         body: dict[str, Any] = {
             "filter": flt,
             "limit": POSTINGS_PAGE,
@@ -119,28 +122,29 @@ class _Postings(Stream):
         for posting in postings:
             moment = parse_time(posting.get(self.created_field))
             if moment is not None:
-                state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), moment))  # type: ignore[arg-type]
-            if self.validate(posting) is not None and (moment or since) is not None:
+                state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), moment))
+            bound = moment or since
+            if self.validate(posting) is not None and bound is not None:
                 held = parse_time(state.get("_hold"))
-                bound = moment or since
-                state["_hold"] = rfc3339(min(held, bound) if held and bound else (bound or held))  # type: ignore[arg-type]
+                state["_hold"] = rfc3339(min(held, bound) if held else bound)
 
-    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
+    def finish(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> None:
         """A cabinet without any posting yet starts its next run from now, not from the horizon again."""
         state.setdefault("created_wm", rfc3339(ctx.now))
         state.pop("_hold", None)
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> None:
         """A landed created-at slice moves the watermark to the newest posting seen so far.
 
         It stops just before the oldest quarantined posting, so the next run reads that one again.
         """
-        if piece.kind == "created" and state.get("_seen"):
-            moved = later(parse_time(state.get("created_wm")), parse_time(state["_seen"]))
+        seen = parse_time(state.get("_seen"))
+        if piece.kind == "created" and seen is not None:
+            moved = later(parse_time(state.get("created_wm")), seen)
             held = parse_time(state.get("_hold"))
-            if held is not None and moved is not None and moved >= held:
+            if held is not None and moved >= held:
                 moved = held - timedelta(seconds=1) + ctx.overlap  # next start = watermark - overlap
-            state["created_wm"] = rfc3339(moved)  # type: ignore[arg-type]
+            state["created_wm"] = rfc3339(moved)
 
 
 class OzonPostingsFbs(_Postings):
@@ -152,7 +156,7 @@ class OzonPostingsFbs(_Postings):
     scheme = "fbs"
     derived = (Derived("posting_statuses", "posting_number", _status_version("fbs")),)
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> list[Slice]:
         """Created-at slices; after the first run a status-change pass and the open postings by order."""
         pieces = self._created_slices(ctx, state)
         changes = parse_time(state.get("changes_wm"))
@@ -162,7 +166,7 @@ class OzonPostingsFbs(_Postings):
             pieces += _open_slices(ctx, self.entity, "order_number", FBS_ORDERS_BATCH)
         return pieces
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """A created-at window, the postings whose status changed since ``piece.since``, or open orders."""
         if piece.kind == "created":
             yield from self._list(ctx, self._filter(piece), state)
@@ -176,11 +180,13 @@ class OzonPostingsFbs(_Postings):
             flt["last_changed_status_date"] = {"from": rfc3339(piece.since), "to": rfc3339(until)}
         yield from self._list(ctx, flt, state)
 
-    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
+    def finish(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> None:
         """The change watermark follows the newest posting seen (a vendor-side time)."""
         super().finish(ctx, state)
         seen = later(parse_time(state.pop("_seen", None)), parse_time(state.get("created_wm")))
-        state["changes_wm"] = rfc3339(later(parse_time(state.get("changes_wm")), seen))  # type: ignore[arg-type]
+        moved = later(parse_time(state.get("changes_wm")), seen)
+        if moved is not None:  # always: super().finish() set created_wm
+            state["changes_wm"] = rfc3339(moved)
 
 
 class OzonPostingsFbo(_Postings):
@@ -193,14 +199,14 @@ class OzonPostingsFbo(_Postings):
     created_field = "created_at"
     derived = (Derived("posting_statuses", "posting_number", _status_version("fbo")),)
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> list[Slice]:
         """Created-at slices; then open postings known in raw, in batches of numbers."""
         pieces = self._created_slices(ctx, state)
         if state.get("created_wm"):
             pieces += _open_slices(ctx, self.entity, "posting_number", FBO_NUMBERS_BATCH)
         return pieces
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """A created-at window, or a batch of open postings by number."""
         if piece.kind == "created":
             yield from self._list(ctx, self._filter(piece), state)
@@ -213,13 +219,13 @@ class OzonPostingsFbo(_Postings):
         }
         yield from self._list(ctx, flt, state)
 
-    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
+    def finish(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> None:
         """Drop the per-run observation."""
         super().finish(ctx, state)
         state.pop("_seen", None)
 
 
-def _open_slices(ctx: RunContext, entity: str, field: str, batch: int) -> list[Slice]:
+def _open_slices(ctx: RunContext[OzonClient], entity: str, field: str, batch: int) -> list[Slice]:
     """Slices re-reading postings whose latest version in raw is not final, by ``field`` in batches.
 
     Status-change filters are not enough: a vendor may stamp a change with the time of the event (an
@@ -233,7 +239,7 @@ def _open_slices(ctx: RunContext, entity: str, field: str, batch: int) -> list[S
     ]
 
 
-def _open_values(ctx: RunContext, entity: str, field: str) -> list[str]:
+def _open_values(ctx: RunContext[OzonClient], entity: str, field: str) -> list[str]:
     """Distinct ``field`` of the postings whose latest version in raw is not in a final status."""
     table = table_name("ozon", entity)
     with psycopg.connect(ctx.dsn) as conn:
@@ -269,11 +275,11 @@ class _Snapshot(Stream):
         """The request body apart from paging."""
         return {"filter": {"visibility": "ALL"}, "limit": self.page_size}
 
-    def transform(self, ctx: RunContext, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def transform(self, ctx: RunContext[OzonClient], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Records from one page of items (the products stream fetches details here)."""
         return items
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """Read the listing; read it again when fewer distinct rows than ``total`` arrived."""
         paginator = CursorPaginator(
             self.items_field, self.request_cursor, self.response_cursor, self.has_next_field
@@ -325,7 +331,7 @@ class OzonProducts(_Snapshot):
         """All visibilities, the largest page."""
         return {"filter": {"visibility": "ALL"}, "limit": self.page_size}
 
-    def transform(self, ctx: RunContext, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def transform(self, ctx: RunContext[OzonClient], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Card details (with barcodes) for the page's product ids."""
         ids = [i["product_id"] for i in items if i.get("product_id") is not None]
         if not ids:
@@ -379,7 +385,7 @@ class OzonPrices(_Snapshot):
         return required_fields(record, ("offer_id", "product_id", "price.price"))
 
 
-def _row_key(report_number: str):
+def _row_key(report_number: str) -> Callable[[dict[str, Any]], str]:
     """Rows are keyed ``<report number>:<row_number>``: row numbers repeat across reports."""
 
     def key(row: dict[str, Any]) -> str:
@@ -402,7 +408,7 @@ class OzonRealization(Stream):
         """A row must name its posting and item."""
         return required_fields(record, ("row_number", "order.posting_number", "item.offer_id"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> list[Slice]:
         """Every month from the horizon to now that is not closed yet."""
         closed = set(state.get("closed_months", []))
         first = (ctx.now - ctx.horizon).date()
@@ -412,7 +418,7 @@ class OzonRealization(Stream):
             if f"{year:04d}-{month:02d}" not in closed
         ]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
         """The month's report as one page (the method is not paged)."""
         try:
             data = ctx.client.post(self.path, {"month": piece.params["month"], "year": piece.params["year"]})
@@ -427,14 +433,14 @@ class OzonRealization(Stream):
             key=_row_key(number),
         )
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[OzonClient], piece: Slice, state: dict[str, Any]) -> None:
         """Close a month once its report has been out long enough to be final."""
         published = parse_time(f"{(state.get('_published') or {}).get(piece.label) or ''}T00:00:00Z")
         if published is not None and ctx.now - published >= REPORT_SETTLE:
             state.setdefault("closed_months", []).append(piece.label)
             state["closed_months"] = sorted(set(state["closed_months"]))
 
-    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
+    def finish(self, ctx: RunContext[OzonClient], state: dict[str, Any]) -> None:
         """Drop the per-run observations."""
         state.pop("_published", None)
 

@@ -21,6 +21,7 @@ from typing import Any
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import parse_time, rfc3339
 from sellerflow.sources._http.paging import OffsetPaginator, iter_pages
+from sellerflow.sources.wildberries.client import WildberriesClient
 
 CARDS_PAGE = 100
 PRICES_PAGE = 1000
@@ -40,7 +41,7 @@ class WbProducts(Stream):
         """A card needs its nmID, vendor code and sizes."""
         return required_fields(record, ("nmID", "vendorCode", "sizes"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[WildberriesClient], state: dict[str, Any]) -> list[Slice]:
         """From the stored cursor, or the whole list when there is none or the daily relisting is due."""
         full_at = parse_time(state.get("full_at"))
         cursor = state.get("cursor")
@@ -50,7 +51,9 @@ class WbProducts(Stream):
             ]
         return [Slice("all cards", "full")]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """Card pages, cursor by cursor, in ascending ``updatedAt``."""
         cursor: dict[str, Any] = dict(piece.params.get("cursor") or {})
         while True:
@@ -71,7 +74,7 @@ class WbProducts(Stream):
             if int(answer.get("total") or 0) < CARDS_PAGE or not cards:
                 return
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]) -> None:
         """Keep the last cursor; note a finished full listing."""
         if state.get("_cursor"):
             state["cursor"] = state.pop("_cursor")
@@ -92,7 +95,9 @@ class WbPrices(Stream):
         """A price row needs its nmID, sizes and discount."""
         return required_fields(record, ("nmID", "sizes", "discount"))
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """Offset pages of 1000 goods."""
         paginator = OffsetPaginator("data.listGoods", PRICES_PAGE)
         fetch = lambda fields: ctx.client.get(self.path, {"limit": PRICES_PAGE, **fields})  # noqa: E731

@@ -66,7 +66,7 @@ def observe(
 ) -> None:
     """Note the newest vendor time seen, and the oldest one of a record that goes to quarantine."""
     if moment is not None:
-        state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), moment))  # type: ignore[arg-type]
+        state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), moment))
     bound = moment or fallback
     if quarantined and bound is not None:
         held = parse_time(state.get("_hold"))
@@ -84,9 +84,9 @@ def advance(state: dict[str, Any], key: str, overlap: timedelta) -> None:
         return
     moved = later(parse_time(state.get(key)), seen)
     held = parse_time(state.get("_hold"))
-    if held is not None and moved is not None and moved >= held:
+    if held is not None and moved >= held:
         moved = held - timedelta(seconds=1) + overlap
-    state[key] = rfc3339(moved)  # type: ignore[arg-type]
+    state[key] = rfc3339(moved)
 
 
 def forget_observations(state: dict[str, Any]) -> None:

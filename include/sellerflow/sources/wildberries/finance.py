@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import parse_time, rfc3339
 from sellerflow.sources._http.paging import OffsetPaginator, iter_pages
+from sellerflow.sources.wildberries.client import WildberriesClient
 from sellerflow.sources.wildberries.common import MSK
 
 LIST_PAGE = 1000
@@ -83,7 +84,7 @@ class WbRealization(Stream):
         """A row needs its id, report and operation."""
         return required_fields(record, ("rrdId", "reportId", "sellerOperName", "forPay"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[WildberriesClient], state: dict[str, Any]) -> list[Slice]:
         """One slice over the open weeks due by the calendar; none when there is nothing to ask."""
         first = week_of(max((ctx.now - ctx.horizon + MSK).date(), LIST_FROM))
         closed = set(state.get("closed_weeks", []))
@@ -101,7 +102,9 @@ class WbRealization(Stream):
             return []
         return [Slice(f"weeks {weeks[0]}..{weeks[-1]}", "weeks", params={"weeks": weeks})]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """The reports of the open weeks, then their rows."""
         weeks = piece.params["weeks"]
         lo, hi = date.fromisoformat(weeks[0]), date.fromisoformat(weeks[-1]) + timedelta(days=6)
@@ -130,7 +133,7 @@ class WbRealization(Stream):
         for rows, _ in iter_pages(fetch_rows, RrdPaginator(ROWS_PAGE)):
             yield Page(rows)
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]) -> None:
         """Note when each week was asked and its report's date; close the weeks that have settled."""
         today = (ctx.now + MSK).date()
         closed = set(state.get("closed_weeks", []))

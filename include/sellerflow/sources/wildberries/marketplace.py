@@ -19,7 +19,7 @@ Methods (ozon-wildberries.md "WILDBERRIES" (a), (b), (d); WB OpenAPI 03-orders-f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from psycopg import sql
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import parse_time, rfc3339, split
 from sellerflow.sources._http.paging import iter_pages
+from sellerflow.sources.wildberries.client import WildberriesClient
 from sellerflow.sources.wildberries.common import (
     CLOCK_SKEW,
     RETENTION,
@@ -85,7 +86,7 @@ class WbOrdersFbs(Stream):
         """The created-at watermark."""
         return parse_time(state.get("created_wm"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[WildberriesClient], state: dict[str, Any]) -> list[Slice]:
         """Created-at windows of ≤ 30 days from the watermark minus the overlap (or the horizon)."""
         watermark = parse_time(state.get("created_wm"))
         start = watermark - ctx.overlap if watermark else ctx.now - ctx.horizon
@@ -94,7 +95,9 @@ class WbOrdersFbs(Stream):
         end = ctx.now + CLOCK_SKEW
         return [Slice(f"created {w.label()}", "created", w.start, w.end) for w in split(start, end, size)]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """Pages of the window, cursor by cursor."""
         assert piece.since is not None
         assert piece.until is not None
@@ -110,11 +113,11 @@ class WbOrdersFbs(Stream):
                 observe(state, moment, self.validate(order) is not None, piece.since)
             yield Page(orders)
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]) -> None:
         """Move the watermark to the newest task seen (held before a quarantined one)."""
         advance(state, "created_wm", ctx.overlap)
 
-    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
+    def finish(self, ctx: RunContext[WildberriesClient], state: dict[str, Any]) -> None:
         """A cabinet without FBS tasks yet starts its next run from now, not from the horizon again."""
         state.setdefault("created_wm", rfc3339(ctx.now))
         forget_observations(state)
@@ -132,13 +135,15 @@ class WbOrdersFbsNew(Stream):
         """A new task needs its id, rid and size."""
         return required_fields(record, ("id", "rid", "createdAt", "chrtId"))
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """The list as one page."""
         data = ctx.client.get("/api/v3/orders/new", allow_empty=True)
         yield Page(list(data.get("orders") or []) if isinstance(data, dict) else [])
 
 
-def _open_task_ids(ctx: RunContext) -> list[int]:
+def _open_task_ids(ctx: RunContext[WildberriesClient]) -> list[int]:
     """Ids of tasks in raw whose latest known status may still change."""
     since = rfc3339(ctx.now - RETENTION)
     tasks = latest_payloads(
@@ -179,11 +184,13 @@ class WbOrderStatuses(Stream):
         """A status needs the task id and both status fields."""
         return required_fields(record, ("id", "supplierStatus", "wbStatus"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[WildberriesClient], state: dict[str, Any]) -> list[Slice]:
         """One slice; the open tasks are read from raw when it runs (after this run's tasks landed)."""
         return [Slice("open tasks", "open")]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """Statuses of the open tasks, 1000 ids per call."""
         ids = _open_task_ids(ctx)
         for start in range(0, len(ids), STATUS_BATCH):
@@ -203,13 +210,15 @@ class WbWarehouses(Stream):
         """A warehouse needs its id and name."""
         return required_fields(record, ("id", "name"))
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """The list as one page."""
         data = ctx.client.get("/api/v3/warehouses")
         yield Page(list(data or []))
 
 
-def _stock_key(warehouse_id: int):
+def _stock_key(warehouse_id: int) -> Callable[[dict[str, Any]], str]:
     def key(row: dict[str, Any]) -> str:
         return f"{warehouse_id}:{row['chrtId']}"
 
@@ -228,7 +237,7 @@ class WbStocks(Stream):
         """A stock row needs the size and the amount."""
         return required_fields(record, ("chrtId", "amount"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[WildberriesClient], state: dict[str, Any]) -> list[Slice]:
         """One slice per seller warehouse (listed now), each over every size known in raw."""
         warehouses = ctx.client.get("/api/v3/warehouses") or []
         return [
@@ -237,7 +246,9 @@ class WbStocks(Stream):
             if isinstance(w, dict) and w.get("id") and not w.get("isDeleting")
         ]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """The warehouse's stock, 1000 sizes per call."""
         warehouse_id = piece.params["warehouse_id"]
         chrt_ids = sorted(

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
+from sellerflow.sources.wildberries.client import WildberriesClient
 
 PATH = "/api/v1/seller-info"
 
@@ -30,7 +31,9 @@ class WbSellerInfo(Stream):
         """The seller needs an id and an ИНН."""
         return required_fields(record, ("sid", "tin"))
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """The one object, with the connection's ИНН as context."""
         data = ctx.client.get(PATH)
         records = [data] if isinstance(data, dict) else []

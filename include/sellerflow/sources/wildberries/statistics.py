@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import parse_time, rfc3339
 from sellerflow.sources._http import ServerError
+from sellerflow.sources.wildberries.client import WildberriesClient
 from sellerflow.sources.wildberries.common import (
     RETENTION,
     advance,
@@ -56,7 +57,7 @@ class _Feed(Stream):
         """The ``lastChangeDate`` watermark (UTC)."""
         return parse_time(state.get("changed_wm"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[WildberriesClient], state: dict[str, Any]) -> list[Slice]:
         """One slice from the watermark minus the overlap (or the horizon, within the 90 days kept).
 
         Once a day the slice reaches back ``lookback_days`` (default 7) instead: a change stamped with the
@@ -72,7 +73,7 @@ class _Feed(Stream):
         start = start.replace(microsecond=0)  # dateFrom is sent to the second
         return [Slice(f"changed since {rfc3339(start)}", kind, since=start)]
 
-    def _fetch(self, ctx: RunContext, since: datetime) -> list[dict[str, Any]]:
+    def _fetch(self, ctx: RunContext[WildberriesClient], since: datetime) -> list[dict[str, Any]]:
         """One answer for ``dateFrom = since``; a stale answer is asked again."""
         for _ in range(STALE_RETRIES):
             rows = ctx.client.get(self.path, {"dateFrom": msk_text(since), "flag": 0}, allow_empty=True) or []
@@ -91,7 +92,9 @@ class _Feed(Stream):
             account_id=ctx.account.account_id,
         )
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """Pages until one is not full (or does not move ``lastChangeDate`` forward)."""
         assert piece.since is not None
         since = piece.since
@@ -108,13 +111,13 @@ class _Feed(Stream):
                 return
             since = newest
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[WildberriesClient], piece: Slice, state: dict[str, Any]) -> None:
         """Move the watermark to the newest change seen (held before a quarantined row)."""
         advance(state, "changed_wm", ctx.overlap)
         if piece.kind == "deep" or "deep_at" not in state:
             state["deep_at"] = rfc3339(ctx.now)
 
-    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
+    def finish(self, ctx: RunContext[WildberriesClient], state: dict[str, Any]) -> None:
         """An empty feed starts its next run from now minus the overlap, not from the horizon again."""
         state.setdefault("changed_wm", rfc3339(ctx.now))
         forget_observations(state)

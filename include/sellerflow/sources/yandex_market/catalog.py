@@ -35,7 +35,7 @@ from psycopg.types.json import Jsonb
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.sources._http import AuthError
-from sellerflow.sources.yandex_market.client import item_budget
+from sellerflow.sources.yandex_market.client import YandexMarketClient, item_budget
 from sellerflow.sources.yandex_market.common import (
     OFFERS_READ,
     PRICES_READ,
@@ -73,12 +73,14 @@ class YandexMarketApiKey(Stream):
     def __init__(self, required: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.required = dict(required or {})
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[YandexMarketClient], state: dict[str, Any]) -> list[Slice]:
         """One call, for Api-Key tokens only."""
         uses_api_key = getattr(ctx.client, "uses_api_key", True)
         return [Slice("token", "token")] if uses_api_key else []
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """The key's info; fails the account when it cannot open a stream's methods."""
         data = ctx.client.request("POST", "/v2/auth/token")
         api_key = ((data or {}).get("result") or {}).get("apiKey") or {}
@@ -108,23 +110,25 @@ class _Listing(Stream):
     cadence = timedelta(days=1)
     scopes: ClassVar[tuple[str, ...]] = READ_ANY
 
-    def path(self, ctx: RunContext) -> str:
+    def path(self, ctx: RunContext[YandexMarketClient]) -> str:
         """The method's path for this account."""
         raise NotImplementedError
 
-    def page_limit(self, ctx: RunContext) -> int:
+    def page_limit(self, ctx: RunContext[YandexMarketClient]) -> int:
         """The ``limit`` each page asks for."""
         return self.limit
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """The listing page by page."""
         for items, _ in paged(ctx, self.method, self.path(ctx), self.items_field, self.page_limit(ctx)):
             yield Page(items)
 
 
-def _business_path(template: str) -> Callable[[RunContext], str]:
-    def path(ctx: RunContext) -> str:
-        return template.format(business=ctx.client.business_id())  # type: ignore[attr-defined]
+def _business_path(template: str) -> Callable[[RunContext[YandexMarketClient]], str]:
+    def path(ctx: RunContext[YandexMarketClient]) -> str:
+        return template.format(business=ctx.client.business_id())
 
     return path
 
@@ -139,7 +143,7 @@ class YandexMarketCampaigns(_Listing):
     items_field = "campaigns"
     limit = 100
 
-    def path(self, ctx: RunContext) -> str:
+    def path(self, ctx: RunContext[YandexMarketClient]) -> str:
         """``GET /v2/campaigns``."""
         return "/v2/campaigns"
 
@@ -158,7 +162,7 @@ class YandexMarketWarehouses(_Listing):
     limit = 30
     scopes = WAREHOUSES_READ
 
-    def path(self, ctx: RunContext) -> str:
+    def path(self, ctx: RunContext[YandexMarketClient]) -> str:
         """getPagedWarehouses."""
         return _business_path("/v2/businesses/{business}/warehouses")(ctx)
 
@@ -177,7 +181,7 @@ class YandexMarketOfferMappings(_Listing):
     limit = 100
     scopes = OFFERS_READ
 
-    def path(self, ctx: RunContext) -> str:
+    def path(self, ctx: RunContext[YandexMarketClient]) -> str:
         """getOfferMappings."""
         return _business_path("/v2/businesses/{business}/offer-mappings")(ctx)
 
@@ -197,11 +201,11 @@ class YandexMarketPrices(_Listing):
     limit = 500
     scopes = PRICES_READ
 
-    def path(self, ctx: RunContext) -> str:
+    def path(self, ctx: RunContext[YandexMarketClient]) -> str:
         """getDefaultPrices."""
         return _business_path("/v2/businesses/{business}/offer-prices")(ctx)
 
-    def page_limit(self, ctx: RunContext) -> int:
+    def page_limit(self, ctx: RunContext[YandexMarketClient]) -> int:
         """As many offers as the ``prices`` bucket holds, at most 500: the quota counts the answer's offers."""
         return min(self.limit, item_budget(ctx.client.limiter, "prices"))
 
@@ -239,11 +243,13 @@ class YandexMarketStocks(Stream):
         """A stock row needs the offer and its stock list."""
         return required_fields(record, ("offerId", "stocks"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[YandexMarketClient], state: dict[str, Any]) -> list[Slice]:
         """One slice per campaign."""
         return [Slice(f"campaign {c}", "campaign", params={"campaign": c}) for c in campaign_ids(ctx)]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """getStocks pages, split by warehouse so each record keeps its warehouse in its key and context."""
         campaign = piece.params["campaign"]
         path = f"/v2/campaigns/{campaign}/offers/stocks"

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
+from sellerflow.sources.yandex_market.client import YandexMarketClient
 from sellerflow.sources.yandex_market.common import ORDERS_READ, msk_date, paged
 from sellerflow.sources.yandex_market.orders import CLOCK_SKEW, MAX_DAYS, PAGE
 
@@ -31,7 +32,9 @@ class YandexMarketOrdersProcessing(Stream):
         """An order needs its id, campaign, status, creation date and items."""
         return required_fields(record, ("orderId", "campaignId", "status", "creationDate", "items"))
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """The filtered business orders, page by page."""
         last = msk_date(ctx.now + CLOCK_SKEW)
         body = {
@@ -41,6 +44,6 @@ class YandexMarketOrdersProcessing(Stream):
                 "creationDateTo": last.isoformat(),
             },
         }
-        path = f"/v1/businesses/{ctx.client.business_id()}/orders"  # type: ignore[attr-defined]
+        path = f"/v1/businesses/{ctx.client.business_id()}/orders"
         for orders, _ in paged(ctx, "POST", path, "orders", PAGE, body):
             yield Page([o for o in orders if isinstance(o, dict)])

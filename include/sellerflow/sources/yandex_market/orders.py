@@ -30,6 +30,7 @@ from psycopg import sql
 
 from sellerflow.extract.stream import Derived, Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import later, parse_time, rfc3339
+from sellerflow.sources.yandex_market.client import YandexMarketClient
 from sellerflow.sources.yandex_market.common import ORDERS_READ, latest_values, msk_date, paged
 
 PAGE = 50
@@ -81,7 +82,7 @@ class YandexMarketOrders(Stream):
         """The update-time watermark."""
         return parse_time(state.get("changes_wm"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[YandexMarketClient], state: dict[str, Any]) -> list[Slice]:
         """Creation-date windows over the horizon on the first run; then changes and open older orders."""
         last = msk_date(ctx.now + CLOCK_SKEW)
         watermark = parse_time(state.get("changes_wm"))
@@ -110,7 +111,7 @@ class YandexMarketOrders(Stream):
         return pieces
 
     @staticmethod
-    def _open_ids(ctx: RunContext) -> list[int]:
+    def _open_ids(ctx: RunContext[YandexMarketClient]) -> list[int]:
         """Ids of the orders whose latest version in raw is not in a final status."""
         rows = latest_values(ctx, "orders", sql.SQL("payload->>'orderId', payload->>'status'"))
         return sorted(
@@ -119,7 +120,9 @@ class YandexMarketOrders(Stream):
             if status not in FINAL_STATUSES and order_id and order_id.isdigit()
         )
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """One filtered listing of the business orders."""
         body: dict[str, Any]
         if piece.kind == "open":
@@ -132,7 +135,7 @@ class YandexMarketOrders(Stream):
             if piece.kind == "changes" and piece.since is not None:
                 dates["updateDateFrom"] = rfc3339(piece.since)
             body = {"dates": dates}
-        path = f"/v1/businesses/{ctx.client.business_id()}/orders"  # type: ignore[attr-defined]
+        path = f"/v1/businesses/{ctx.client.business_id()}/orders"
         for orders, _ in paged(ctx, "POST", path, "orders", PAGE, body):
             if piece.kind != "open":
                 self._observe(orders, piece.since, state)
@@ -145,13 +148,13 @@ class YandexMarketOrders(Stream):
                 continue
             moment = parse_time(order.get("updateDate")) or parse_time(order.get("creationDate"))
             if moment is not None:
-                state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), moment))  # type: ignore[arg-type]
+                state["_seen"] = rfc3339(later(parse_time(state.get("_seen")), moment))
             bound = moment or since
             if self.validate(order) is not None and bound is not None:
                 held = parse_time(state.get("_hold"))
                 state["_hold"] = rfc3339(min(held, bound) if held else bound)
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]) -> None:
         """Move the watermark to the newest update seen, stopping before a quarantined order."""
         seen, held = parse_time(state.get("_seen")), parse_time(state.get("_hold"))
         if piece.kind == "open" or (seen is None and held is None):
@@ -159,9 +162,10 @@ class YandexMarketOrders(Stream):
         moved = later(parse_time(state.get("changes_wm")), seen)
         if held is not None and (moved is None or moved >= held):
             moved = held - timedelta(seconds=1) + ctx.overlap  # next start = watermark - overlap
-        state["changes_wm"] = rfc3339(moved)  # type: ignore[arg-type]
+        if moved is not None:  # always: seen or held is a moment
+            state["changes_wm"] = rfc3339(moved)
 
-    def finish(self, ctx: RunContext, state: dict[str, Any]) -> None:
+    def finish(self, ctx: RunContext[YandexMarketClient], state: dict[str, Any]) -> None:
         """A cabinet without orders yet starts its next run from now, not from the horizon again."""
         state.setdefault("changes_wm", rfc3339(ctx.now))
         state.pop("_seen", None)

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream, required_fields
 from sellerflow.extract.windows import months, parse_time, rfc3339
+from sellerflow.sources.yandex_market.client import YandexMarketClient
 from sellerflow.sources.yandex_market.common import FINANCE_READ, campaign_ids, msk_date
 from sellerflow.sources.yandex_market.reports import generate_and_wait, month_bounds, sheets_of
 
@@ -68,7 +69,7 @@ class YandexMarketRealization(Stream):
             return required_fields(record, ("orderId", "yourSku"))
         return required_fields(record, ("orderId", "shopSku"))
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[YandexMarketClient], state: dict[str, Any]) -> list[Slice]:
         """Every (campaign, month) from the horizon to now that is not closed yet."""
         closed = set(state.get("closed", []))
         first = max(msk_date(ctx.now - ctx.horizon), FIRST_MONTH)
@@ -79,7 +80,9 @@ class YandexMarketRealization(Stream):
             if (label := f"{campaign} {year:04d}-{month:02d}") not in closed
         ]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """Generate the month's report, wait for it, and yield its rows sheet by sheet."""
         campaign, year, month = piece.params["campaign"], piece.params["year"], piece.params["month"]
         period = f"{year:04d}-{month:02d}"
@@ -88,11 +91,11 @@ class YandexMarketRealization(Stream):
         if info is None or info.get("status") != "DONE" or not info.get("file"):
             return
         state.setdefault("has_data", {}).setdefault(piece.label, rfc3339(ctx.now))
-        for sheet, rows in sheets_of(ctx.client.download(info["file"])):  # type: ignore[attr-defined]
+        for sheet, rows in sheets_of(ctx.client.download(info["file"])):
             context = {"campaignId": campaign, "period": period, "sheet": sheet}
             yield Page(rows, key=row_keys(rows, f"{campaign}:{period}:{sheet}"), context=context)
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]) -> None:
         """Close a month once its data has settled (or it never had any, long after its end)."""
         _, month_end = month_bounds(piece.params["year"], piece.params["month"])
         if msk_date(ctx.now) <= month_end:

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 
 from sellerflow.extract.stream import Page, RunContext, Slice, Stream
 from sellerflow.extract.windows import months, rfc3339
+from sellerflow.sources.yandex_market.client import YandexMarketClient
 from sellerflow.sources.yandex_market.common import FINANCE_READ, msk_date
 from sellerflow.sources.yandex_market.reports import generate_and_wait, month_bounds, sheets_of
 
@@ -110,7 +111,7 @@ class YandexMarketServices(Stream):
             return None
         return "missing required field 'serviceDateTime'"
 
-    def slices(self, ctx: RunContext, state: dict[str, Any]) -> list[Slice]:
+    def slices(self, ctx: RunContext[YandexMarketClient], state: dict[str, Any]) -> list[Slice]:
         """Every month from the horizon to now that is not closed yet."""
         closed = set(state.get("closed", []))
         first = max(msk_date(ctx.now - ctx.horizon), FIRST_MONTH)
@@ -120,10 +121,12 @@ class YandexMarketServices(Stream):
             if (label := f"{year:04d}-{month:02d}") not in closed
         ]
 
-    def pages(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> Iterator[Page]:
+    def pages(
+        self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]
+    ) -> Iterator[Page]:
         """Generate the month's report (by service date), wait for it, and yield its rows sheet by sheet."""
         first, last = month_bounds(piece.params["year"], piece.params["month"])
-        business = ctx.client.business_id()  # type: ignore[attr-defined]
+        business = ctx.client.business_id()
         body = {
             "businessId": business,
             "dateFrom": first.isoformat(),
@@ -134,7 +137,7 @@ class YandexMarketServices(Stream):
             return
         rows = without_act = 0
         if info.get("file"):
-            archive = ctx.client.download(info["file"])  # type: ignore[attr-defined]
+            archive = ctx.client.download(info["file"])
             for sheet, records in sheets_of(archive):
                 rows += len(records)
                 without_act += sum(1 for r in records if r.get("actDate") in (None, ""))
@@ -143,7 +146,7 @@ class YandexMarketServices(Stream):
         reads = state.setdefault("read", {})
         reads[piece.label] = {"at": rfc3339(ctx.now), "rows": rows, "without_act": without_act}
 
-    def slice_done(self, ctx: RunContext, piece: Slice, state: dict[str, Any]) -> None:
+    def slice_done(self, ctx: RunContext[YandexMarketClient], piece: Slice, state: dict[str, Any]) -> None:
         """Close a month once it is over and read in this run with every row acted (or long empty)."""
         _, last = month_bounds(piece.params["year"], piece.params["month"])
         read = (state.get("read") or {}).get(piece.label)
