@@ -5,10 +5,10 @@ SHELL := /bin/bash
 ENV := . .sellerflow/env
 PYTEST_ARGS ?=
 
-.PHONY: help prepare setup demo test lint stop lock bench faults clean
+.PHONY: help prepare setup demo test lint typecheck stop lock bench faults clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 prepare:  ## venv, Postgres server and role, .sellerflow/env, dbt manifest; creates and writes no database
 	@scripts/setup.sh --prepare
@@ -22,7 +22,10 @@ demo: setup  ## start emulators + Airflow, run the whole pipeline once, print th
 lint:  ## ruff lint and format check
 	@$(ENV) && ruff check . && ruff format --check .
 
-test: prepare lint  ## the whole test suite on a real Postgres, in throwaway databases only (PYTEST_ARGS="-k loader" to narrow)
+typecheck:  ## mypy over the product package (every function annotated; configured in pyproject.toml)
+	@$(ENV) && mypy -p sellerflow
+
+test: prepare lint typecheck  ## the whole test suite on a real Postgres, in throwaway databases only (PYTEST_ARGS="-k loader" to narrow)
 	@$(ENV) && pytest --durations=15 $(PYTEST_ARGS)
 
 stop:  ## stop what sellerflow started (emulators, Airflow, the private Postgres cluster)
