@@ -71,9 +71,18 @@ start_private_cluster() {
   else
     port=$(cat "$STATE/pg.port" 2>/dev/null || true)
     if [ -z "$port" ] || (echo >"/dev/tcp/127.0.0.1/$port") >/dev/null 2>&1; then port=$(free_port 55432); fi
-    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-      >/dev/null || die "pg_ctl start failed, see $dir/server.log"
+    # Another process may take the free port between the probe and the start: then try the next free one.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+      "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        >/dev/null && break
+      grep -q "Address already in use" "$dir/server.log" 2>/dev/null && [ "$attempt" -lt 5 ] \
+        || die "pg_ctl start failed, see $dir/server.log"
+      say "port $port was taken meanwhile; trying the next free one"
+      : >"$dir/server.log"
+      port=$(free_port $((port + 1)))
+    done
     say "started private cluster on 127.0.0.1:$port (data: $dir/data)"
   fi
   echo "$port" >"$STATE/pg.port"
