@@ -16,6 +16,7 @@ The page is ``/tsd/`` and the DataMobile exchange ``/tsd/datamobile/...`` (:mod:
 """
 
 import asyncio
+import gc
 import os
 import threading
 import weakref
@@ -271,4 +272,14 @@ def create_app(dsn: str | None = None) -> FastAPI:
     from sellerflow.picking.datamobile import router as datamobile_router
 
     app.include_router(datamobile_router(session))
+    _freeze_startup_objects()
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Take what start-up made (some 75,000 objects: FastAPI, pydantic, psycopg, the reverse-ETL's modules) out of
+    the garbage collector's full collections. Each of those walked them all: 35–55 ms with the 2 cores under
+    load, during which no request of the worker moved (one fell on the bench's burst of claims); now 3–4 ms.
+    Objects made since are collected as before."""
+    gc.collect()
+    gc.freeze()
