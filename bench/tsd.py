@@ -4,7 +4,8 @@ A throwaway warehouse gets a synthetic demand (``--devices`` lists of ``--orders
 order line, spread over cells) and the pick lists are built by the production builder. The TSD app runs under
 uvicorn in its own process(es) (``--workers``, default 2 for 2 cores); one asyncio client plays every device:
 
-After a warm-up (not measured: the app's connection pools filled, as on a running server):
+After a warm-up (not measured; as on a running server, the app's connection pools are filled and every device has
+downloaded its list twice, so the Postgres backends have the lists' reads planned and cached):
 
 1. ``GET /pick-lists`` (devices switched on within one second);
 2. every device tries to claim its own list *and* one list of another device at the same moment (contention:
@@ -378,10 +379,14 @@ async def run_devices(
         )
         for t in tokens
     ]
-    # warm-up, not measured: a running server has its connection pools filled (3 rounds of 32 concurrent calls)
+    # warm-up, not measured, as on a running server: the connection pools filled (3 rounds of 32 concurrent calls),
+    # and every Postgres backend has planned and cached the lists' reads (each device downloads its list twice:
+    # read only, nothing changes)
     for _ in range(3):
         await asyncio.gather(*(clients[i % len(clients)].get("/me") for i in range(32)))
     n = len(tokens)
+    for _ in range(2):
+        await asyncio.gather(*(clients[i].get(f"/pick-lists/{lists[i]}") for i in range(n)))
     tasks = [
         asyncio.create_task(
             device(
