@@ -11,10 +11,12 @@ share of discrepancies (cancelled, missing, amount, quantity, duplicate, unshipp
 (c) right after it, ``dbt build`` (incremental, same selection) once ``--new-orders`` new orders land with their 1C
     documents — target: (c) ≤ 0.1 × (a);
 (a') then ``dbt run --full-refresh`` of the reconciliation path only (``+reconciliation_order_lines``);
-(b) one hand-written SQL statement doing the same classification from raw (latest versions, 1C links, SKU
-    mapping, statuses) into a table — target: (a') ≤ 2 × (b).
+(b) one hand-written SQL statement computing the same table from raw (latest versions, 1C links and returns, SKU
+    mapping, report lines with Ozon accruals, money, statuses, report periods, legal entity) — target: (a') ≤ 2 × (b).
 
-The statuses of (a') and (b) are compared row for row. The database is dropped at the end.
+(a') and (b) are compared row for row, every column: the bench exits 1 when they differ. Beside each wall time it
+prints the load average and the CPU the step cost (dbt and the Postgres backends, from /proc when the server runs
+here): the machine may be shared. The database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -552,6 +556,64 @@ def dbt(dsn: str, target: Path, *args: str, keep_as: Path | None = None) -> floa
     return elapsed
 
 
+class CpuMeter:
+    """CPU seconds spent inside the block by this process's children (dbt) and by the Postgres processes serving
+    ``database`` (its backends and their parallel workers), sampled from /proc every 0.1 s. On a shared machine the
+    wall time also says how busy the others were; the CPU time says what the work cost. ``postgres`` stays None when
+    the server's processes cannot be read (another machine, another user)."""
+
+    def __init__(self, database: str) -> None:
+        self.database, self.dbt, self.postgres = database.encode(), 0.0, None  # type: float | None
+        self._seen: dict[int, float] = {}
+        self._base: dict[int, float] = {}
+        self._stop = threading.Event()
+
+    def _poll(self) -> None:
+        tick, started = os.sysconf("SC_CLK_TCK"), float(Path("/proc/uptime").read_text().split()[0])
+        while not self._stop.is_set():
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    command = Path(f"/proc/{entry}/cmdline").read_bytes()
+                    if not command.startswith(b"postgres") or not (
+                        self.database in command
+                        or any(b"parallel worker for PID %d" % pid in command for pid in self._base)
+                    ):
+                        continue
+                    fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                pid, cpu = int(entry), (int(fields[11]) + int(fields[12])) / tick
+                # a process already running when the block began counts from then
+                self._base.setdefault(pid, cpu if int(fields[19]) / tick < started else 0.0)
+                self._seen[pid] = cpu - self._base[pid]
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> CpuMeter:
+        self._children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.dbt = max(
+            0.0, children.ru_utime + children.ru_stime - self._children.ru_utime - self._children.ru_stime
+        )
+        self.postgres = sum(self._seen.values()) if self._seen else None
+
+    @property
+    def total(self) -> float | None:
+        return None if self.postgres is None else self.dbt + self.postgres
+
+    def __str__(self) -> str:
+        postgres = "n/a" if self.postgres is None else f"{self.postgres:.1f} s"
+        return f"cpu: dbt {self.dbt:.1f} s + postgres {postgres}"
+
+
 def _node_seconds(run_results: Path) -> dict[str, float]:
     """Seconds the nodes of a dbt run spent, summed per resource type (model, test, seed)."""
     seconds: dict[str, float] = {}
@@ -608,29 +670,39 @@ def main() -> None:
             target = Path(tmp)
             kept = {step: args.artifacts / f"run_results_{step}.json" if args.artifacts else None
                     for step in ("full", "incremental", "path")}  # fmt: skip
-            full = dbt(dsn, target, "build", "--full-refresh", *CYCLE, keep_as=kept["full"])
+            load = {"full": os.getloadavg()[0]}
+            with CpuMeter(name) as full_cpu:
+                full = dbt(dsn, target, "build", "--full-refresh", *CYCLE, keep_as=kept["full"])
             full_nodes = _node_seconds(target / "target" / "run_results.json")
             # The cycle right after the full build, as in production: rebuilding the path first (a') would make
             # every report look touched to the incremental summary.
             with psycopg.connect(dsn, autocommit=True) as conn:
                 land(conn, args.orders + 1, args.orders + args.new_orders, args.orders, history=False)
-            incremental = dbt(dsn, target, "build", *CYCLE, keep_as=kept["incremental"])
+            load["incremental"] = os.getloadavg()[0]
+            with CpuMeter(name) as incremental_cpu:
+                incremental = dbt(dsn, target, "build", *CYCLE, keep_as=kept["incremental"])
             incremental_nodes = _node_seconds(target / "target" / "run_results.json")
             slowest = _slowest(target / "target" / "run_results.json")
-            path = dbt(
-                dsn,
-                target,
-                "run",
-                "--full-refresh",
-                "-s",
-                "+reconciliation_order_lines",
-                keep_as=kept["path"],
-            )
+            load["path"] = os.getloadavg()[0]
+            with CpuMeter(name) as path_cpu:
+                path = dbt(
+                    dsn,
+                    target,
+                    "run",
+                    "--full-refresh",
+                    "-s",
+                    "+reconciliation_order_lines",
+                    keep_as=kept["path"],
+                )
             path_slowest = _slowest(target / "target" / "run_results.json")
             with psycopg.connect(dsn, autocommit=True) as conn:
-                started = time.perf_counter()
-                conn.execute(hand_sql())
-                hand = time.perf_counter() - started
+                # the planner setting reconciliation_order_lines runs with (its pre-hook)
+                conn.execute("set enable_mergejoin = off")
+                load["hand"] = os.getloadavg()[0]
+                with CpuMeter(name) as hand_cpu:
+                    started = time.perf_counter()
+                    conn.execute(hand_sql())
+                    hand = time.perf_counter() - started
                 differ, differing = compare(conn)
                 statuses = conn.execute(
                     "select status, count(*) from marts.reconciliation_order_lines group by 1 order by 2 desc"
@@ -647,12 +719,16 @@ def main() -> None:
     print(f"dbt and the hand-written SQL disagree on {differ} lines (every column compared)"
           + (f": {differing}" if differ else ""))  # fmt: skip
     print(f"{'full dbt build (models + data tests)':<48}{full:>9.1f} s   {_breakdown(full_nodes)}")
-    print(f"{'dbt run +reconciliation_order_lines':<48}{path:>9.1f} s")
-    print(f"{'hand-written SQL, same classification':<48}{hand:>9.1f} s   ratio {dbt_ratio:.2f} "
-          f"(target <= {DBT_TARGET_RATIO}){_missed(dbt_ratio, DBT_TARGET_RATIO)}")  # fmt: skip
+    print(f"{'':<48}{'':>11}   {full_cpu}, load {load['full']:.1f}")
+    print(f"{'dbt run +reconciliation_order_lines':<48}{path:>9.1f} s   {path_cpu}, load {load['path']:.1f}")
+    print(f"{'hand-written SQL, same columns':<48}{hand:>9.1f} s   ratio {dbt_ratio:.2f} "
+          f"(target <= {DBT_TARGET_RATIO}){_missed(dbt_ratio, DBT_TARGET_RATIO)}   {hand_cpu}, load {load['hand']:.1f}"
+          f"{_cpu_ratio(path_cpu, hand_cpu)}")  # fmt: skip
     print(f"{f'incremental dbt build after {args.new_orders} orders':<48}{incremental:>9.1f} s   "
           f"ratio {incremental_ratio:.3f} of full (target <= {INCREMENTAL_TARGET_RATIO})"
           f"{_missed(incremental_ratio, INCREMENTAL_TARGET_RATIO)}   {_breakdown(incremental_nodes)}")  # fmt: skip
+    print(f"{'':<48}{'':>11}   {incremental_cpu}, load {load['incremental']:.1f}"
+          f"{_cpu_ratio(incremental_cpu, full_cpu)}")  # fmt: skip
     print(f"reconciliation rows after the cycle: {rows}")
     print("slowest nodes of the reconciliation path: " + ", ".join(f"{n} {t:.1f} s" for n, t in path_slowest))
     print("slowest nodes of the incremental build: " + ", ".join(f"{n} {t:.1f} s" for n, t in slowest))
@@ -660,6 +736,13 @@ def main() -> None:
         # The benchmark's own cross-check: timings of two classifications that disagree mean nothing.
         print(f"FAILED: dbt and the hand-written SQL disagree on {differ} lines", file=sys.stderr)
         raise SystemExit(1)
+
+
+def _cpu_ratio(part: CpuMeter, whole: CpuMeter) -> str:
+    """The ratio of two CPU totals, when both are known."""
+    if part.total is None or whole.total is None or not whole.total:
+        return ""
+    return f"; cpu ratio {part.total / whole.total:.3f}"
 
 
 def _missed(ratio: float, target: float) -> str:
