@@ -1,4 +1,4 @@
-{{ config(materialized="table", post_hook="analyze {{ this }}") }}
+{{ config(materialized="table", post_hook="{{ analyze_changed() }}") }}
 {#- Every marketplace cabinet seen in raw, with its legal entity and 1C base.
 
     The legal entity is the seller the vendor names for the cabinet: for Wildberries the connection's ИНН when it

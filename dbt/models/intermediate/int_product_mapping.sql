@@ -1,4 +1,4 @@
-{{ config(materialized="table", post_hook="analyze {{ this }}") }}
+{{ config(materialized="table", post_hook="{{ analyze_changed() }}") }}
 {#- Marketplace SKU → 1C item (Номенклатура), per cabinet and warehouse, in the cabinet's 1C base.
 
     Rule: an override from the seed product_mapping_overrides, else offer_id = Артикул. A row with

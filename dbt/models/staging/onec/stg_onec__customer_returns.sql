@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'customer_return_ref'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'customer_return_ref']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'customer_return_ref']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 with
 
 source as (

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['onec_base_id', 'shipment_ref'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'shipment_ref']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['onec_base_id', 'shipment_ref']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 {#- The Товары tabular section of РеализацияТоваровУслуг, one row per line (same raw table as stg_onec__shipments). -#}
 with
 

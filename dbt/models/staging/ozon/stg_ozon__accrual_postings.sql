@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'posting_number'],
           on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'posting_number']}, {'columns': ['landed_at']}],
-          post_hook='analyze {{ this }}') }}
+          post_hook='{{ analyze_changed() }}') }}
 {#- Ozon's accruals per posting (/v1/finance/accrual/postings, docs/vendors/ozon.md), one row per accrual of the
     posting's latest answer: type (the sale commission is type 69 here), SKU, the quantity and unit seller_price
     that by-day does not carry, and the amount signed as Ozon sends it (a charge is negative), roubles. The money

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'accrual_id'],
           on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'accrual_id']}, {'columns': ['landed_at']}],
-          post_hook='analyze {{ this }}') }}
+          post_hook='{{ analyze_changed() }}') }}
 {#- Ozon's charges per accrual (/v1/finance/accrual/by-day, docs/vendors/ozon.md), one row per charge: a posting
     accrual's services (posting.products[].delivery.services[] — logistics, last mile, acquiring...), an item
     accrual's fees (item_fees.fees[].fees[] [?: shape seen in public code only]) and a NON_ITEM fee (storage,

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'posting_number'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'posting_number']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'posting_number']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 with
 
 source as (

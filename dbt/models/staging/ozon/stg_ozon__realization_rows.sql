@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 {#- Rows of the realization report by posting, one per side: a sale (delivery_commission) and a return
     (return_commission). Live rows carry one side and null for the other; a row with both gives two rows (the
     return side keyed '<row>:return'). Amounts are roubles. commission is Ozon's reward: standard_fee + commission;

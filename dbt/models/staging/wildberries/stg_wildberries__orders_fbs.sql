@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'assembly_id'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'assembly_id']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'assembly_id']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 {#- FBS assembly tasks; one task is one unit. Money in kopecks in this API (price 108900 = 1 089 ₽). -#}
 with
 

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 {#- Weekly realization report rows. WB's amounts are positive; each charge has its own field (13-finances
     DetailReportItem, docs/vendors/wildberries.md): forPay on sale and return rows, deliveryService, penalty,
     paidStorage, paidAcceptance, deduction, rebillLogisticCost, acquiringFee, additionalPayment and the loyalty

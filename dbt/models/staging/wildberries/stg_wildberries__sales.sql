@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'sale_id'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'sale_id']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'sale_id']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 {#- Sales (saleID S…) and returns (R…) from the statistics API; a return carries negative amounts. -#}
 with
 

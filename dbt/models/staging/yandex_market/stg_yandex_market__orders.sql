@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'order_id'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'order_id']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'order_id']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 with
 
 source as (

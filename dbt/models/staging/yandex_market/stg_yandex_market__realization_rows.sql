@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'report_row_key'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'report_row_key']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 {#- Goods-realization report rows, one per (sheet, order, SKU, occurrence). The sheet says what the row is:
     delivered (a sale), returned, unredeemed, transferred_to_delivery, lost_items. Money in roubles. -#}
 with

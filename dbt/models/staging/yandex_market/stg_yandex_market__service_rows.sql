@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['account_id', 'service_row_key'],
-          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'service_row_key']}],
-          post_hook='analyze {{ this }}') }}
+          on_schema_change='append_new_columns', indexes=[{'columns': ['account_id', 'service_row_key']}, {'columns': ['landed_at']}],
+          post_hook='{{ analyze_changed() }}') }}
 {#- Rows of the united marketplace services report («Отчёт по стоимости услуг»): what Market charged, one row per
     (month of service, sheet, order, SKU, service identity, occurrence). The sheet says which service it is;
     service_type groups the sheets the way the report lines split money: commission (placement on the
