@@ -20,24 +20,43 @@
 {%- endmacro %}
 
 {#- A condition keeping the rows of ``relation`` its latest incremental run re-read: ``landed_at > <cycle_since>``.
-    ``true`` — every row — on a full refresh, with var test_this_cycle_only false (the nightly run), for a
-    relation that is not an incremental model, has no ``landed_at`` or was last built in full. -#}
+    A view marked ``meta: {cycle_rows_from_parents: true}`` (a union of incremental models that passes their rows
+    through, landed_at included) keeps the rows each of its parents re-read: landed_at above the earliest of their
+    cycle_since. ``true`` — every row — on a full refresh, with var test_this_cycle_only false (the nightly run),
+    for a relation that is neither, has no ``landed_at`` or (a parent) was last built in full. -#}
 {% macro this_cycle(relation, column='landed_at') -%}
     {%- if not execute or flags.FULL_REFRESH or not var('test_this_cycle_only') -%}
         {{ return('true') }}
     {%- endif -%}
+    {%- set watermarked = [relation.schema ~ '.' ~ relation.identifier] -%}
+    {#- the tested model is among the test's own dependencies: no walk over the whole graph per test #}
+    {%- for node_id in model.depends_on.nodes if node_id in graph.nodes -%}
+        {%- set node = graph.nodes[node_id] -%}
+        {%- if node.schema == relation.schema and node.alias == relation.identifier
+            and node.config.materialized == 'view' and node.config.meta.get('cycle_rows_from_parents') -%}
+            {%- do watermarked.clear() -%}
+            {%- for parent_id in node.depends_on.nodes if parent_id in graph.nodes -%}
+                {%- do watermarked.append(graph.nodes[parent_id].schema ~ '.' ~ graph.nodes[parent_id].alias) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set sql -%}
-        select extract(epoch from watermark.cycle_since)::float8
+        select min(extract(epoch from watermark.cycle_since))::float8, count(*)
         from ops.dbt_watermarks as watermark
         join pg_attribute as attribute
-            on attribute.attrelid = to_regclass('{{ relation.schema }}.{{ relation.identifier }}')
+            on attribute.attrelid = to_regclass(watermark.relation)
             and attribute.attname = '{{ column }}' and not attribute.attisdropped
-        where watermark.relation = '{{ relation.schema }}.{{ relation.identifier }}'
+        where watermark.relation in ('{{ watermarked | join("', '") }}')
             and watermark.cycle_since is not null
+            and exists (
+                select from pg_attribute as tested
+                where tested.attrelid = to_regclass('{{ relation.schema }}.{{ relation.identifier }}')
+                    and tested.attname = '{{ column }}' and not tested.attisdropped
+            )
     {%- endset -%}
-    {%- set rows = run_query(sql).rows -%}
-    {%- if rows | length == 0 -%}
+    {%- set row = run_query(sql).rows[0] -%}
+    {%- if row[1] < watermarked | length or row[0] is none -%}
         {{ return('true') }}
     {%- endif -%}
-    {{ return(column ~ ' > to_timestamp(' ~ rows[0][0] ~ ')') }}
+    {{ return(column ~ ' > to_timestamp(' ~ row[0] ~ ')') }}
 {%- endmacro %}
