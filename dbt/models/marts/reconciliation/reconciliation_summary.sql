@@ -10,12 +10,14 @@
     a vendor whose own totals disagree is shown, never a failed build. Lines not reported yet (awaiting_report) sit
     in a row with a null report.
 
-    Incremental per report: a cycle rebuilds the rows of the reports it touched — those whose lines by status
-    differ from the stored row (counted afresh each cycle, so a line that left a report shows there too), whose
-    report lines or attributed reconciliation lines were written since the previous run (snapshot_xmin of
-    ops.dbt_watermarks, macro written_since), or whose cabinet or report header changed. A touched report left
-    with neither lines nor report lines yields a row with order_lines 0 and no report total: it replaces the
-    stored row and the post-hook deletes it (a full build never makes one). -#}
+    Incremental per report: a cycle rebuilds the rows of the reports it touched — those holding a reconciliation
+    line written since the previous run (snapshot_xmin of ops.dbt_watermarks, macro written_since: a line whose
+    status, amounts or report changed was rewritten), whose number of lines differs from the stored row (counted
+    afresh each cycle, so a line that left a report shows there too), whose report lines or attributed
+    reconciliation lines were written since, or whose cabinet or report header changed — and counts the lines by
+    status of those reports only. A touched report left with neither lines nor report lines yields a row with
+    order_lines 0 and no report total: it replaces the stored row and the post-hook deletes it (a full build never
+    makes one). -#}
 {%- for marketplace in var('marketplaces') %}
 -- depends_on: {{ ref('int_' ~ marketplace ~ '__report_lines') }}
 {%- endfor %}
@@ -24,14 +26,12 @@
     'reported_not_shipped', 'returned', 'return_not_received', 'duplicate_in_report', 'cancelled_but_reported',
     'unmapped_product'] %}
 {#- one <status>_lines column per status (they add up to order_lines: assert_summary_statuses_add_up);
-    unmapped_lines counts the lines of unmapped SKUs whatever their status -#}
-{%- set counted -%}
-    account_id, report_id, order_lines,
-    {%- for status in statuses %} {{ status }}_lines,{% endfor %} unmapped_lines, shipped_amount
-{%- endset %}
+    unmapped_lines counts the lines of unmapped SKUs whatever their status #}
 with
 
-lines as (
+{#- not materialized: read where it is used (a count per report, the lines of touched reports), not
+    copied whole first #}
+lines as not materialized (
 
     select * from {{ ref('reconciliation_order_lines') }}
 
@@ -49,38 +49,39 @@ reports as (
 
 ),
 
-statuses as (
+{% if is_incremental() %}
+{%- if since is not none %}
+written_lines as (
 
-    select
-        account_id,
-        report_id,
-        count(*) as order_lines,
-        {%- for status in statuses %}
-        count(*) filter (where status = '{{ status }}') as {{ status }}_lines,
-        {%- endfor %}
-        count(*) filter (where not is_mapped) as unmapped_lines,
-        sum(shipped_amount) as shipped_amount
-    from lines
-    group by account_id, report_id
+    select marketplace, order_number, account_id, report_id from {{ ref('reconciliation_order_lines') }}
+    where {{ written_since('xmin', since) }}
+
+),
+{%- endif %}
+
+line_counts as (
+
+    select account_id, report_id, count(*) as order_lines from lines group by account_id, report_id
 
 ),
 
-{% if is_incremental() %}
 touched as (
 
     select account_id, report_id from (
-        select {{ counted }} from statuses
+        select account_id, report_id, order_lines from line_counts
         except
-        select {{ counted }} from {{ this }} where order_lines > 0
+        select account_id, report_id, order_lines from {{ this }} where order_lines > 0
     ) as counted_anew
     union
     select account_id, report_id from (
-        select {{ counted }} from {{ this }} where order_lines > 0
+        select account_id, report_id, order_lines from {{ this }} where order_lines > 0
         except
-        select {{ counted }} from statuses
+        select account_id, report_id, order_lines from line_counts
     ) as counted_before
     union
     {%- if since is not none %}
+    select account_id, report_id from written_lines
+    union
     {%- for marketplace in var('marketplaces') %}
     select account_id, report_id from {{ ref('int_' ~ marketplace ~ '__report_lines') }}
     where {{ written_since('xmin', since) }}
@@ -91,11 +92,12 @@ touched as (
     select report_lines.account_id, report_lines.report_id
     from {{ ref('int_report_lines_keyed') }} as report_lines
     where (report_lines.marketplace, report_lines.order_number) in (
-        select marketplace, order_number from {{ ref('reconciliation_order_lines') }}
-        where {{ written_since('xmin', since) }}
+        select marketplace, order_number from written_lines
     )
     {%- else %}
     {#- built before snapshot watermarks were kept: every report once #}
+    select account_id, report_id from line_counts
+    union
     select account_id, report_id from {{ ref('int_marketplace__report_lines') }}
     {%- endif %}
     union
@@ -113,6 +115,27 @@ touched as (
 ),
 
 {% endif %}
+statuses as (
+
+    select
+        account_id,
+        report_id,
+        count(*) as order_lines,
+        {%- for status in statuses %}
+        count(*) filter (where status = '{{ status }}') as {{ status }}_lines,
+        {%- endfor %}
+        count(*) filter (where not is_mapped) as unmapped_lines,
+        sum(shipped_amount) as shipped_amount
+    from lines
+    {%- if is_incremental() %}
+    {#- the lines of touched reports (and of the lines without a report, or without a cabinet, when touched) #}
+    where (coalesce(account_id, ''), coalesce(report_id, ''))
+        in (select coalesce(account_id, ''), coalesce(report_id, '') from touched)
+    {%- endif %}
+    group by account_id, report_id
+
+),
+
 {#- Every report line, attributed to its reconciliation line when it has one. -#}
 attributed as (
 
