@@ -4,6 +4,24 @@
     ЗаказКлиента.НомерПоДаннымКлиента is the marketplace order number, the counterparty's ИНН names the
     marketplace (seed marketplace_counterparties). Shipments to other clients have marketplace null. -#}
 with
+{#- Incremental: every line of the shipments whose header, or a customer order one of its lines is linked to, landed
+    since the last run (all its lines: delete+insert replaces the shipment's lines whole). Keys first, then the
+    lines by index: an OR across the joined tables would join every line before filtering. #}
+{%- if is_incremental() %}
+
+touched as (
+
+    select onec_base_id, shipment_ref from {{ ref('stg_onec__shipments') }} where landed_at > {{ new_since() }}
+    union
+    select lines.onec_base_id, lines.shipment_ref
+    from {{ ref('stg_onec__shipment_lines') }} as lines
+    inner join {{ ref('stg_onec__customer_orders') }} as customer_orders
+        on customer_orders.onec_base_id = lines.onec_base_id
+        and customer_orders.customer_order_ref = lines.customer_order_ref
+    where customer_orders.landed_at > {{ new_since() }}
+
+),
+{%- endif %}
 
 shipments as (
 
@@ -91,7 +109,7 @@ linked as (
         where removed.onec_base_id = lines.onec_base_id and removed.object_key = lines.shipment_ref::text
     )
     {%- if is_incremental() %}
-        and (shipments.landed_at > {{ new_since() }} or customer_orders.landed_at > {{ new_since() }})
+        and (lines.onec_base_id, lines.shipment_ref) in (select onec_base_id, shipment_ref from touched)
     {%- endif %}
 
 )
