@@ -1,5 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['document_kind', 'onec_base_id', 'document_ref'],
-          indexes=[{'columns': ['marketplace', 'order_number']}, {'columns': ['document_kind', 'onec_base_id', 'document_ref']}, {'columns': ['landed_at']}]) }}
+          indexes=[{'columns': ['marketplace', 'order_number']}, {'columns': ['document_kind', 'onec_base_id', 'document_ref']}, {'columns': ['landed_at']}],
+          post_hook="{{ partial_index(['document_kind', 'onec_base_id', 'document_ref'], 'account_id is null') }}") }}
 {#- 1C shipment and return lines of marketplace orders, keyed like the reconciliation: (cabinet, order number,
     product). The cabinet comes from the order number; failing that, from the only cabinet of the shipping
     legal entity on that marketplace (else null: 1C shipped an order no extracted cabinet knows). -#}

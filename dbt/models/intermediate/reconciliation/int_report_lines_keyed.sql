@@ -1,6 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='report_line_id',
           on_schema_change='append_new_columns',
-          indexes=[{'columns': ['report_line_id']}, {'columns': ['marketplace', 'order_number']}, {'columns': ['landed_at']}]) }}
+          indexes=[{'columns': ['report_line_id']}, {'columns': ['marketplace', 'order_number']}, {'columns': ['landed_at']}],
+          post_hook="{{ partial_index(['report_line_id'], 'not is_mapped') }}") }}
 {#- Report lines with the reconciliation key: the 1C item the SKU maps to, or 'offer:<offer_id>' when unmapped.
     Lines without an order (storage, account-level penalties) keep a null order number. A report line names no
     warehouse: where the SKU has a warehouse-specific mapping, the warehouse is the one its order line shipped

@@ -1,7 +1,9 @@
 {#- Every report line of every marketplace (sales, returns, commissions, logistics, penalties, storage,
     acquiring), money signed from the seller's side, with the 1C item and the legal entity. -#}
 {{ config(materialized='incremental', unique_key='report_line_id', on_schema_change='sync_all_columns',
-          indexes=[{'columns': ['report_line_id']}, {'columns': ['landed_at']}]) }}
+          indexes=[{'columns': ['report_line_id']}, {'columns': ['landed_at']}],
+          post_hook=["{{ partial_index(['report_line_id'], 'not is_mapped') }}",
+                     "{{ partial_index(['account_id'], 'legal_entity_inn is null') }}"]) }}
 select
     lines.report_line_id,
     lines.marketplace,

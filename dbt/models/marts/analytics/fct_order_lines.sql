@@ -1,6 +1,7 @@
 {#- Marketplace order lines (one per cabinet, posting, SKU) with the 1C item and the 1C shipment. -#}
 {{ config(materialized='incremental', unique_key='order_line_id', on_schema_change='sync_all_columns',
-          indexes=[{'columns': ['order_line_id']}, {'columns': ['account_id', 'order_number']}, {'columns': ['landed_at']}]) }}
+          indexes=[{'columns': ['order_line_id']}, {'columns': ['account_id', 'order_number']}, {'columns': ['landed_at']}],
+          post_hook="{{ partial_index(['marketplace', 'order_number'], 'not is_mapped') }}") }}
 {#- Incremental: the orders with a line landed since the last run, a 1C document landed since, or a line unmapped
     then (an override may map it now) — one semi-join on the order numbers (an OR of IN-subqueries would stop the
     planner from joining). #}

@@ -1,8 +1,11 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['marketplace', 'order_number'],
-          indexes=[{'columns': ['marketplace', 'order_number']}, {'columns': ['account_id', 'report_id']}, {'columns': ['status']}],
-          pre_hook='set local enable_mergejoin = off') }}
+          indexes=[{'columns': ['marketplace', 'order_number']}, {'columns': ['account_id', 'report_id']}, {'columns': ['status']},
+                   {'columns': ['landed_at']}],
+          pre_hook='set local enable_mergejoin = off',
+          post_hook="{{ partial_index(['marketplace', 'order_number'], 'not is_mapped') }}") }}
 {#- Merge joins off for this statement: over CTEs without statistics the planner merges on the cabinet alone
-    and filters the rest (one cabinet × a million lines); hash joins are what these equi-joins need. -#}
+    and filters the rest (one cabinet × a million lines); hash joins are what these equi-joins need. landed_at is
+    indexed for the data tests of a cycle, which read the lines landed since (macros/tests_of_the_cycle.sql). -#}
 {#- One row per (cabinet, marketplace order number, product): what 1C shipped and received back, what the
     marketplace reported, and the status (docs/architecture.md "Reconciliation"), first rule that applies:
 
@@ -156,22 +159,18 @@ order_state as (
 ),
 
 {#- Unmapped SKUs ('offer:<offer_id>' keys) paired with the order's 1C item (rule 0): by the SKU's barcode candidate,
-    else when the order has exactly one unmapped SKU and exactly one 1C item no marketplace line claims. -#}
-marketplace_keys as (
-
-    select account_key, order_number, product_key, offer_id from reported
-    union
-    select account_key, order_number, product_key, offer_id from order_state
-
-),
-
+    else when the order has exactly one unmapped SKU and exactly one 1C item no marketplace line claims. The keys
+    are filtered before their union: the mapped million are never deduplicated. -#}
 unmapped_keys as (
 
     select marketplace_keys.*, candidates.candidate_product_ref::text as candidate_key
-    from marketplace_keys
+    from (
+        select account_key, order_number, product_key, offer_id from reported where product_key like 'offer:%'
+        union
+        select account_key, order_number, product_key, offer_id from order_state where product_key like 'offer:%'
+    ) as marketplace_keys
     left join {{ ref('int_unmapped_offer_candidates') }} as candidates
         on candidates.account_id = marketplace_keys.account_key and candidates.offer_id = marketplace_keys.offer_id
-    where marketplace_keys.product_key like 'offer:%'
 
 ),
 
@@ -191,10 +190,15 @@ lone_onec as (
     from onec
     inner join lone_unmapped using (account_key, order_number)
     where not exists (
-        select 1 from marketplace_keys as claimed
+        select 1 from reported as claimed
         where claimed.account_key = onec.account_key and claimed.order_number = onec.order_number
             and claimed.product_key = onec.product_key
     )
+        and not exists (
+            select 1 from order_state as claimed
+            where claimed.account_key = onec.account_key and claimed.order_number = onec.order_number
+                and claimed.product_key = onec.product_key
+        )
     group by 1, 2
     having count(*) = 1
 
@@ -242,8 +246,25 @@ reported_paired as (
 
 ),
 
+{#- the order lines of an order with a paired key are grouped again (the paired key may merge with a line of that
+    key); the others are one row per key already and pass as they are -#}
 order_state_paired as (
 
+    select
+        account_key,
+        order_number,
+        product_key,
+        is_cancelled,
+        ordered_at,
+        has_unmapped_offer,
+        case when has_unmapped_offer then offer_id end as unmapped_offer_id,
+        landed_at
+    from order_state
+    where not exists (
+        select 1 from paired_keys
+        where paired_keys.account_key = order_state.account_key and paired_keys.order_number = order_state.order_number
+    )
+    union all
     select
         order_state.account_key,
         order_state.order_number,
@@ -255,6 +276,10 @@ order_state_paired as (
         max(order_state.landed_at) as landed_at
     from order_state
     left join paired_keys using (account_key, order_number, product_key)
+    where exists (
+        select 1 from paired_keys as paired
+        where paired.account_key = order_state.account_key and paired.order_number = order_state.order_number
+    )
     group by 1, 2, 3
 
 ),
