@@ -54,8 +54,8 @@ def create_app() -> FastAPI:
             {"status": "ok", "latest_loads": [{k: encode(v) for k, v in row.items()} for row in loads]}
         )
 
-    from sellerflow.pages import router as pages_router
     from sellerflow.pages.auth import LoginRequired, login_refused
+    from sellerflow.pages.router import router as pages_router
 
     app.include_router(pages_router)
     # Starlette types every handler as taking Exception; registered for LoginRequired, it only receives that

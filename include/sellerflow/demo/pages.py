@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from sellerflow.demo.airflow_api import admin_password
-from sellerflow.pages.web import PAGES
+from sellerflow.pages.menu import PAGES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

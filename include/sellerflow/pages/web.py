@@ -11,19 +11,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from sellerflow.pages.menu import PAGES
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-
-# (route under /pages, Russian title, English name for Airflow's menu)
-PAGES: list[tuple[str, str, str]] = [
-    ("reconciliation", "Сверка", "Reconciliation"),
-    ("dashboards", "Дашборды", "Dashboards"),
-    ("marts", "Витрины", "Marts"),
-    ("health", "Состояние данных", "Data health"),
-    ("upload", "Загрузка отчётов", "Report upload"),
-    ("docs", "Документация хранилища", "Warehouse docs"),
-]
 
 
 def money(value: Any) -> str:
