@@ -119,22 +119,39 @@ def test_a_429_waits_for_x_ratelimit_retry_and_succeeds(wb: Served) -> None:
     assert client.stats.retries == 1
 
 
-def _hammer(wb: Served, limiter_factory, calls: int = 4, max_retries: int = 8) -> tuple[int, list[int]]:
+# The sales feed of the hammer tests: WB's 1 request/minute run 600 times faster (one per 0.1 s). The client's
+# known limit keeps WB's burst of 1; the emulator's bucket holds SLACK requests more. Why the slack: the limiter
+# grants a call at one moment and the emulator counts it when it arrives, a scheduling delay later. With both
+# buckets at burst 1 the margin was the limiter's SAFETY alone, 10 % of 0.1 s = 11 ms, which a loaded machine
+# exceeds (the test failed in CI under load). With the slack, a 429 needs one call delayed by more than
+# (SLACK - 1) / 9 per s = 1 s against another; and the control, whose calls do not wait, draws 429s unless its
+# 4 × HAMMER_CALLS calls take more than (4 × HAMMER_CALLS - SLACK) × 0.1 s = 1 s. Both margins are seconds, not ms.
+SALES_WINDOW_S = 0.1
+SLACK = 10
+HAMMER_CALLS = 5  # per worker; 4 workers: 20 calls, twice what the emulator's bucket holds
+
+
+def _hammer(
+    wb: Served, limiter_factory, calls: int = HAMMER_CALLS, max_retries: int = 8
+) -> tuple[int, list[int]]:
     """Four workers calling the 1-per-minute sales feed of one cabinet (WB's limit, run 600× faster).
 
     Returns (429s drawn, workers that gave up on a 429). A worker that crashes on anything else fails the
     test here: otherwise a crash would look like a worker that drew no 429.
     """
+    wb.state.limits.override("wildberries", "statistics_sales", LimitConfig(1, SALES_WINDOW_S, SLACK))
     main = cabinets(wb)[0]
     refused: list[int] = []
     failed: list[int] = []
     crashed: list[str] = []
+    start = threading.Barrier(4)
 
     def run(n: int) -> None:
         try:
             with WildberriesClient(
                 main, limiter_factory(), backoff_base_s=0.01, backoff_cap_s=0.05, max_retries=max_retries
             ) as c:
+                start.wait(timeout=30)
                 try:
                     for _ in range(calls):
                         c.get("/api/v1/supplier/sales", {"dateFrom": "2026-09-08", "flag": 0})
@@ -156,15 +173,16 @@ def _hammer(wb: Served, limiter_factory, calls: int = 4, max_retries: int = 8) -
 
 def test_parallel_clients_never_draw_a_429_from_a_known_limit(wb: Served, warehouse: str) -> None:
     dsn = reset_warehouse(warehouse)
-    limits = {"wildberries": {"statistics_sales": Limit(1, 0.1, 1)}}  # 1/min, burst 1, run 600× faster
+    limits = {"wildberries": {"statistics_sales": Limit(1, SALES_WINDOW_S, 1)}}  # 1/min, burst 1, 600× faster
     refused, failed = _hammer(wb, lambda: PostgresLimiter(dsn, limits))
     assert refused == 0
     assert failed == []
 
 
 def test_without_the_shared_limiter_the_same_calls_are_refused(wb: Served) -> None:
-    refused, _ = _hammer(wb, NullLimiter, calls=1, max_retries=0)
-    assert refused > 0, "the control case: the emulator does enforce WB's limit"
+    refused, failed = _hammer(wb, NullLimiter, max_retries=0)
+    assert refused > 0, "the control case: the same calls, unshared, overrun the emulator's bucket"
+    assert failed, "a worker without the limiter gave up on a 429"
 
 
 def test_parallel_account_extractions_stay_inside_every_wb_bucket(wb: Served, warehouse: str) -> None:
