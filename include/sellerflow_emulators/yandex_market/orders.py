@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sellerflow_emulators.runtime import EmulatorState, format_ts
 from sellerflow_emulators.yandex_market.errors import YmError, bad_request
-from sellerflow_emulators.yandex_market.guard import guard
+from sellerflow_emulators.yandex_market.guard import guard, spend
 from sellerflow_emulators.yandex_market.order_query import (
     OrderFilter,
     count_orders,
@@ -371,6 +371,9 @@ def build_router(state: EmulatorState) -> APIRouter:
         campaignId: int, body: UpdateOrderStatusesRequest, request: Request
     ) -> dict[str, Any]:
         ctx = guard(request, state, "updateOrderStatuses", campaign_id=campaignId)
+        # the quota counts the answer's orders (resp.result.orders): one per order of the body, known before
+        # any of them is applied
+        spend(request, state, ctx, "updateOrderStatuses", len(body.orders))
         account_id = str(ctx.account["id"])
         conn, at = state.conn(), format_ts(state.now())
         results = []

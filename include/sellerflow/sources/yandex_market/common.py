@@ -80,8 +80,10 @@ def campaign_ids(ctx: RunContext) -> list[int]:
     return sorted(found)
 
 
-# Access groups that open each method (spec x-auth-scopes).
-READ_ANY = (
+# Access groups that open each method: the spec's x-auth-scopes (docs/vendors/yandex_market.md "Access scopes";
+# tests/contracts/yandex_market/test_quotas_and_scopes.py holds each tuple equal to the vendored spec). The YM
+# emulator serves these same tuples (sellerflow_emulators.yandex_market.operations imports them).
+READ_ANY = (  # getCampaigns, getCampaign, getAuthTokenInfo, getReportInfo
     "all-methods",
     "all-methods:read-only",
     "settings-management",
@@ -97,22 +99,22 @@ READ_ANY = (
     "communication",
     "supplies-management:read-only",
 )
-ORDERS_READ = (
+ORDERS_READ = (  # getBusinessOrders (getOrders/getOrder also admit "communication")
     "all-methods",
     "all-methods:read-only",
     "inventory-and-order-processing",
     "inventory-and-order-processing:read-only",
     "finance-and-accounting",
 )
-WAREHOUSES_READ = ORDERS_READ[:4]
-OFFERS_READ = (
+WAREHOUSES_READ = ORDERS_READ[:4]  # getPagedWarehouses, getWarehouses
+OFFERS_READ = (  # getOfferMappings, getStocks
     "all-methods",
     "all-methods:read-only",
     "offers-and-cards-management",
     "offers-and-cards-management:read-only",
 )
-PRICES_READ = ("all-methods", "all-methods:read-only", "pricing", "pricing:read-only")
-FINANCE_READ = ("all-methods", "all-methods:read-only", "finance-and-accounting")
+PRICES_READ = ("all-methods", "all-methods:read-only", "pricing", "pricing:read-only")  # getDefaultPrices
+FINANCE_READ = ("all-methods", "all-methods:read-only", "finance-and-accounting")  # report generation
 
 
 def scope_name(api_value: str) -> str:
