@@ -149,10 +149,20 @@ def serve_emulators(world: Path, stack: ExitStack, logs: Path) -> str:
 
 
 def started_stack(
-    stack: ExitStack, home: Path, metadata: str, port: int, env: dict[str, str]
+    stack: ExitStack, home: Path, metadata: str, port: int, env: dict[str, str], keep_logs: Path | None = None
 ) -> AirflowStack:
+    """An installation in ``home``; stopped (its logs and component logs copied to ``keep_logs``/<home name>
+    first, if given) when ``stack`` closes."""
+    import shutil
+
     airflow = AirflowStack(home, metadata, port, env)
     stack.callback(airflow.stop)
+    if keep_logs is not None:
+        stack.callback(
+            lambda: shutil.copytree(
+                home, keep_logs / home.name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("cosmos")
+            )
+        )
     airflow.start()
     airflow.set_pools(POOLS)
     airflow.wait_parsed([*EXTRACT_DAGS, TRANSFORM])
@@ -161,8 +171,9 @@ def started_stack(
     return airflow
 
 
-def cpu_seconds(airflow: AirflowStack) -> float:
-    """CPU seconds used so far by the installation's processes and every process they started (tasks included)."""
+def cpu_seconds(airflow: AirflowStack) -> dict[str, float]:
+    """CPU seconds used so far per component of the installation (api-server, scheduler with the task processes
+    its executor started, dag-processor, triggerer), each with every process it started."""
     tick = os.sysconf("SC_CLK_TCK")
     parent, used = {}, {}
     for entry in Path("/proc").iterdir():
@@ -173,30 +184,37 @@ def cpu_seconds(airflow: AirflowStack) -> float:
                 continue
             parent[int(entry.name)] = int(fields[1])
             used[int(entry.name)] = sum(int(x) for x in fields[11:15]) / tick  # self and reaped children
-    total, todo = 0.0, [proc.pid for proc in airflow.processes.values()]
-    while todo:
-        pid = todo.pop()
-        total += used.get(pid, 0.0)
-        todo += [child for child, ppid in parent.items() if ppid == pid]
-    return total
+    by_component = {}
+    for name, proc in airflow.processes.items():
+        total, todo = 0.0, [proc.pid]
+        while todo:
+            pid = todo.pop()
+            total += used.get(pid, 0.0)
+            todo += [child for child, ppid in parent.items() if ppid == pid]
+        by_component[name] = total
+    return by_component
 
 
 @contextmanager
 def measured(airflow: AirflowStack | None = None) -> Iterator[dict[str, float]]:
-    """The load average when a step began and the CPU seconds it cost (``airflow``'s processes, else this
-    process's children)."""
+    """The load average when a step began and the CPU seconds it cost (``airflow``'s processes, also per
+    component as ``cpu <component>``, else this process's children)."""
     import resource
 
-    def cpu() -> float:
+    def cpu() -> dict[str, float]:
         if airflow is not None:
             return cpu_seconds(airflow)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime
+        return {"dbt": usage.ru_utime + usage.ru_stime}
 
     figures = {"load": os.getloadavg()[0]}
     before = cpu()
     yield figures
-    figures["cpu"] = cpu() - before
+    after = cpu()
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    figures["cpu"] = sum(spent.values())
+    if airflow is not None:
+        figures.update({f"cpu {name}": round(seconds, 1) for name, seconds in spent.items()})
 
 
 def set_paused(airflow: AirflowStack, dag_ids: tuple[str, ...], paused: bool) -> None:
@@ -246,8 +264,33 @@ def timeline(airflow: AirflowStack, since: datetime) -> str:
                 parts.append(f"{task} {at(begin)}→{at(finish)}")
             finished = [finish for begin, finish in tasks.values() if finish is not None]
             parts.append(f"last task ends {at(max(finished)) if finished else '-'}")
+            parts.append(dbt_summary(airflow, run_id))
         lines.append("; ".join(parts))
     return "\n".join(f"    {line}" for line in lines)
+
+
+def dbt_summary(airflow: AirflowStack, run_id: str) -> str:
+    """What dbt said at the end of the run's build (its ``Finished running ...`` and ``Done. PASS=...`` lines),
+    or how the producer ended without building."""
+    logs = list(
+        (airflow.home / "logs").glob(
+            f"dag_id={TRANSFORM}/run_id={run_id}/task_id=dbt_producer_watcher/attempt=*.log"
+        )
+    )
+    if not logs:
+        return "no producer log"
+    said = []
+    for line in logs[-1].read_text(errors="replace").splitlines():
+        for marker in (
+            "Finished running",
+            "Done. PASS=",
+            "was skipped",
+            "AirflowSkipException",
+            "no dbt build",
+        ):
+            if marker in line:
+                said.append(line[line.index(marker) :][:160].split('"')[0])
+    return "dbt: " + (" | ".join(said) or "-")
 
 
 def transform_run(airflow: AirflowStack, timeout_s: float) -> tuple[float, str]:
@@ -263,9 +306,15 @@ def transform_run(airflow: AirflowStack, timeout_s: float) -> tuple[float, str]:
 
 
 def steady_cycle(airflow: AirflowStack, admin: str, timeout_s: float) -> tuple[float, str]:
-    """New orders (+10 min on the world's clock), one extraction round, the transform their Assets schedule."""
+    """New orders (the world's clock moves 10 minutes at a time until a batch of orders came in: at night a
+    10-minute step may bring none), one extraction round, the transform their Assets schedule."""
     before = {r[0] for r in airflow.runs(TRANSFORM)}
-    httpx.post(f"{admin}/clock", json={"minutes": 10}, timeout=120).raise_for_status()
+    minutes, added = 0, 0
+    while not added and minutes < 24 * 60:
+        moved = httpx.post(f"{admin}/clock", json={"minutes": 10}, timeout=120)
+        moved.raise_for_status()
+        minutes, added = minutes + 10, moved.json()["orders_added"]
+    say(f"the world's clock moved {minutes} min: {added} new orders")
     started = datetime.now(UTC)
     states = extract_round(airflow, timeout_s)
     deadline = time.monotonic() + timeout_s
@@ -294,6 +343,9 @@ def main() -> None:
         default=os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--keep-logs", type=Path, help="copy every installation's Airflow logs here at the end"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (stop Airflow, drop databases) on TERM
     results: dict[str, tuple[float, str]] = {}
@@ -322,7 +374,7 @@ def main() -> None:
             httpx.put(f"{admin}/limits/yandex_market/{group}", json={"unlimited": True}, timeout=30)
         with ExitStack() as first:
             airflow = started_stack(first, tmp / "airflow_land", metadata[0], API_PORTS[0],
-                                    stack_env(world, landed, "watcher"))  # fmt: skip
+                                    stack_env(world, landed, "watcher"), args.keep_logs)  # fmt: skip
             began = time.monotonic()
             states = extract_round(airflow, args.timeout)
             say(f"extraction: {states} in {time.monotonic() - began:.0f} s")
@@ -352,7 +404,7 @@ def main() -> None:
                 ExitStack() as old,
             ):
                 airflow = started_stack(old, tmp / "airflow_old", old_meta, API_PORTS[1],
-                                        stack_env(world, old_wh, "per_model"))  # fmt: skip
+                                        stack_env(world, old_wh, "per_model"), args.keep_logs)  # fmt: skip
                 set_paused(airflow, (TRANSFORM,), False)
                 with measured(airflow) as figures["b"]:
                     results["b"] = transform_run(airflow, args.timeout)
@@ -362,7 +414,7 @@ def main() -> None:
         assert parsed.returncode == 0, parsed.stdout[-2000:]
         with ExitStack() as new:
             airflow = started_stack(new, tmp / "airflow_new", metadata[1], API_PORTS[0],
-                                    stack_env(world, new_wh, "watcher"))  # fmt: skip
+                                    stack_env(world, new_wh, "watcher"), args.keep_logs)  # fmt: skip
             set_paused(airflow, (TRANSFORM,), False)
             began = datetime.now(UTC)
             with measured(airflow) as figures["c"]:

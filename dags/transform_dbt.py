@@ -12,8 +12,10 @@ started (the round's later events queue such a run). A run triggered by hand alw
    landed raw table the reconciliation reads (required fields, ranges, volume against the
    previous run); verdicts are kept in `ops.quality_results`, and a failed suite stops the run before dbt
    reads bad data (the task log names the tables that failed).
-2. `dbt_producer_watcher` runs **one** `dbt build` of the project (dbt's own threads, the speed of the CLI; dbt's
-   unit tests run nightly in `dbt_nightly`). Every model (and seed) keeps its task in the grid, `<model>_run`. They
+2. `dbt_producer_watcher` starts beside `check_raw_quality` (its start-up overlaps the suites) and, once they
+   passed, runs **one** `dbt build` of the project (dbt's own threads, the speed of the CLI; dbt's unit tests
+   run nightly in `dbt_nightly`); it is skipped with a skipped quality task and fails, never building, when the
+   suites fail. Every model (and seed) keeps its task in the grid, `<model>_run`. They
    all start with the build and wait in the triggerer (no worker, no pool slot), each turning green, red or
    skipped (a model whose parent failed) as dbt reports the model and its data tests; a red task's log names
    what failed with dbt's message. They do not wait for one another, so the run ends within seconds of the
@@ -91,7 +93,6 @@ with transform_dbt:
 
     checked = check_raw_quality().operator
 
-# dbt's first tasks (the producer in watcher mode) wait for the quality suites; every watcher task then waits for
-# them too, beside the producer (orchestration/dbt.py, watch_from_triggerer).
-checked.set_downstream([root for root in transform_dbt.roots if root is not checked])
+# The producer starts beside the quality suites and builds once they passed; every watcher task waits for both
+# (orchestration/dbt.py, watch_from_triggerer).
 watch_from_triggerer(transform_dbt, checked)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from dbt.events import core_types_pb2
 
+from sellerflow.orchestration import dbt_watcher
 from sellerflow.orchestration.dbt_watcher import (
     STATUS_BOARD_KEY,
     ModelStatusTrigger,
@@ -19,6 +20,7 @@ from sellerflow.orchestration.dbt_watcher import (
     StatusPublisher,
     decide,
     publish_statuses,
+    wait_for_task,
 )
 
 MODEL = "model.sellerflow.stg_ozon__postings"
@@ -279,7 +281,7 @@ def test_a_cleared_producer_builds_everything_again() -> None:
 
     producer, ti = Producer(), RecordingTaskInstance()
     ti.try_number = 2
-    publish_statuses(producer)
+    publish_statuses(producer, wait_for="check_raw_quality")
     producer.execute({"ti": ti, "task_instance": ti})
     assert seen == [1]
     assert [key for key, _, _ in ti.pushed] == ["task_status"], "everything else is the real task instance"
@@ -314,6 +316,10 @@ def test_the_producer_publishes_the_board_of_a_real_dbt_build(
     migrate(fresh_dsn)
     for name, value in profile_env(fresh_dsn).items():
         monkeypatch.setenv(name, value)
+    asked: list[tuple[str, str, str]] = []
+    monkeypatch.setattr(
+        dbt_watcher, "read_states", lambda *key: asked.append(key) or "success"
+    )  # the quality checks passed
     dag = DagBag(dag_folder=str(DBT_PROJECT_DIR.parent / "dags" / "transform_dbt.py")).dags["transform_dbt"]
     producer = dag.get_task("dbt_producer_watcher")
     producer.select = "dim_dates"
@@ -331,3 +337,41 @@ def test_the_producer_publishes_the_board_of_a_real_dbt_build(
         key for key, _, _ in ti.pushed if "__sellerflow__" in key
     ]  # Cosmos's <type>__sellerflow__<name>_*
     assert per_node == [], "one board instead of per-node XComs"
+    assert asked == [("transform_dbt", "r1", "check_raw_quality")], "it asked for the quality verdict first"
+
+
+# --- the producer starts beside the quality checks and builds only after they passed ------------------------------
+class QualityStates:
+    """The quality task's states, one per read (the last one repeats)."""
+
+    def __init__(self, *states: str | None) -> None:
+        self.states, self.reads = list(states), 0
+
+    def __call__(self, dag_id: str, run_id: str, task_id: str) -> str | None:
+        assert (dag_id, run_id, task_id) == ("transform_dbt", "r1", "check_raw_quality")
+        self.reads += 1
+        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+
+
+def test_the_producer_waits_through_a_retry_of_the_quality_checks_and_builds_after_they_pass() -> None:
+    states = QualityStates(None, "queued", "running", "up_for_retry", "running", "success")
+    wait_for_task(RecordingTaskInstance(), "check_raw_quality", states, sleep=lambda _s: None)
+    assert states.reads == 6
+
+
+def test_the_producer_is_skipped_when_the_gate_skipped_the_quality_task() -> None:
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    with pytest.raises(AirflowSkipException, match="check_raw_quality was skipped"):
+        wait_for_task(RecordingTaskInstance(), "check_raw_quality", QualityStates("running", "skipped"),
+                      sleep=lambda _s: None)  # fmt: skip
+
+
+@pytest.mark.parametrize("state", ["failed", "upstream_failed", "removed"])
+def test_the_producer_never_builds_over_raw_data_that_failed_its_checks(state: str) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match=f"check_raw_quality is {state}: no dbt build"):
+        wait_for_task(
+            RecordingTaskInstance(), "check_raw_quality", QualityStates(state), sleep=lambda _s: None
+        )

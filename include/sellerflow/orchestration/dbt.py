@@ -150,7 +150,7 @@ def prepare_raw_tables(dsn: str) -> int:
 def watch_from_triggerer(dag: DAG, checked: BaseOperator) -> int:
     """Make every Cosmos watcher task of ``dag`` wait for dbt's verdict in the triggerer (orchestration/dbt_watcher)
     right after ``checked`` (the quality checks) succeeds, and the producer publish the status board they read;
-    returns how many tasks.
+    returns how many tasks. The producer starts beside ``checked`` and builds once it passed (``wait_for_task``).
 
     Cosmos wires the tasks along dbt's graph: each started only when the one before it ended, one scheduler loop
     and one triggerer pickup per level, ~15 levels after the build. Here each depends only on ``checked`` and the
@@ -171,10 +171,11 @@ def watch_from_triggerer(dag: DAG, checked: BaseOperator) -> int:
 
     producers = [task for task in dag.tasks if isinstance(task, DbtProducerWatcherOperator)]
     sensors = [task for task in dag.tasks if isinstance(task, BaseConsumerSensor)]
-    if not producers:
+    if not producers:  # per_model: dbt's first tasks wait for the quality checks
+        checked.set_downstream([root for root in dag.roots if root is not checked])
         return 0
     (producer,) = producers
-    publish_statuses(producer)
+    publish_statuses(producer, wait_for=checked.task_id)
     # Cosmos keeps the tests out of a build whose tests have no tasks (--resource-type model seed ...): ours
     # report in their model's task. dbt's unit tests check the models' SQL on fixed inputs, not the data, so
     # they run nightly (dbt_nightly) and in `make test`, not every 10 minutes (a fifth of a build's CPU).

@@ -130,9 +130,13 @@ class StatusPublisher:
             raise self._error
 
 
-def publish_statuses(producer: Any) -> None:
+def publish_statuses(producer: Any, wait_for: str) -> None:
     """Make Cosmos's watcher producer publish the status board instead of its per-node XComs, keep no XCom
-    backup Variable (it never retries), and skip the OpenLineage events nothing here reads."""
+    backup Variable (it never retries), and skip the OpenLineage events nothing here reads.
+
+    The producer starts beside the task ``wait_for`` (the raw quality checks) instead of after it: its start-up
+    (a process, the DAG file, Cosmos, dbt, the project copy) overlaps their work, and it invokes dbt only once
+    they passed (``wait_for_task``)."""
     from cosmos.operators.local import DbtLocalBaseOperator
     from cosmos.operators.watcher import _StdoutFilter
 
@@ -146,6 +150,10 @@ def publish_statuses(producer: Any) -> None:
         if context is None or context.get("_check_source_freshness"):
             return cosmos_run_dbt_runner(command, env, cwd, **kwargs)
         ti = context["ti"]
+        import dbt.adapters.postgres
+        import dbt.cli.main  # noqa: F401 - imported while the quality checks run, not after
+
+        wait_for_task(ti, wait_for, read_states)
         publisher = StatusPublisher(lambda board: ti.xcom_push(key=STATUS_BOARD_KEY, value=board))
         producer._dbt_runner_callbacks = [*callbacks, publisher.on_event]
         try:
@@ -180,6 +188,45 @@ def publish_statuses(producer: Any) -> None:
         return execute(context, **kwargs)
 
     producer.execute = execute_without_xcom_backup
+
+
+QUALITY_POLL_S = 0.5
+WAITING = frozenset({None, "none", "scheduled", "queued", "running", "up_for_retry", "up_for_reschedule",
+                     "deferred", "restarting"})  # fmt: skip
+
+
+def read_states(dag_id: str, run_id: str, task_id: str) -> str | None:
+    """The state of ``task_id`` in the run, read through the task's api client."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    states = RuntimeTaskInstance.get_task_states(dag_id=dag_id, task_ids=[task_id], run_ids=[run_id])
+    state = states.get(run_id, {}).get(task_id)
+    return None if state is None else str(getattr(state, "value", state))
+
+
+def wait_for_task(
+    ti: Any,
+    task_id: str,
+    read: Callable[[str, str, str], str | None],
+    poll_s: float = QUALITY_POLL_S,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Block until ``task_id`` of ``ti``'s run ended: return if it succeeded, skip this task with it if it was
+    skipped (the transform gate found nothing to build), fail naming it otherwise (bad raw data must not reach
+    dbt). Says in the log what it waits for."""
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    said = False
+    while (state := read(ti.dag_id, ti.run_id, task_id)) in WAITING:
+        if not said:
+            log.info("dbt is ready: waiting for %s (%s) before building", task_id, state or "not started")
+            said = True
+        sleep(poll_s)
+    if state == "success":
+        return
+    if state == "skipped":
+        raise AirflowSkipException(f"{task_id} was skipped (see its log): no build")
+    raise AirflowFailException(f"{task_id} is {state}: no dbt build over raw data that failed its checks")
 
 
 class _AsFirstTry:
@@ -356,8 +403,6 @@ class ModelStatusTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
-        from cosmos.listeners.dag_run_listener import EventStatus
-        from cosmos.operators._watcher.triggerer import WatcherEventReason
 
         ti = self.task_instance
         if ti is None:  # the triggerer hands every trigger its task instance before run()
@@ -389,6 +434,10 @@ class ModelStatusTrigger(BaseTrigger):
                 self.log.info("%s", verdict.reason)
                 yield TaskSkippedEvent()
             elif verdict.outcome == "rerun":
+                # Cosmos is imported only here: ~2 s of CPU the triggerer would pay for every other verdict.
+                from cosmos.listeners.dag_run_listener import EventStatus
+                from cosmos.operators._watcher.triggerer import WatcherEventReason
+
                 self.log.info("%s", verdict.reason)
                 yield TriggerEvent(
                     {"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED}
