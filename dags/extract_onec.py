@@ -65,18 +65,15 @@ def _due(group: str) -> bool:
 )
 def extract_onec() -> None:
     @task(outlets=[WAREHOUSE_SCHEMA])
-    def migrate_warehouse() -> list[str]:
-        """Apply pending warehouse migrations (idempotent)."""
+    def list_bases() -> list[str]:
+        """Apply pending warehouse migrations (idempotent), then the connection ids of the configured 1C bases."""
+        from sellerflow.orchestration.accounts import configured_accounts
         from sellerflow.warehouse.connection import default_dsn
         from sellerflow.warehouse.migrations import migrate
 
-        return migrate(default_dsn())
-
-    @task
-    def list_bases() -> list[str]:
-        """Connection ids of the configured 1C bases."""
-        from sellerflow.orchestration.accounts import configured_accounts
-
+        applied = migrate(default_dsn())
+        if applied:
+            print(f"applied warehouse migrations: {', '.join(applied)}")
         return configured_accounts("onec")
 
     @task.short_circuit
@@ -134,9 +131,9 @@ def extract_onec() -> None:
         check_landed_table(default_dsn(), ONEC_PRODUCTS.table, run_id or "manual")
         return True
 
-    migrated, bases = migrate_warehouse(), list_bases()
+    bases = list_bases()
     gates = [catalogs_due(), documents_due(), stock_due()]
-    migrated >> gates
+    bases >> gates
     catalog = land_catalog.expand(conn_id=bases)
     gates[0] >> catalog >> check_catalog_quality()
     gates[1] >> land_documents.expand(conn_id=bases)

@@ -56,7 +56,6 @@ def test_extract_onec_maps_over_bases_in_the_onec_pool(dagbag: DagBag) -> None:
     land = dag.get_task("land_catalog")
     assert land.pool == "onec"
     assert {t.task_id for t in dag.tasks} >= {
-        "migrate_warehouse",
         "list_bases",
         "land_catalog",
         "check_catalog_quality",

@@ -3,7 +3,7 @@ one real Airflow installation (scheduler, dag-processor, triggerer, api-server),
 
 Each case starts from a pristine copy of the world served on the session's fixed emulator ports (the Airflow
 connections point there), and from an empty warehouse (the database is re-created on the private cluster, the
-DAG's ``migrate_warehouse`` task migrates it). DAG runs are triggered through the REST API with a logical date at
+DAG's ``list_accounts`` task migrates it). DAG runs are triggered through the REST API with a logical date at
 the world's clock, so a run's ``now`` is the emulators' time, as in the extraction tests.
 
 What a case measures after recovery:

@@ -35,7 +35,9 @@ def test_schedule_and_description_are_the_callers() -> None:
 
 def test_task_docs_name_the_marketplace() -> None:
     dag = build_extract_dag("yandex_market", schedule="*/10 * * * *", doc_md="doc")
-    assert dag.get_task("list_accounts").doc_md == "Connection ids of the configured Yandex Market cabinets."
+    assert dag.get_task("list_accounts").doc_md == (
+        "Apply pending warehouse migrations, then list the configured Yandex Market cabinets."
+    )
     assert dag.get_task("extract_account").doc_md == (
         "Run the due Yandex Market streams of one cabinet into raw.yandex_market_*."
     )

@@ -1,9 +1,11 @@
 """The extract DAG every marketplace shares, built once: ``build_extract_dag("ozon", ...)`` → ``extract_ozon``.
 
-Shape: ``migrate_warehouse`` → ``list_accounts`` → ``extract_account`` mapped over the marketplace's
-connections (one mapped task per account, all in the marketplace's pool) → ``publish_assets`` (emits the
-``warehouse.raw.<marketplace>_*`` Assets when anything new landed, whatever the accounts did) and
-``all_accounts_extracted`` (fails the run when any account failed). Each DAG file keeps its own
+Shape: ``list_accounts`` (applies pending warehouse migrations, then lists the cabinets) → ``extract_account``
+mapped over the marketplace's connections (one mapped task per account, all in the marketplace's pool) →
+``publish_assets`` (emits the ``warehouse.raw.<marketplace>_*`` Assets when anything new landed, whatever the
+accounts did) and ``all_accounts_extracted`` (an ``EmptyOperator`` the scheduler marks itself, no worker: it
+fails the run when any account failed). Every task is a process on a worker, and a round of the five extract
+DAGs competes for a few executor slots: the DAG has no task that does not need one. Each DAG file keeps its own
 description as its module docstring and passes it in; the work itself lives in ``sellerflow.orchestration
 .marketplaces`` and is imported inside the tasks, so parsing a DAG file stays cheap and offline.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, dag, task
 
 from sellerflow.orchestration.accounts import MARKETPLACES
@@ -45,19 +48,20 @@ def build_extract_dag(marketplace: str, *, schedule: str, doc_md: str) -> DAG:
         doc_md=doc_md,
     )
     def extract_marketplace() -> None:
-        @task(outlets=[WAREHOUSE_SCHEMA])
-        def migrate_warehouse() -> list[str]:
-            """Apply pending warehouse migrations (idempotent)."""
+        @task(
+            outlets=[WAREHOUSE_SCHEMA],
+            doc_md=f"Apply pending warehouse migrations, then list the configured {name} cabinets.",
+        )
+        def list_accounts() -> list[str]:
+            """Apply pending warehouse migrations (idempotent), then the connection ids of the marketplace's
+            configured cabinets."""
+            from sellerflow.orchestration.accounts import configured_accounts
             from sellerflow.warehouse.connection import default_dsn
             from sellerflow.warehouse.migrations import migrate
 
-            return migrate(default_dsn())
-
-        @task(doc_md=f"Connection ids of the configured {name} cabinets.")
-        def list_accounts() -> list[str]:
-            """Connection ids of the configured cabinets of the marketplace."""
-            from sellerflow.orchestration.accounts import configured_accounts
-
+            applied = migrate(default_dsn())
+            if applied:
+                print(f"applied warehouse migrations: {', '.join(applied)}")
             return configured_accounts(marketplace)
 
         @task(
@@ -98,15 +102,14 @@ def build_extract_dag(marketplace: str, *, schedule: str, doc_md: str) -> DAG:
                 raise AirflowSkipException(f"no new versions landed in raw.{marketplace}_* in this run")
             return landed
 
-        @task
-        def all_accounts_extracted() -> bool:
-            """Fails the run (after the others landed) when any account's task failed."""
-            return True
+        # Fails the run (after the others landed) when any account's task failed: upstream_failed, a leaf.
+        all_accounts_extracted = EmptyOperator(
+            task_id="all_accounts_extracted", doc_md="Fails the run when any account's extraction failed."
+        )
 
         extracted = extract_account.expand(conn_id=list_accounts())
-        migrate_warehouse() >> extracted
         extracted >> publish_assets()
-        extracted >> all_accounts_extracted()
+        extracted >> all_accounts_extracted
 
     built = extract_marketplace()
     # @dag records the file of whoever called the decorated function, here this module; a DAG belongs to
