@@ -116,3 +116,19 @@ def test_every_suite_runs_before_one_error_names_each_failed_table(monkeypatch: 
     assert all(f"raw.{table}" in str(error.value) for table in failing)
     monkeypatch.setattr(raw_checks, "check_landed_table", lambda dsn, table, run_id: None)
     assert raw_checks.check_landed_tables("postgresql://unused", "run") == dict.fromkeys(RAW_SUITE_TABLES)
+
+
+def test_great_expectations_loads_on_a_background_thread() -> None:
+    """In a fresh interpreter: nothing of it is loaded before, both are once the thread ends, and it is a daemon."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from sellerflow.quality.raw_checks import import_in_background as start\n"
+        "before = {m for m in ('great_expectations', 'pandas') if m in sys.modules}\n"
+        "thread = start(); thread.join(120)\n"
+        "after = {m for m in ('great_expectations', 'pandas') if m in sys.modules}\n"
+        "print(sorted(before), sorted(after), thread.daemon, thread.is_alive())"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[] ['great_expectations', 'pandas'] True False"

@@ -44,6 +44,35 @@ def test_waits_until_no_extraction_is_active() -> None:
     assert waited == 15.0, "polled at 0, 5, 10 and 15 s; ozon was still running at 10 s"
 
 
+def test_work_for_the_build_starts_once_when_it_has_to_wait() -> None:
+    clock, started = FakeClock(), []
+
+    def active(dag_id: str) -> int:
+        return int(clock() < 3.0)
+
+    transform_gate.wait_for_extractions(
+        active,
+        ["extract_ozon"],
+        120,
+        poll_s=1,
+        sleep=clock.sleep,
+        clock=clock,
+        on_wait=lambda: started.append(clock()),
+    )
+    assert started == [0.0], "called once, at the first poll that found an extraction in flight"
+
+    idle: list[float] = []
+    transform_gate.wait_for_extractions(
+        lambda dag_id: 0,
+        ["extract_ozon"],
+        120,
+        sleep=clock.sleep,
+        clock=clock,
+        on_wait=lambda: idle.append(1.0),
+    )
+    assert idle == [], "not called when nothing is landing"
+
+
 def test_stops_waiting_at_the_cap() -> None:
     clock = FakeClock()
     waited = transform_gate.wait_for_extractions(

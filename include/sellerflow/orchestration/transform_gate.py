@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 SETTLE_ENV = "SELLERFLOW_TRANSFORM_SETTLE_S"
 DEFAULT_SETTLE_S = 120.0
-POLL_S = 5.0
+POLL_S = 1.0  # five cheap state reads a second; a build starts at most this long after the round
 ACTIVE_RUN_STATES = ["queued", "running"]
 
 
@@ -58,14 +58,19 @@ def wait_for_extractions(
     poll_s: float = POLL_S,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    on_wait: Callable[[], None] | None = None,
 ) -> float:
     """Wait until no DAG of ``dag_ids`` has an active run (``active_runs(dag_id)`` counts them) or ``max_wait_s``
-    passed; returns the seconds waited. Says in the log which extractions it waits for."""
+    passed; returns the seconds waited. Says in the log which extractions it waits for. ``on_wait`` is called
+    once, when it first finds an extraction in flight (work the build will need can start meanwhile)."""
     dag_ids = list(dag_ids)
     began = clock()
     while True:
         busy = [dag_id for dag_id in dag_ids if active_runs(dag_id) > 0]
         waited = clock() - began
+        if busy and on_wait is not None:
+            on_wait()
+            on_wait = None
         if not busy:
             if waited:
                 log.info("extractions landed after %.0f s: building over all of them", waited)
@@ -105,15 +110,23 @@ def last_build_start(dsn: str) -> datetime | None:
 
 
 def skip_reason(
-    run_type: object, active_runs: Callable[[str], int], dsn: str, max_wait_s: float | None = None
+    run_type: object,
+    active_runs: Callable[[str], int],
+    dsn: str,
+    max_wait_s: float | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> str | None:
-    """For a run that Asset events started: wait for the extractions in flight, then say why its build can be
-    skipped (no load finished since the last successful build started), or None to build. Other runs always
-    build. ``run_type``: the task's ``dag_run.run_type`` (an enum whose ``str()`` is not its value) or a string."""
+    """For a run that Asset events started: wait for the extractions in flight (``on_wait`` as in
+    ``wait_for_extractions``), then say why its build can be skipped (no load finished since the last successful
+    build started), or None to build. Other runs always build. ``run_type``: the task's ``dag_run.run_type`` (an
+    enum whose ``str()`` is not its value) or a string."""
     if getattr(run_type, "value", run_type) != "asset_triggered":
         return None
     wait_for_extractions(
-        active_runs, extract_dag_ids(), settle_seconds() if max_wait_s is None else max_wait_s
+        active_runs,
+        extract_dag_ids(),
+        settle_seconds() if max_wait_s is None else max_wait_s,
+        on_wait=on_wait,
     )
     since = last_build_start(dsn)
     if since is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,6 +152,19 @@ def newest_id(dsn: str, table: str) -> int | None:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(sql.SQL("select max(id) from raw.{}").format(sql.Identifier(table))).fetchone()
     return row[0] if row else None
+
+
+def import_in_background() -> threading.Thread:
+    """Start importing Great Expectations and pandas on a daemon thread (a task that waits anyway, e.g. for
+    extractions to land, has them loaded when its suites run); returns the thread."""
+
+    def load() -> None:
+        import great_expectations  # noqa: F401
+        import pandas  # noqa: F401
+
+    thread = threading.Thread(target=load, name="import-great-expectations", daemon=True)
+    thread.start()
+    return thread
 
 
 def run_suite(rows: list[dict[str, Any]], suite: RawSuite, previous: int | None = None) -> SuiteResult:
