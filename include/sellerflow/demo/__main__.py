@@ -1,8 +1,9 @@
 """`python -m sellerflow.demo up`: the demo on built-in data (run by `make demo` after the environment is set up).
 
-Steps: build the demo world for the emulators (once), check that the warehouse is this instance's demo
-database and holds no other accounts, start the emulators and Airflow's four components (each tracked by a
-PID file under .sellerflow/run), migrate the warehouse, register the demo accounts as Airflow connections
+Steps (after `make setup`, which `make demo` runs first: databases, both migrations, dbt's manifest): build the
+demo world for the emulators (once), check that the warehouse is this instance's demo database and holds no
+other accounts, start the emulators and Airflow's four components (each tracked by a PID file under
+.sellerflow/run), register the demo accounts as Airflow connections
 (only ever replacing connections the demo created: see sellerflow.demo.guard), trigger the extract DAGs,
 wait for them and for the dbt DAG they schedule, and print where to look and what landed.
 """
@@ -126,29 +127,6 @@ def start_emulators(world: Path) -> int:
     groups = speed_up_emulators(f"http://127.0.0.1:{base_port}")
     step(f"emulators: vendor rate limits run {DEMO_PACE:g}x faster in the demo ({groups} method groups)")
     return base_port
-
-
-def migrate_metadata() -> None:
-    """Migrate Airflow's metadata database when it is behind (fast no-op otherwise)."""
-    check = subprocess.run(["airflow", "db", "check-migrations", "-t", "0"], capture_output=True)
-    if check.returncode != 0:
-        step("migrating Airflow's metadata database")
-        subprocess.run(["airflow", "db", "migrate"], check=True, stdout=subprocess.DEVNULL)
-
-
-def migrate_warehouse() -> None:
-    """Apply the warehouse migrations."""
-    from sellerflow.warehouse.migrations import migrate
-
-    applied = migrate(os.environ["SELLERFLOW_WAREHOUSE_DSN"])
-    step(f"warehouse migrations: {', '.join(applied) if applied else 'up to date'}")
-
-
-def parse_dbt() -> None:
-    """Refresh dbt/target/manifest.json, which the dbt DAG renders from."""
-    subprocess.run(
-        ["dbt", "parse", "--quiet", "--project-dir", str(ROOT / "dbt")], check=True, cwd=ROOT / "dbt"
-    )
 
 
 def demo_extra(conn: dict) -> dict:
@@ -358,9 +336,6 @@ def up(timeout_s: float) -> int:
         step(f"STOP: {exc}")
         return 2
     start_emulators(world)
-    migrate_metadata()
-    migrate_warehouse()
-    parse_dbt()
     for component in AIRFLOW_COMPONENTS:
         start_service(f"airflow-{component}", *airflow_command(component))
     api = AirflowAPI.from_env()
