@@ -175,7 +175,11 @@ def run_suite(rows: list[dict[str, Any]], suite: RawSuite, previous: int | None 
     frame = pd.DataFrame(rows, columns=["account_id", *suite.columns])
     for column, _, _ in suite.ranges:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    # GX draws a progress bar per validation: hundreds of lines in the task log for nothing a person reads.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     batch = (
         context.data_sources.add_pandas("raw")
         .add_dataframe_asset(suite.table)
