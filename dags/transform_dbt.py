@@ -88,6 +88,7 @@ with transform_dbt:
         # While extractions are still landing, Great Expectations (~3 s of imports) loads beside the wait.
         skip = transform_gate.skip_reason(dag_run.run_type, active_runs, dsn, on_wait=import_in_background)
         if skip:
+            print(skip)  # Airflow logs only "Skipping task."
             raise AirflowSkipException(skip)
         print(f"{prepare_raw_tables(dsn)} raw tables dbt reads are in place")
         return check_landed_tables(dsn, run_id or "manual")
