@@ -15,7 +15,7 @@ cancels units per SKU). Facts: docs/vendors/*.md "Shortages".
 - Megamarket: ``order/reject`` ``{shipments: [{shipmentId, items: [{itemIndex, offerId}]}], reason: {type:
   OUT_OF_STOCK}}`` cancels the listed lots (all of them: the shipment). An item tried before is read back
   (``order/get``): a shipment already ``MERCHANT_CANCELED``, or whose short lots are, is acknowledged.
-- Ozon (:mod:`.ozon_shortages`): a posting of which nothing was found is cancelled (``/v2/posting/fbs/cancel``,
+- Ozon (:mod:`.ozon_shortages`; the items split per SKU here, :func:`shortage_payloads`): a posting of which nothing was found is cancelled (``/v2/posting/fbs/cancel``,
   reason 352); the short units of a product of a posting partly found are cancelled with
   ``/v2/posting/fbs/product/cancel`` (read back before a repeat).
 - Yandex Market: an order of which nothing was found is cancelled (``PUT …/orders/{orderId}/status``
@@ -58,11 +58,21 @@ def shortage_payloads(posting: dict[str, Any]) -> list[dict[str, Any]]:
         "order_number": str(posting.get("order_number") or ""),
         "whole": all(int(u.get("picked") or 0) == 0 for u in items),
     }
-    if base["marketplace"] == "ozon":
-        from sellerflow.reverse_etl.targets.ozon_shortages import ozon_payloads
-
-        return ozon_payloads(base, units)
+    if base["marketplace"] == "ozon" and not base["whole"]:
+        return _per_ozon_sku(base, units)
     return [{**base, "units": units, "problems": []}]
+
+
+def _per_ozon_sku(base: dict[str, Any], units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Part of an Ozon posting: one item per SKU with short units (Ozon cancels units per product)."""
+    by_sku: dict[str, list[dict[str, Any]]] = {}
+    for unit in units:
+        by_sku.setdefault(str(unit["unit_ref"]), []).append(unit)
+    out = []
+    for sku, group in sorted(by_sku.items()):
+        problems = [] if sku.isdigit() else [f"no Ozon SKU for {group[0]['offer_id']} (unit_ref {sku!r})"]
+        out.append({**base, "unit_ref": sku, "units": group, "problems": problems})
+    return out
 
 
 def shortage_key(payload: dict[str, Any]) -> str:
@@ -83,6 +93,22 @@ class Shortages(MarketplaceTarget):
         units = ", ".join(f"{u['offer_id']}×{u['quantity']}" for u in item.payload["units"])
         return f"cancel the units not found of {item.payload['posting_number']}: {units}"
 
+    def send_group(
+        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
+    ) -> list[Outcome]:
+        """One item a group (``max_batch`` 1): its posting's (or product's) cancel."""
+        return [self.send_one(client, items[0], requests)]
+
+    def send_one(self, client: ApiClient, item: Item, requests: list[str]) -> Outcome:
+        """Cancel what the item names at the marketplace; read it back first when :meth:`tried_before`."""
+        raise NotImplementedError
+
+    @staticmethod
+    def tried_before(item: Item) -> bool:
+        """Sent before (a retry, or a sender that vanished after sending): no vendor takes an idempotency key,
+        so the target reads the posting back before it sends again."""
+        return item.recovered or item.attempts > 1
+
 
 class WildberriesShortages(Shortages):
     """``wildberries_shortages``: cancel the short assembly task."""
@@ -99,23 +125,21 @@ class WildberriesShortages(Shortages):
             (o.get("supplierStatus") for o in answer.get("orders") or [] if int(o["id"]) == task), None
         )
 
-    def send_group(
-        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
-    ) -> list[Outcome]:
+    def send_one(self, client: ApiClient, item: Item, requests: list[str]) -> Outcome:
         """Cancel the task (read back first when tried before, and after a 409)."""
         assert isinstance(client, WildberriesClient)
-        task = int(items[0].payload["posting_number"])
-        if (items[0].recovered or items[0].attempts > 1) and self._status(client, task, requests) == "cancel":
-            return [Outcome.acknowledged(message="WB already cancelled the task", requests=requests)]
+        task = int(item.payload["posting_number"])
+        if self.tried_before(item) and self._status(client, task, requests) == "cancel":
+            return Outcome.acknowledged(message="WB already cancelled the task", requests=requests)
         path = f"/api/v3/orders/{task}/cancel"
         requests.append(f"PATCH {path}")
         try:
             client.request("PATCH", client.url(path), allow_empty=True)
         except MarketplaceAPIError as exc:
             if exc.status == 409 and self._status(client, task, requests) == "cancel":
-                return [Outcome.acknowledged(message="WB already cancelled the task", requests=requests)]
-            return [outcome_for(exc, requests)]
-        return [Outcome.acknowledged(message="task cancelled: not found at picking", requests=requests)]
+                return Outcome.acknowledged(message="WB already cancelled the task", requests=requests)
+            return outcome_for(exc, requests)
+        return Outcome.acknowledged(message="task cancelled: not found at picking", requests=requests)
 
 
 class MegamarketShortages(Shortages):
@@ -125,15 +149,12 @@ class MegamarketShortages(Shortages):
     vendor: ClassVar[str] = "megamarket"
     client_class: ClassVar[type[ApiClient]] = MegamarketClient
 
-    def send_group(
-        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
-    ) -> list[Outcome]:
+    def send_one(self, client: ApiClient, item: Item, requests: list[str]) -> Outcome:
         """Reject the short lots (read back first when tried before)."""
         assert isinstance(client, MegamarketClient)
-        item = items[0]
         shipment = str(item.payload["posting_number"])
         lots = [{"itemIndex": str(u["unit_ref"]), "offerId": u["offer_id"]} for u in item.payload["units"]]
-        if item.recovered or item.attempts > 1:
+        if self.tried_before(item):
             requests.append("POST order/get (read back)")
             found = client.get_shipments([shipment])
             current = found[0] if found else {}
@@ -146,7 +167,7 @@ class MegamarketShortages(Shortages):
                 cancelled |= {lot["itemIndex"] for lot in lots}
             lots = [lot for lot in lots if lot["itemIndex"] not in cancelled]
             if not lots:
-                return [Outcome.acknowledged(message="Megamarket already rejected them", requests=requests)]
+                return Outcome.acknowledged(message="Megamarket already rejected them", requests=requests)
         requests.append("POST order/reject")
         client.call(
             f"{ORDER_SERVICE}/order/reject",
@@ -155,7 +176,7 @@ class MegamarketShortages(Shortages):
                 "reason": {"type": "OUT_OF_STOCK", "comment": "not found at picking"},
             },
         )
-        return [Outcome.acknowledged(message=f"{len(lots)} lots rejected: OUT_OF_STOCK", requests=requests)]
+        return Outcome.acknowledged(message=f"{len(lots)} lots rejected: OUT_OF_STOCK", requests=requests)
 
 
 class YandexMarketShortages(Shortages):
@@ -166,19 +187,15 @@ class YandexMarketShortages(Shortages):
     vendor: ClassVar[str] = "yandex_market"
     client_class: ClassVar[type[ApiClient]] = YandexMarketClient
 
-    def send_group(
-        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
-    ) -> list[Outcome]:
+    def send_one(self, client: ApiClient, item: Item, requests: list[str]) -> Outcome:
         """Cancel the whole order; a part is left to yandex_market_statuses."""
-        item = items[0]
         if not item.payload["whole"]:
-            return [
-                Outcome.acknowledged(
-                    message="removed by the box layout of yandex_market_statuses (allowRemove)",
-                    requests=requests,
-                )
-            ]
-        campaign = item.payload.get("campaign_id") or self._accounts(account_id).settings.get("campaign_id")
+            return Outcome.acknowledged(
+                message="removed by the box layout of yandex_market_statuses (allowRemove)", requests=requests
+            )
+        campaign = item.payload.get("campaign_id") or self._accounts(item.account_id).settings.get(
+            "campaign_id"
+        )
         if campaign is None:
             raise ValueError(
                 f"yandex_market order {item.item_key}: no campaign_id in the item nor the connection"
@@ -186,4 +203,4 @@ class YandexMarketShortages(Shortages):
         path = f"/v2/campaigns/{int(campaign)}/orders/{int(item.payload['posting_number'])}/status"
         requests.append(f"PUT {path} CANCELLED/SHOP_FAILED")
         client.request("PUT", path, json={"order": {"status": "CANCELLED", "substatus": "SHOP_FAILED"}})
-        return [Outcome.acknowledged(message="order cancelled: nothing found at picking", requests=requests)]
+        return Outcome.acknowledged(message="order cancelled: nothing found at picking", requests=requests)

@@ -42,20 +42,6 @@ _CODES = (
 )
 
 
-def ozon_payloads(base: dict[str, Any], units: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The items of an Ozon posting's shortage: the posting (nothing found) or one per SKU with short units."""
-    if base["whole"]:
-        return [{**base, "units": units, "problems": []}]
-    by_sku: dict[str, list[dict[str, Any]]] = {}
-    for unit in units:
-        by_sku.setdefault(str(unit["unit_ref"]), []).append(unit)
-    out = []
-    for sku, group in sorted(by_sku.items()):
-        problems = [] if sku.isdigit() else [f"no Ozon SKU for {group[0]['offer_id']} (unit_ref {sku!r})"]
-        out.append({**base, "unit_ref": sku, "units": group, "problems": problems})
-    return out
-
-
 class OzonShortages(Shortages):
     """``ozon_shortages``: cancel the posting (nothing found) or the short units of one product of it."""
 
@@ -63,14 +49,11 @@ class OzonShortages(Shortages):
     vendor: ClassVar[str] = "ozon"
     client_class: ClassVar[type[ApiClient]] = OzonClient
 
-    def send_group(
-        self, client: ApiClient, account_id: str, items: list[Item], requests: list[str]
-    ) -> list[Outcome]:
+    def send_one(self, client: ApiClient, item: Item, requests: list[str]) -> Outcome:
         """One cancel call for the item's posting or product."""
-        item = items[0]
         if item.payload["whole"]:
-            return [self._cancel_posting(client, str(item.payload["posting_number"]), requests)]
-        return [self._cancel_product(client, item, requests)]
+            return self._cancel_posting(client, str(item.payload["posting_number"]), requests)
+        return self._cancel_product(client, item, requests)
 
     @staticmethod
     def _post(client: ApiClient, path: str, body: dict[str, Any], requests: list[str]) -> Outcome | None:
@@ -99,7 +82,7 @@ class OzonShortages(Shortages):
     def _cancel_product(self, client: ApiClient, item: Item, requests: list[str]) -> Outcome:
         posting, sku = str(item.payload["posting_number"]), int(item.payload["unit_ref"])
         short = sum(int(u["quantity"]) for u in item.payload["units"])
-        if item.recovered or item.attempts > 1:
+        if self.tried_before(item):
             done = self._already_cancelled(client, item, posting, sku, short, requests)
             if done is not None:
                 return done
