@@ -372,6 +372,9 @@ class ModelStatusTrigger(BaseTrigger):
         self, node_ids: list[str], producer_task_id: str, poke_interval: float = TRIGGER_POKE_S
     ) -> None:
         super().__init__()
+        from sellerflow.orchestration import triggerer_dag_cache
+
+        triggerer_dag_cache.install()  # in the triggerer: the tasks of a run share one deserialized DAG
         self.node_ids, self.producer_task_id, self.poke_interval = (
             list(node_ids),
             producer_task_id,
