@@ -40,7 +40,7 @@ STATUS_BOARD_KEY = "sellerflow_node_statuses"
 PUBLISH_EVERY_S = 1.0
 # One board read per run per poke, shared by every waiting task: a task turns green at most this long after dbt
 # reported its node, and the run ends about this long after the build.
-TRIGGER_POKE_S = 2.0
+TRIGGER_POKE_S = 1.0
 MAX_FAILED_READS = 30  # ~a minute of failed reads in a row ends the task failed (Airflow retries it)
 BOARD_TTL_S = 900.0  # a run's cached board is dropped once no trigger read it for this long
 
