@@ -24,6 +24,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+# the small Ozon world and the migrated warehouse of tests/extract and tests/quality; the reverse-ETL world
+pytest_plugins = ("tests.ozon_world", "tests.built_world")
+
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]
 APP_ROLE, APP_PASSWORD = "sellerflow", "sellerflow"  # created by scripts/ensure_postgres.sh

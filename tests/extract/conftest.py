@@ -1,46 +1,14 @@
-"""The small scenario world, served over real HTTP by the Ozon or the Yandex Market emulator, and a migrated
-warehouse per test."""
+"""The small scenario world served over real HTTP by the Yandex Market emulator; the Ozon one, its world and the
+migrated warehouse per test (``ozon``, ``pristine_world``, ``dsn``) come from tests/ozon_world.py."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from sellerflow.warehouse.migrations import migrate
-from sellerflow_emulators.ozon import create_app
-from sellerflow_emulators.runtime import EmulatorState
-from sellerflow_emulators.testing import serve_in_thread
 from sellerflow_emulators.testing import yandex_market as ym_testing
-from sellerflow_emulators.testing.extract import generate_world
-
-
-@dataclass
-class Served:
-    """The emulator under test: its world file, state (clock, faults, limits) and base URL."""
-
-    world: Path
-    state: EmulatorState
-    url: str
-
-
-@pytest.fixture(scope="session")
-def pristine_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small scenario, generated once; tests serve copies of it."""
-    return generate_world(tmp_path_factory.mktemp("ozon_world")).parent
-
-
-@pytest.fixture
-def ozon(pristine_world: Path, tmp_path: Path) -> Iterator[Served]:
-    """A private copy of the world served by the Ozon emulator (tests may advance its clock)."""
-    for name in ("world.sqlite", "accounts.json"):
-        shutil.copy(pristine_world / name, tmp_path / name)
-    state = EmulatorState(tmp_path / "world.sqlite")
-    with serve_in_thread(create_app(state)) as url:
-        yield Served(tmp_path / "world.sqlite", state, url)
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +24,3 @@ def ym(ym_pristine: Path, tmp_path: Path) -> Iterator[ym_testing.Served]:
     """A private copy of ``ym_pristine`` served by the Yandex Market emulator (report quota lifted)."""
     with ym_testing.serve_copy(ym_pristine, tmp_path) as served:
         yield served
-
-
-@pytest.fixture
-def dsn(fresh_dsn: str) -> str:
-    """A fresh, migrated warehouse database."""
-    migrate(fresh_dsn)
-    return fresh_dsn

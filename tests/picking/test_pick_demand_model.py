@@ -1,47 +1,32 @@
 """The dbt view marts.pick_demand on a real extracted world, and the builder on top of it.
 
-The world is the reverse-ETL tests' small world (tests/reverse_etl/conftest.py ``build_world``: a scenario,
+The world is a copy of the reverse-ETL tests' small world (tests/built_world.py, ``build_world``: a scenario,
 every source extracted from the emulators, the new-order lists polled, the cabinets' settings stored); then
 ``dbt run --select +pick_demand``. Slow (a few minutes): one module fixture.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
+from tests.reverse_etl.conftest import World, copy_world
 
 from sellerflow.orchestration.dbt_cli import run_dbt
 from sellerflow.picking.builder import build_pick_lists
 
-RETL_CONFTEST = Path(__file__).resolve().parents[1] / "reverse_etl" / "conftest.py"
-
-
-def _retl():
-    spec = importlib.util.spec_from_file_location(f"retl_conftest_{uuid.uuid4().hex[:6]}", RETL_CONFTEST)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
-def demand_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    retl = _retl()
-    with retl.own_database() as dsn:
+def demand_dsn(built_world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with copy_world(built_world, tmp_path_factory.mktemp("world")) as world:
         dbt_dir = tmp_path_factory.mktemp("dbt")
-        retl.build_world(tmp_path_factory.mktemp("world"), dsn, dbt_dir)
-        built = run_dbt(dsn, dbt_dir, "run", "--select", "+pick_demand", "pick_assembled_orders")
+        built = run_dbt(world.dsn, dbt_dir, "run", "--select", "+pick_demand", "pick_assembled_orders")
         assert built.returncode == 0, built.stdout[-5000:]
-        tested = run_dbt(dsn, dbt_dir, "test", "--select", "pick_demand", "pick_assembled_orders")
+        tested = run_dbt(world.dsn, dbt_dir, "test", "--select", "pick_demand", "pick_assembled_orders")
         assert tested.returncode == 0, tested.stdout[-5000:]
-        yield dsn
+        yield world.dsn
 
 
 def _rows(dsn: str, query: str) -> list[tuple]:

@@ -11,12 +11,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from tests.ozon_world import Served
 
 from sellerflow.quality.schema_drift import compile_shape, differences, open_drifts
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.testing.extract import FAST, accounts, ozon_world
-
-from .conftest import Served
 
 PRICES = "/v5/product/info/prices"
 # kind -> (fault rule, the drifted field, expected type, seen type)
@@ -130,16 +129,16 @@ def test_an_undrifted_world_records_no_drift(
 
 @pytest.mark.parametrize("source", ["wildberries", "yandex_market", "megamarket"])
 def test_the_other_marketplaces_undrifted_record_no_drift(
-    source: str, drift_world: Path, tmp_path: Path, dsn: str, caplog: pytest.LogCaptureFixture
+    source: str, pristine_world: Path, tmp_path: Path, dsn: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Every stream of the other marketplaces against their emulators: no drift where nothing drifted."""
     helpers = importlib.import_module(f"sellerflow_emulators.testing.{source}")
     serve = helpers.serve_world if source == "megamarket" else helpers.serve_copy
-    pristine = drift_world
+    pristine = pristine_world
     if source == "yandex_market":  # its run_all extracts a second cabinet too
         pristine = tmp_path / "pristine"
         pristine.mkdir()
-        helpers.add_second_cabinet(helpers.copy_world(drift_world, pristine))
+        helpers.add_second_cabinet(helpers.copy_world(pristine_world, pristine))
     with (
         serve(pristine, tmp_path) as served,
         caplog.at_level(logging.WARNING, "sellerflow.quality.schema_drift"),

@@ -8,18 +8,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from tests.ozon_world import Served
 
 from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.testing.extract import connections
 
-from .conftest import Served
-
 pytestmark = pytest.mark.e2e
 
 
 def test_the_extract_task_warns_of_drift_and_still_succeeds(
-    ozon: Served, drift_world: Path, fresh_dsn: str, run_dag
+    ozon: Served, pristine_world: Path, fresh_dsn: str, run_dag
 ) -> None:
     migrate(fresh_dsn)
     rule = {
@@ -29,7 +28,7 @@ def test_the_extract_task_warns_of_drift_and_still_succeeds(
         "paths": ["/v5/product/info/prices"],
     }
     ozon.state.faults.configure("ozon", [parse_rule(rule)])
-    (main,) = [c for c in connections(drift_world, "ozon") if c["conn_id"] == "mp_ozon_main"]
+    (main,) = [c for c in connections(pristine_world, "ozon") if c["conn_id"] == "mp_ozon_main"]
     connection = {
         "conn_type": "http",
         "host": ozon.url,

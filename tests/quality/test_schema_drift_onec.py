@@ -24,10 +24,10 @@ DRIFT_LOGGER = "sellerflow.quality.schema_drift"
 
 
 @pytest.fixture
-def onec(drift_world: Path, tmp_path: Path) -> Iterator[tuple[EmulatorState, list[OneCBase]]]:
+def onec(pristine_world: Path, tmp_path: Path) -> Iterator[tuple[EmulatorState, list[OneCBase]]]:
     """The 1C emulator over a copy of the small world, and its bases pointed at it."""
     world = tmp_path / "world.sqlite"
-    shutil.copy(drift_world / "world.sqlite", world)
+    shutil.copy(pristine_world / "world.sqlite", world)
     state = EmulatorState(world)
     with sqlite3.connect(world) as conn:
         bases = conn.execute("select id, username, password from onec_bases order by id").fetchall()

@@ -1,9 +1,11 @@
 """A small world with every marketplace extracted, the reservations model built, and helpers per test.
 
-Module-scoped (built once, ~minutes): a scenario world, a throwaway warehouse with the full extraction of
-1C and the four marketplaces, the hot path's new-order lists landed, and ``dbt run +sync_onec__reservations``.
-Each test then gets a pristine copy of the world (so 1C writes never leak between tests) served by the 1C
-emulator, and an empty outbox.
+Built once per session (``built_world``, tests/built_world.py; ~40 s): a scenario world, a throwaway warehouse with
+the full extraction of 1C and the four marketplaces, the hot path's new-order lists landed, and ``dbt run
++sync_onec__reservations``. Each module gets its own copy (``world``: the world's files, and its warehouse as a
+database made from the built one as template), so a module's changes never reach another; each test then gets a
+pristine copy of the module's world (so 1C writes never leak between tests) served by the 1C emulator, and an empty
+outbox.
 """
 
 from __future__ import annotations
@@ -160,19 +162,38 @@ def build_world(world_dir: Path, dsn: str, dbt_dir: Path) -> World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """The module's world (its own throwaway warehouse)."""
-    with own_database() as dsn:
-        yield build_world(tmp_path_factory.mktemp("world"), dsn, tmp_path_factory.mktemp("dbt"))
+def world(built_world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The module's world: its own copy of the session's built world (files and warehouse)."""
+    with copy_world(built_world, tmp_path_factory.mktemp("world")) as copy:
+        yield copy
 
 
 @contextmanager
-def own_database() -> Iterator[str]:
-    """A throwaway warehouse database owned by the app role (as tests/conftest.py makes them)."""
+def copy_world(built: World, into: Path) -> Iterator[World]:
+    """A private copy of a built world: its files in ``into`` and its warehouse as a new database (template copy)."""
+    shutil.copytree(built.dir, into, dirs_exist_ok=True)
+    with own_database(template=built.dsn) as dsn:
+        yield World(into, dsn, built.connections, built.now)
+
+
+@contextmanager
+def own_database(template: str | None = None) -> Iterator[str]:
+    """A throwaway warehouse database owned by the app role (as tests/conftest.py makes them); with ``template``
+    (the DSN of another throwaway warehouse, idle) a copy of that one."""
     admin = os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"sellerflow_test_retl_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}" owner sellerflow')
+        if template is None:
+            conn.execute(f'create database "{name}" owner sellerflow')
+        else:
+            source = conninfo_to_dict(template)["dbname"]
+            # a copy needs the source idle: close what the build left open (the limiter's thread connections)
+            conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s "
+                "and pid <> pg_backend_pid()",
+                (source,),
+            )
+            conn.execute(f'create database "{name}" template "{source}" owner sellerflow')
     params = conninfo_to_dict(admin)
     host, port = params.get("host") or "127.0.0.1", params.get("port") or 5432
     try:

@@ -262,8 +262,9 @@ def _set_settings(dsn: str, account_id: str, patch: dict) -> dict:
 
 
 def test_429_is_honoured_and_only_failed_items_are_retried(stock_world, vendors) -> None:
-    # WB allows one stock request per 10 s per cabinet: the second cycle's PUT meets 429 + X-Ratelimit-Retry
-    vendors.state.limits.override("wildberries", "stocks", LimitConfig(limit=1, window_s=10.0, burst=1))
+    # WB allows one stock request per 3 s per cabinet: the second cycle's PUT meets 429 + X-Ratelimit-Retry (a
+    # wait of up to 3 s, well above the 0.5 s asserted below; 10 s made the drain loop below last a minute)
+    vendors.state.limits.override("wildberries", "stocks", LimitConfig(limit=1, window_s=3.0, burst=1))
     target = vendors.target("wildberries_stocks")
     push(stock_world.dsn, target)
     before = _set_settings(stock_world.dsn, "wildberries_main", {"stock_safety_buffer": 1})

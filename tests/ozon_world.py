@@ -1,4 +1,8 @@
-"""The small scenario world served by the Ozon emulator over real HTTP, and a migrated warehouse per test."""
+"""The small scenario world served over real HTTP by the Ozon emulator, and a migrated warehouse per test.
+
+One fixture module for the packages that extract from the small world (tests/extract, tests/quality): the
+root conftest registers it as a plugin, so the world is generated once per session for all of them.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from sellerflow_emulators.testing.extract import generate_world
 
 @dataclass
 class Served:
-    """The Ozon emulator under test: its world file, state (clock, faults) and base URL."""
+    """The Ozon emulator under test: its world file, state (clock, faults, limits) and base URL."""
 
     world: Path
     state: EmulatorState
@@ -26,16 +30,16 @@ class Served:
 
 
 @pytest.fixture(scope="session")
-def drift_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pristine_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small scenario, generated once; tests serve copies of it."""
-    return generate_world(tmp_path_factory.mktemp("drift_world")).parent
+    return generate_world(tmp_path_factory.mktemp("ozon_world")).parent
 
 
 @pytest.fixture
-def ozon(drift_world: Path, tmp_path: Path) -> Iterator[Served]:
-    """A private copy of the world served by the Ozon emulator."""
+def ozon(pristine_world: Path, tmp_path: Path) -> Iterator[Served]:
+    """A private copy of the world served by the Ozon emulator (tests may advance its clock or inject faults)."""
     for name in ("world.sqlite", "accounts.json"):
-        shutil.copy(drift_world / name, tmp_path / name)
+        shutil.copy(pristine_world / name, tmp_path / name)
     state = EmulatorState(tmp_path / "world.sqlite")
     with serve_in_thread(create_app(state)) as url:
         yield Served(tmp_path / "world.sqlite", state, url)
