@@ -24,8 +24,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-# the small Ozon world and the migrated warehouse of tests/extract and tests/quality; the reverse-ETL world
-pytest_plugins = ("tests.ozon_world", "tests.built_world")
+# worlds built once per session: the small Ozon world and the migrated warehouse of tests/extract and
+# tests/quality; the reverse-ETL world; the seeded warehouse of tests/pages and tests/replay
+pytest_plugins = ("tests.ozon_world", "tests.built_world", "tests.seeded_warehouse")
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,11 +57,22 @@ def admin_dsn() -> str:
 
 
 @contextmanager
-def throwaway_database() -> Iterator[str]:
-    """Create a uniquely named database owned by the app role; yield its URL; drop it afterwards."""
+def throwaway_database(template: str | None = None) -> Iterator[str]:
+    """Create a uniquely named database owned by the app role; yield its URL; drop it afterwards. With ``template``
+    (the URL of another throwaway database, which nothing may use any more) the new one is a copy of it."""
     name = f"sellerflow_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_dsn(), autocommit=True) as conn:
-        conn.execute(f'create database "{name}" owner {APP_ROLE}')
+        if template is None:
+            conn.execute(f'create database "{name}" owner {APP_ROLE}')
+        else:
+            source = conninfo_to_dict(template)["dbname"]
+            # a copy needs the source idle: close what its build left open (e.g. the limiter's thread connections)
+            conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s "
+                "and pid <> pg_backend_pid()",
+                (source,),
+            )
+            conn.execute(f'create database "{name}" template "{source}" owner {APP_ROLE}')
     params = conninfo_to_dict(admin_dsn())
     host, port = params.get("host") or "127.0.0.1", params.get("port") or 5432
     try:

@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,8 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from tests.conftest import throwaway_database
+from tests.seeded_warehouse import Seeded
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -40,9 +40,6 @@ def _load(name: str, path: Path):
     return module
 
 
-seed_warehouse = _load("sellerflow_tests_pages_seed", Path(__file__).with_name("seed.py")).seed_warehouse
-
-
 @dataclass(frozen=True)
 class Warehouse:
     dsn: str
@@ -51,18 +48,11 @@ class Warehouse:
 
 
 @pytest.fixture(scope="session")
-def pages_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    """The scenario's world extracted and built by dbt (with its docs), plus what the health page shows when
-    something is wrong: a quarantined record, an expiring WB token without a scope, parked and pending pushes."""
-    admin = os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"sellerflow_test_pages_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}" owner sellerflow')
-    params = conninfo_to_dict(admin)
-    dsn = f"postgresql://sellerflow:sellerflow@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{name}"
-    try:
-        work = tmp_path_factory.mktemp("pages_world")
-        target = seed_warehouse(dsn, work)
+def pages_warehouse(seeded_warehouse: Seeded) -> Iterator[Warehouse]:
+    """The scenario's world extracted and built by dbt (with its docs: a copy of the session's seeded warehouse),
+    plus what the health page shows when something is wrong: a quarantined record, an expiring WB token without a
+    scope, parked and pending pushes."""
+    with throwaway_database(template=seeded_warehouse.dsn) as dsn:
         with psycopg.connect(dsn) as conn:
             conn.execute(
                 "insert into quarantine.ozon_postings_fbs (account_id, run_id, reason, payload)"
@@ -81,10 +71,7 @@ def pages_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wareho
                 " 'Ozon: SKU not found (NOT_FOUND)', 1),"
                 " ('ozon_stocks', 'ozon_main', 'ozon_main:pages-test-2', '{}', 'b', 'pending', null, 0)"
             )
-        yield Warehouse(dsn, target, work / "world")
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        yield Warehouse(dsn, seeded_warehouse.docs_dir, seeded_warehouse.world)
 
 
 def _free_port() -> int:

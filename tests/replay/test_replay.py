@@ -6,7 +6,6 @@ outside it is not; the replay leaves nothing of its own behind and never records
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from tests.conftest import throwaway_database
+from tests.seeded_warehouse import Seeded
 
 from sellerflow.replay import scratch
 
@@ -25,21 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SEPTEMBER = ("2026-09-01", "2026-09-30")  # the seeded world runs 2026-09-15 … 2026-10-15
 
 
-def _seed():
-    spec = importlib.util.spec_from_file_location(
-        "sellerflow_tests_replay_seed", ROOT / "tests" / "pages" / "seed.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.seed_warehouse
-
-
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A warehouse the real pipeline filled and dbt built (the live marts)."""
-    with throwaway_database() as dsn:
-        _seed()(dsn, tmp_path_factory.mktemp("replay_world"))
+def warehouse(seeded_warehouse: Seeded) -> Iterator[str]:
+    """A warehouse the real pipeline filled and dbt built (the live marts): a copy of the session's seeded one."""
+    with throwaway_database(template=seeded_warehouse.dsn) as dsn:
         yield dsn
 
 
