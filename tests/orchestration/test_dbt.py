@@ -264,10 +264,11 @@ def test_the_trigger_serializes_what_it_watches() -> None:
     assert ModelStatusTrigger(**kwargs).node_ids == TESTS
 
 
-def test_a_cleared_producer_builds_everything_again() -> None:
+def test_a_cleared_producer_builds_everything_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cosmos skips a producer's second try (its tasks then run every node alone); ours is never retried
     (retries=0), so a second try is a person clearing the run: it runs the whole build again."""
     seen: list[int] = []
+    monkeypatch.setattr(dbt_watcher, "read_states", lambda *key: "success")  # the quality checks passed
 
     class Producer:
         _dbt_runner_callbacks = None
@@ -375,3 +376,19 @@ def test_the_producer_never_builds_over_raw_data_that_failed_its_checks(state: s
         wait_for_task(
             RecordingTaskInstance(), "check_raw_quality", QualityStates(state), sleep=lambda _s: None
         )
+
+
+def test_dbt_loads_while_the_producer_waits_and_not_when_the_verdict_is_in() -> None:
+    loaded: list[str] = []
+    states = QualityStates("running", "running", "success")
+    wait_for_task(RecordingTaskInstance(), "check_raw_quality", states, sleep=lambda _s: None,
+                  before_waiting=lambda: loaded.append("dbt"))  # fmt: skip
+    assert loaded == ["dbt"]
+
+    loaded.clear()
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    with pytest.raises(AirflowSkipException):
+        wait_for_task(RecordingTaskInstance(), "check_raw_quality", QualityStates("skipped"),
+                      sleep=lambda _s: None, before_waiting=lambda: loaded.append("dbt"))  # fmt: skip
+    assert loaded == [], "a skipped run's producer ends without loading dbt"
