@@ -392,3 +392,14 @@ def test_dbt_loads_while_the_producer_waits_and_not_when_the_verdict_is_in() -> 
         wait_for_task(RecordingTaskInstance(), "check_raw_quality", QualityStates("skipped"),
                       sleep=lambda _s: None, before_waiting=lambda: loaded.append("dbt"))  # fmt: skip
     assert loaded == [], "a skipped run's producer ends without loading dbt"
+
+
+def test_under_airflow_dags_test_the_producer_does_not_wait_forever(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`airflow dags test` runs one task at a time in its own process: a producer picked before the quality task
+    builds at once (waiting would never end); anywhere else it waits."""
+    from airflow.sdk.execution_time import supervisor, task_runner
+
+    assert not dbt_watcher.in_airflow_dags_test()
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", object.__new__(supervisor.InProcessSupervisorComms),
+                        raising=False)  # fmt: skip
+    assert dbt_watcher.in_airflow_dags_test()
