@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.reverse_etl.conftest import World, build_world, own_database
+from tests.conftest import throwaway_database
+from tests.reverse_etl.conftest import World, build_world
 
 
 @pytest.fixture(scope="session")
 def built_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The built world every module copies; no test uses (or changes) it directly."""
-    with own_database() as dsn:
+    with throwaway_database() as dsn:
         yield build_world(tmp_path_factory.mktemp("built_world"), dsn, tmp_path_factory.mktemp("built_dbt"))

@@ -6,7 +6,6 @@ root conftest registers it as a plugin, so the world is generated once per sessi
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.ozon import create_app
 from sellerflow_emulators.runtime import EmulatorState
-from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing import serve_world_copy
 from sellerflow_emulators.testing.extract import generate_world
 
 
@@ -38,10 +37,7 @@ def pristine_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def ozon(pristine_world: Path, tmp_path: Path) -> Iterator[Served]:
     """A private copy of the world served by the Ozon emulator (tests may advance its clock or inject faults)."""
-    for name in ("world.sqlite", "accounts.json"):
-        shutil.copy(pristine_world / name, tmp_path / name)
-    state = EmulatorState(tmp_path / "world.sqlite")
-    with serve_in_thread(create_app(state)) as url:
+    with serve_world_copy(pristine_world, tmp_path, create_app) as (state, url):
         yield Served(tmp_path / "world.sqlite", state, url)
 
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from tests.conftest import throwaway_database
 
 from sellerflow.extract.account import extract_account
 from sellerflow.orchestration.connections import onec_settings
@@ -172,35 +170,8 @@ def world(built_world: World, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def copy_world(built: World, into: Path) -> Iterator[World]:
     """A private copy of a built world: its files in ``into`` and its warehouse as a new database (template copy)."""
     shutil.copytree(built.dir, into, dirs_exist_ok=True)
-    with own_database(template=built.dsn) as dsn:
+    with throwaway_database(template=built.dsn) as dsn:
         yield World(into, dsn, built.connections, built.now)
-
-
-@contextmanager
-def own_database(template: str | None = None) -> Iterator[str]:
-    """A throwaway warehouse database owned by the app role (as tests/conftest.py makes them); with ``template``
-    (the DSN of another throwaway warehouse, idle) a copy of that one."""
-    admin = os.environ.get("SELLERFLOW_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"sellerflow_test_retl_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if template is None:
-            conn.execute(f'create database "{name}" owner sellerflow')
-        else:
-            source = conninfo_to_dict(template)["dbname"]
-            # a copy needs the source idle: close what the build left open (the limiter's thread connections)
-            conn.execute(
-                "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s "
-                "and pid <> pg_backend_pid()",
-                (source,),
-            )
-            conn.execute(f'create database "{name}" template "{source}" owner sellerflow')
-    params = conninfo_to_dict(admin)
-    host, port = params.get("host") or "127.0.0.1", params.get("port") or 5432
-    try:
-        yield f"postgresql://sellerflow:sellerflow@{host}:{port}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def outbox_rows(dsn: str, query: str, *params: Any) -> list[tuple]:

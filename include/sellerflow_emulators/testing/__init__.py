@@ -1,14 +1,18 @@
-"""Serve an ASGI app over real HTTP on 127.0.0.1 from inside a test process."""
+"""Serve an ASGI app over real HTTP on 127.0.0.1 from inside a test process; serve a private copy of a world."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
+
+from sellerflow_emulators.runtime import EmulatorState
 
 
 def free_port() -> int:
@@ -36,3 +40,16 @@ def serve_in_thread(app: object, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve_world_copy(
+    pristine: Path, into: Path, create_app: Callable[[EmulatorState], object]
+) -> Iterator[tuple[EmulatorState, str]]:
+    """Copy the world in ``pristine`` (world.sqlite, accounts.json) into ``into`` and serve it with the app that
+    ``create_app`` makes of its state; yield (state, base URL)."""
+    for name in ("world.sqlite", "accounts.json"):
+        shutil.copy(pristine / name, into / name)
+    state = EmulatorState(into / "world.sqlite")
+    with serve_in_thread(create_app(state)) as url:
+        yield state, url

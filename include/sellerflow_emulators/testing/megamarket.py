@@ -9,7 +9,6 @@ renders it, never from what the extraction wrote, so a test comparing the two ca
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from sellerflow_emulators.megamarket.render import vendor_status
 from sellerflow_emulators.megamarket.reports import export_reports
 from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import extract as extract_testing
-from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing import serve_world_copy
 from sellerflow_emulators.testing.extract import Expected, Fields, accounts, generate_world, key_counts
 
 SOURCE = "megamarket"
@@ -55,10 +54,7 @@ def make_world(out: Path, args: tuple[str, ...] | None = None) -> Path:
 @contextmanager
 def serve_world(pristine: Path, into: Path) -> Iterator[Served]:
     """A private copy of the world in ``pristine`` served by the Megamarket emulator over real HTTP."""
-    for name in ("world.sqlite", "accounts.json"):
-        shutil.copy(pristine / name, into / name)
-    state = EmulatorState(into / "world.sqlite")
-    with serve_in_thread(create_app(state)) as url:
+    with serve_world_copy(pristine, into, create_app) as (state, url):
         yield Served(into / "world.sqlite", state, url)
 
 
