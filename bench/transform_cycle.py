@@ -61,6 +61,10 @@ _spec = importlib.util.spec_from_file_location("airflow_stack", ROOT / "tests" /
 airflow_stack = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(airflow_stack)  # type: ignore[union-attr]
 AirflowStack = airflow_stack.AirflowStack
+_spec = importlib.util.spec_from_file_location("database_copy", ROOT / "tests" / "database_copy.py")
+database_copy = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(database_copy)  # type: ignore[union-attr]
+copy_database_settings = database_copy.copy_database_settings
 
 EXTRACT_DAGS = tuple(sorted(p.stem for p in (ROOT / "dags").glob("extract_*.py")))
 TRANSFORM = "transform_dbt"
@@ -81,6 +85,8 @@ def database(admin: str, template: str | None = None) -> Iterator[str]:
     with psycopg.connect(admin, autocommit=True) as conn:
         copy = f' template "{template}"' if template else ""
         conn.execute(f'create database "{name}" owner sellerflow{copy}')
+        if template:
+            copy_database_settings(conn, template, name)
     params = conninfo_to_dict(admin)
     try:
         yield f"postgresql://sellerflow:sellerflow@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{name}"
@@ -388,6 +394,7 @@ def main() -> None:
         with psycopg.connect(args.dsn, autocommit=True) as conn:  # the landed warehouse becomes the template
             conn.execute(f'drop database "{dbname(new_wh)}" with (force)')
             conn.execute(f'create database "{dbname(new_wh)}" owner sellerflow template "{dbname(landed)}"')
+            copy_database_settings(conn, dbname(landed), dbname(new_wh))
 
         for key, flags in (("a", ()), (TRANSFORM_BUILD, CYCLE_BUILD_FLAGS)):
             with database(args.dsn, dbname(landed)) as cli_wh:

@@ -23,6 +23,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
+from tests.database_copy import copy_database_settings
 
 # worlds built once per session: the small Ozon world and the migrated warehouse of tests/extract and
 # tests/quality; the reverse-ETL world; the seeded warehouse of tests/pages and tests/replay
@@ -73,6 +74,7 @@ def throwaway_database(template: str | None = None) -> Iterator[str]:
                 (source,),
             )
             conn.execute(f'create database "{name}" template "{source}" owner {APP_ROLE}')
+            copy_database_settings(conn, source, name)  # JIT off, as the migration set it on the source
     params = conninfo_to_dict(admin_dsn())
     host, port = params.get("host") or "127.0.0.1", params.get("port") or 5432
     try:
