@@ -380,18 +380,19 @@ def test_the_producer_never_builds_over_raw_data_that_failed_its_checks(state: s
 
 def test_dbt_loads_while_the_producer_waits_and_not_when_the_verdict_is_in() -> None:
     loaded: list[str] = []
-    states = QualityStates("running", "running", "success")
-    wait_for_task(RecordingTaskInstance(), "check_raw_quality", states, sleep=lambda _s: None,
-                  before_waiting=lambda: loaded.append("dbt"))  # fmt: skip
-    assert loaded == ["dbt"]
+    states = QualityStates("running", "running", "running", "running", "running", "success")
+    wait_for_task(RecordingTaskInstance(), "check_raw_quality", states, sleep=lambda _s: None, poll_s=0.5,
+                  prepare_after_s=1.5, before_waiting=lambda: loaded.append(f"dbt at read {states.reads}"))  # fmt: skip
+    assert loaded == ["dbt at read 4"], "once, after 1.5 s of waiting"
 
     loaded.clear()
     from airflow.sdk.exceptions import AirflowSkipException
 
     with pytest.raises(AirflowSkipException):
-        wait_for_task(RecordingTaskInstance(), "check_raw_quality", QualityStates("skipped"),
-                      sleep=lambda _s: None, before_waiting=lambda: loaded.append("dbt"))  # fmt: skip
-    assert loaded == [], "a skipped run's producer ends without loading dbt"
+        wait_for_task(RecordingTaskInstance(), "check_raw_quality", QualityStates("running", "running", "skipped"),
+                      sleep=lambda _s: None, poll_s=0.5, prepare_after_s=1.5,
+                      before_waiting=lambda: loaded.append("dbt"))  # fmt: skip
+    assert loaded == [], "a run the gate skips decides within a second: its producer ends without loading dbt"
 
 
 def test_under_airflow_dags_test_the_producer_does_not_wait_forever(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -196,6 +196,7 @@ def publish_statuses(producer: Any, wait_for: str) -> None:
 
 
 QUALITY_POLL_S = 0.5
+PREPARE_AFTER_S = 1.5  # the gate's skip decision takes about a second; the quality suites take several
 WAITING = frozenset({None, "none", "scheduled", "queued", "running", "up_for_retry", "up_for_reschedule",
                      "deferred", "restarting"})  # fmt: skip
 
@@ -230,22 +231,24 @@ def wait_for_task(
     poll_s: float = QUALITY_POLL_S,
     sleep: Callable[[float], None] = time.sleep,
     before_waiting: Callable[[], None] | None = None,
+    prepare_after_s: float = PREPARE_AFTER_S,
 ) -> None:
     """Block until ``task_id`` of ``ti``'s run ended: return if it succeeded, skip this task with it if it was
     skipped (the transform gate found nothing to build), fail naming it otherwise (bad raw data must not reach
-    dbt). ``before_waiting`` runs once if it has to wait (work to overlap with the wait). Says in the log what
-    it waits for."""
+    dbt). ``before_waiting`` runs once when it has waited ``prepare_after_s`` (work to overlap with a long wait:
+    a run the gate skips decides within a second, and its producer should end without loading dbt, whose
+    import and interpreter exit cost seconds). Says in the log what it waits for."""
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-    said = False
+    waited = 0.0
     while (state := read(ti.dag_id, ti.run_id, task_id)) in WAITING:
-        if not said:
-            if before_waiting is not None:
-                before_waiting()
+        if before_waiting is not None and waited >= prepare_after_s:
+            before_waiting()
+            before_waiting = None
             log.info("dbt is ready: waiting for %s (%s) before building", task_id, state or "not started")
-            said = True
             continue  # read again at once: the state may have changed while dbt loaded
         sleep(poll_s)
+        waited += poll_s
     if state == "success":
         return
     if state == "skipped":
