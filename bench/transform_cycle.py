@@ -364,7 +364,10 @@ def main() -> None:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="transform_cycle_")))
         world = tmp / "world"
-        start = (datetime.now(UTC).date() - timedelta(days=args.days)).isoformat()
+        # The world ends yesterday at midnight, not today: the steady cycle moves its clock forward, and an
+        # extraction only asks for what happened before its own run's time (shortly after midnight a world
+        # ending today moved into the future, and the cycle landed nothing for the build).
+        start = (datetime.now(UTC).date() - timedelta(days=args.days + 1)).isoformat()
         say(f"world: seed 42, {args.orders_per_day} orders a day, {args.days} days from {start}")
         subprocess.run(
             [sys.executable, "-m", "sellerflow_emulators", "scenario", "--seed", "42", "--orders-per-day",
