@@ -23,6 +23,7 @@ from sellerflow_emulators.testing.wildberries import (
     Served,
     cabinets,
     reset_warehouse,
+    scaled_limits,
     serve_copy,
     throwaway_warehouse,
 )
@@ -185,10 +186,27 @@ def test_without_the_shared_limiter_the_same_calls_are_refused(wb: Served) -> No
     assert failed, "a worker without the limiter gave up on a 429"
 
 
-def test_parallel_account_extractions_stay_inside_every_wb_bucket(wb: Served, warehouse: str) -> None:
+# Three whole extractions share every WB bucket through the limiter. At 600x a bucket's interval is a tenth of a
+# second and the limiter's margin 10 ms: a call delayed that much by a loaded machine arrived "early" for the next
+# one (CI drew one retry). Here the limits run 100x faster (margin 60 ms) and each emulator bucket holds one
+# request more than the client knows of, so only a delay of a whole interval draws a 429; three extractions that
+# did not share the limiter would still overrun it three times over.
+SLOW_SPEED = 100.0
+
+
+@pytest.fixture
+def wb_paced(world: Path, tmp_path: Path) -> Iterator[Served]:
+    with serve_copy(world, tmp_path, speed=SLOW_SPEED) as served:
+        for group, config in scaled_limits(SLOW_SPEED)[0].items():
+            if config.burst is not None:
+                served.state.limits.override("wildberries", group, replace(config, burst=config.burst + 1))
+        yield served
+
+
+def test_parallel_account_extractions_stay_inside_every_wb_bucket(wb_paced: Served, warehouse: str) -> None:
     dsn = reset_warehouse(warehouse)
-    main = cabinets(wb)[0]
-    now = wb.state.now()
+    main = cabinets(wb_paced, speed=SLOW_SPEED)[0]
+    now = wb_paced.state.now()
     results: list[dict] = []
 
     def run(n: int) -> None:
