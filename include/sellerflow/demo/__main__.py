@@ -222,7 +222,7 @@ def run_pipeline(api: AirflowAPI, timeout_s: float) -> bool:
     api.wait_dag_parsed([*EXTRACT_DAGS, TRANSFORM_DAG, *PUSH_DAGS, *NIGHTLY_DAGS])
     for dag_id in (TRANSFORM_DAG, *PUSH_DAGS):
         api.set_paused(dag_id, True)
-    wait_idle(api, TRANSFORM_DAG, timeout_s)
+    finish_running(api, TRANSFORM_DAG, timeout_s)
     runs = start_runs(api, EXTRACT_DAGS)
     step(f"started {', '.join(EXTRACT_DAGS)}; they run side by side (parallelism 4)")
     ok = True
@@ -285,12 +285,18 @@ def start_runs(api: AirflowAPI, dag_ids: tuple[str, ...], settle_s: float = 30) 
     return runs
 
 
-def wait_idle(api: AirflowAPI, dag_id: str, timeout_s: float) -> None:
-    """Wait until a DAG has no run in progress (a scheduled run left from an earlier demo finishes first)."""
-    latest = api.latest_run(dag_id)
-    if latest and latest["state"] in ("queued", "running"):
+def finish_running(api: AirflowAPI, dag_id: str, timeout_s: float) -> None:
+    """Let a run left from an earlier demo finish, then keep the DAG paused. The scheduler starts no task of a
+    paused DAG, so the run is let go unpaused (a second `make demo` waited forever for a transform run whose model
+    tasks could never start)."""
+    while (latest := api.latest_run(dag_id)) and latest["state"] in ("queued", "running"):
         step(f"{dag_id}: waiting for run {latest['dag_run_id']} (started before this demo) to finish")
-        wait_run(api, dag_id, latest["dag_run_id"], timeout_s)
+        api.unpause(dag_id)
+        state = wait_run(api, dag_id, latest["dag_run_id"], timeout_s)
+        api.set_paused(dag_id, True)
+        if state not in ("success", "failed"):
+            step(f"  still {state} after {timeout_s:.0f} s: going on (follow it in the UI)")
+            return
 
 
 def run_transform(api: AirflowAPI, timeout_s: float) -> bool:
