@@ -67,14 +67,9 @@ def extract_onec() -> None:
     @task(outlets=[WAREHOUSE_SCHEMA])
     def list_bases() -> list[str]:
         """Apply pending warehouse migrations (idempotent), then the connection ids of the configured 1C bases."""
-        from sellerflow.orchestration.accounts import configured_accounts
-        from sellerflow.warehouse.connection import default_dsn
-        from sellerflow.warehouse.migrations import migrate
+        from sellerflow.orchestration.accounts import accounts_after_migrating
 
-        applied = migrate(default_dsn())
-        if applied:
-            print(f"applied warehouse migrations: {', '.join(applied)}")
-        return configured_accounts("onec")
+        return accounts_after_migrating("onec")
 
     @task.short_circuit
     def catalogs_due() -> bool:

@@ -382,7 +382,7 @@ def test_dbt_loads_while_the_producer_waits_and_not_when_the_verdict_is_in() -> 
     loaded: list[str] = []
     states = QualityStates("running", "running", "running", "running", "running", "success")
     wait_for_task(RecordingTaskInstance(), "check_raw_quality", states, sleep=lambda _s: None, poll_s=0.5,
-                  prepare_after_s=1.5, before_waiting=lambda: loaded.append(f"dbt at read {states.reads}"))  # fmt: skip
+                  prepare_after_s=1.5, meanwhile=lambda: loaded.append(f"dbt at read {states.reads}"))  # fmt: skip
     assert loaded == ["dbt at read 4"], "once, after 1.5 s of waiting"
 
     loaded.clear()
@@ -391,7 +391,7 @@ def test_dbt_loads_while_the_producer_waits_and_not_when_the_verdict_is_in() -> 
     with pytest.raises(AirflowSkipException):
         wait_for_task(RecordingTaskInstance(), "check_raw_quality", QualityStates("running", "running", "skipped"),
                       sleep=lambda _s: None, poll_s=0.5, prepare_after_s=1.5,
-                      before_waiting=lambda: loaded.append("dbt"))  # fmt: skip
+                      meanwhile=lambda: loaded.append("dbt"))  # fmt: skip
     assert loaded == [], "a run the gate skips decides within a second: its producer ends without loading dbt"
 
 

@@ -44,6 +44,19 @@ def configured_accounts(source: str) -> list[str]:
     return parse_accounts(Variable.get(ACCOUNTS_VARIABLE, default=None), source)
 
 
+def accounts_after_migrating(source: str) -> list[str]:
+    """The first task of an extract DAG: apply pending warehouse migrations (idempotent; said in the log when one
+    applies), then the connection ids of ``source`` accounts. One task, not two: each task of an extraction round
+    waits for a worker slot."""
+    from sellerflow.warehouse.connection import default_dsn
+    from sellerflow.warehouse.migrations import migrate
+
+    applied = migrate(default_dsn())
+    if applied:
+        print(f"applied warehouse migrations: {', '.join(applied)}")
+    return configured_accounts(source)
+
+
 def source_of(conn_id: str) -> str:
     """The source a connection id belongs to: ``onec_<base>`` → onec, ``mp_<marketplace>_<account>`` → marketplace."""
     if conn_id.startswith("onec_"):

@@ -185,7 +185,7 @@ def publish_statuses(producer: Any, wait_for: str) -> None:
                 "waiting for %s (under the scheduler the build waits for it)", wait_for
             )  # fmt: skip
         else:
-            wait_for_task(ti, wait_for, read_states, before_waiting=_import_dbt)
+            wait_for_task(ti, wait_for, read_states, meanwhile=_import_dbt)
         settings.enable_watcher_reliable_retry = False
         if context["ti"].try_number > 1:
             first_try = _AsFirstTry(context["ti"])
@@ -202,7 +202,8 @@ WAITING = frozenset({None, "none", "scheduled", "queued", "running", "up_for_ret
 
 
 def read_states(dag_id: str, run_id: str, task_id: str) -> str | None:
-    """The state of ``task_id`` in the run, read through the task's api client."""
+    """The state of ``task_id`` in the run (its value, e.g. ``success``), read through the api client of the task
+    or trigger that asks."""
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
     states = RuntimeTaskInstance.get_task_states(dag_id=dag_id, task_ids=[task_id], run_ids=[run_id])
@@ -230,21 +231,21 @@ def wait_for_task(
     read: Callable[[str, str, str], str | None],
     poll_s: float = QUALITY_POLL_S,
     sleep: Callable[[float], None] = time.sleep,
-    before_waiting: Callable[[], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
     prepare_after_s: float = PREPARE_AFTER_S,
 ) -> None:
     """Block until ``task_id`` of ``ti``'s run ended: return if it succeeded, skip this task with it if it was
     skipped (the transform gate found nothing to build), fail naming it otherwise (bad raw data must not reach
-    dbt). ``before_waiting`` runs once when it has waited ``prepare_after_s`` (work to overlap with a long wait:
+    dbt). ``meanwhile`` runs once when it has waited ``prepare_after_s`` (work to overlap with a long wait:
     a run the gate skips decides within a second, and its producer should end without loading dbt, whose
     import and interpreter exit cost seconds). Says in the log what it waits for."""
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     waited = 0.0
     while (state := read(ti.dag_id, ti.run_id, task_id)) in WAITING:
-        if before_waiting is not None and waited >= prepare_after_s:
-            before_waiting()
-            before_waiting = None
+        if meanwhile is not None and waited >= prepare_after_s:
+            meanwhile()
+            meanwhile = None
             log.info("dbt is ready: waiting for %s (%s) before building", task_id, state or "not started")
             continue  # read again at once: the state may have changed while dbt loaded
         sleep(poll_s)
@@ -285,22 +286,16 @@ Fetch = Callable[[str, str, str], Awaitable[Snapshot]]
 
 async def fetch_snapshot(dag_id: str, run_id: str, producer_task_id: str) -> Snapshot:
     """Read the producer's state and its board through the triggerer's api client (two calls)."""
-    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
     from airflow.sdk.execution_time.xcom import XCom
     from asgiref.sync import sync_to_async
 
     read_at = time.monotonic()
-    states = await sync_to_async(RuntimeTaskInstance.get_task_states)(
-        dag_id=dag_id, task_ids=[producer_task_id], run_ids=[run_id]
-    )
-    state = states.get(run_id, {}).get(producer_task_id)
+    state = await sync_to_async(read_states)(dag_id, run_id, producer_task_id)
     board = await sync_to_async(XCom.get_one)(
         run_id=run_id, key=STATUS_BOARD_KEY, task_id=producer_task_id, dag_id=dag_id, map_index=-1
     )
     board = board or {}
-    return Snapshot(
-        None if state is None else str(state), board.get("statuses", {}), board.get("messages", {}), read_at
-    )
+    return Snapshot(state, board.get("statuses", {}), board.get("messages", {}), read_at)
 
 
 class RunBoard:

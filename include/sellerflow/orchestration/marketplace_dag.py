@@ -55,14 +55,9 @@ def build_extract_dag(marketplace: str, *, schedule: str, doc_md: str) -> DAG:
         def list_accounts() -> list[str]:
             """Apply pending warehouse migrations (idempotent), then the connection ids of the marketplace's
             configured cabinets."""
-            from sellerflow.orchestration.accounts import configured_accounts
-            from sellerflow.warehouse.connection import default_dsn
-            from sellerflow.warehouse.migrations import migrate
+            from sellerflow.orchestration.accounts import accounts_after_migrating
 
-            applied = migrate(default_dsn())
-            if applied:
-                print(f"applied warehouse migrations: {', '.join(applied)}")
-            return configured_accounts(marketplace)
+            return accounts_after_migrating(marketplace)
 
         @task(
             pool=marketplace,
