@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -57,14 +58,18 @@ from sellerflow.orchestration.pools import POOLS
 from sellerflow_emulators.testing.yandex_market import TEST_EXTRA as YM_TEST_EXTRA
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("airflow_stack", ROOT / "tests" / "dags" / "airflow_stack.py")
-airflow_stack = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(airflow_stack)  # type: ignore[union-attr]
-AirflowStack = airflow_stack.AirflowStack
-_spec = importlib.util.spec_from_file_location("database_copy", ROOT / "tests" / "database_copy.py")
-database_copy = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(database_copy)  # type: ignore[union-attr]
-copy_database_settings = database_copy.copy_database_settings
+
+
+def _test_helper(relative: str) -> Any:
+    """A module of tests/ loaded by path (tests/ is not an installed package)."""
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, ROOT / "tests" / relative)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+AirflowStack = _test_helper("dags/airflow_stack.py").AirflowStack
+copy_database_settings = _test_helper("database_copy.py").copy_database_settings
 
 EXTRACT_DAGS = tuple(sorted(p.stem for p in (ROOT / "dags").glob("extract_*.py")))
 TRANSFORM = "transform_dbt"
