@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.installation.ownership import MARK_PREFIX, NotOurDatabaseError, claim, mark_of
+from sellerflow.installation.ownership import (
+    MARK_PREFIX,
+    NotOurDatabaseError,
+    claim,
+    mark_of,
+    ports_of_other_installations,
+)
 from sellerflow.installation.settings import resolve
 
 from .conftest import admin_dsn
@@ -21,6 +27,18 @@ def test_claim_creates_both_databases_and_marks_them(tmp_path: Path, instance: s
     assert mark == {"instance": instance, "purpose": "demo", "role": "warehouse"}
     assert mark_of(installation.airflow_dsn)["role"] == "airflow"
     assert claim(admin_dsn(), installation) == []  # a second run finds both its own
+
+
+def test_claim_records_the_ports_that_other_installations_then_avoid(tmp_path: Path, instance: str) -> None:
+    installation = resolve(tmp_path, admin_dsn(), {"SELLERFLOW_INSTANCE": instance})
+    claim(admin_dsn(), installation, ports={"airflow": 18200, "emulators": 18210})
+    assert mark_of(installation.warehouse_dsn)["ports"] == {"airflow": 18200, "emulators": 18210}
+    assert {18200, 18210} <= ports_of_other_installations(admin_dsn(), f"{instance}_2")
+    assert not {18200, 18210} & ports_of_other_installations(admin_dsn(), instance)  # its own are free to it
+    moved = claim(admin_dsn(), installation, ports={"airflow": 18300, "emulators": 18310})
+    assert len(moved) == 2 and all(line.startswith("recorded the ports") for line in moved)
+    assert mark_of(installation.airflow_dsn)["ports"] == {"airflow": 18300, "emulators": 18310}
+    assert claim(admin_dsn(), installation, ports={"airflow": 18300, "emulators": 18310}) == []
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from sellerflow.installation.settings import (
+    PORT_BLOCK,
     SettingsError,
+    choose_ports,
     derive_instance,
     env_lines,
     given_settings,
@@ -93,3 +95,17 @@ def test_settings_sourced_from_another_checkout_are_ignored(tmp_path: Path) -> N
     assert given_settings(own_shell, tmp_path / "state", tmp_path / "mine") == {
         "SELLERFLOW_INSTANCE": "mine_2"
     }
+
+
+def test_ports_skip_the_blocks_other_installations_recorded() -> None:
+    home = choose_ports("acme", {})
+    assert home[1] == home[0] + 10
+    moved = choose_ports("acme", {}, taken={home[0]})
+    assert moved != home
+    assert moved[0] % PORT_BLOCK == home[0] % PORT_BLOCK  # a whole block of its own
+    assert choose_ports("acme", {}, taken={home[1]}) == moved  # its emulators' port counts as well
+
+
+def test_saved_ports_are_kept_even_when_another_installation_recorded_them() -> None:
+    saved = {"SELLERFLOW_AIRFLOW_PORT": "18100", "SELLERFLOW_EMULATOR_BASE_PORT": "18110"}
+    assert choose_ports("acme", saved, taken={18100}) == (18100, 18110)

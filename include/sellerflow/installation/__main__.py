@@ -31,7 +31,8 @@ def cmd_env(args: argparse.Namespace) -> int:
         )
     given = settings.given_settings(os.environ, state, Path(args.root))
     installation = settings.resolve(Path(args.root), args.admin_dsn, given)
-    airflow_port, emulator_port = settings.choose_ports(installation.instance, given)
+    taken = ownership.ports_of_other_installations(args.admin_dsn, installation.instance)
+    airflow_port, emulator_port = settings.choose_ports(installation.instance, given, taken)
     given = {
         **given,
         "SELLERFLOW_AIRFLOW_PORT": str(airflow_port),
@@ -55,7 +56,11 @@ def cmd_claim(_: argparse.Namespace) -> int:
     installation = settings.from_env(os.environ)
     take_over = {n.strip() for n in os.environ.get("SELLERFLOW_TAKE_OVER", "").split(",") if n.strip()}
     try:
-        done = ownership.claim(os.environ["SELLERFLOW_PG_ADMIN_DSN"], installation, take_over)
+        ports = {
+            "airflow": int(os.environ["SELLERFLOW_AIRFLOW_PORT"]),
+            "emulators": int(os.environ["SELLERFLOW_EMULATOR_BASE_PORT"]),
+        }
+        done = ownership.claim(os.environ["SELLERFLOW_PG_ADMIN_DSN"], installation, take_over, ports)
     except ownership.NotOurDatabaseError as exc:
         say(f"STOP: {exc}")
         return 2

@@ -1,7 +1,8 @@
 """Proof that a database belongs to this installation: a mark in the database's own comment.
 
-The mark is ``sellerflow installation {"instance": ..., "purpose": ..., "role": ...}``, set when the setup
-creates the database (or when the user explicitly takes one over). A database whose mark names another
+The mark is ``sellerflow installation {"instance": ..., "purpose": ..., "role": ..., "ports": {...}}``, set when
+the setup creates the database (or when the user explicitly takes one over). ``ports`` records the installation's
+port blocks, so a checkout set up later on the same machine picks other ports even while this one is stopped. A database whose mark names another
 instance, or that carries no mark, is never created over, migrated, truncated or dropped: the setup checks every
 database of the installation first and stops, having changed nothing, when one of them is not its own.
 """
@@ -9,7 +10,7 @@ database of the installation first and stops, having changed nothing, when one o
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import psycopg
@@ -49,10 +50,30 @@ def parse_mark(comment: str | None) -> dict | None:
     return mark if isinstance(mark, dict) else None
 
 
-def render_mark(installation: Installation, role: str) -> str:
-    """The comment that marks a database as ``role`` of this installation."""
-    body = {"instance": installation.instance, "purpose": installation.purpose, "role": role}
-    return MARK_PREFIX + json.dumps(body, sort_keys=True)
+def render_mark(installation: Installation, role: str, ports: Mapping[str, int] | None = None) -> dict:
+    """The mark that makes a database ``role`` of this installation (with its ports, when given)."""
+    body: dict = {"instance": installation.instance, "purpose": installation.purpose, "role": role}
+    if ports:
+        body["ports"] = dict(ports)
+    return body
+
+
+def _comment(mark: dict) -> str:
+    return MARK_PREFIX + json.dumps(mark, sort_keys=True)
+
+
+def ports_of_other_installations(admin_dsn: str, instance: str) -> set[int]:
+    """Every port recorded in the marks of other instances' databases on the server of ``admin_dsn``."""
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        comments = admin.execute(
+            "select shobj_description(oid, 'pg_database') from pg_database where not datistemplate"
+        ).fetchall()
+    taken: set[int] = set()
+    for (comment,) in comments:
+        mark = parse_mark(comment)
+        if mark and mark.get("instance") != instance and isinstance(mark.get("ports"), dict):
+            taken.update(int(port) for port in mark["ports"].values() if str(port).isdigit())
+    return taken
 
 
 def inspect(admin: psycopg.Connection, installation: Installation) -> list[DatabaseState]:
@@ -91,12 +112,17 @@ def refusal(states: list[DatabaseState], installation: Installation, server: str
     )
 
 
-def claim(admin_dsn: str, installation: Installation, take_over: Collection[str] = ()) -> list[str]:
+def claim(
+    admin_dsn: str,
+    installation: Installation,
+    take_over: Collection[str] = (),
+    ports: Mapping[str, int] | None = None,
+) -> list[str]:
     """Make sure both databases exist and are this installation's; return what was done, one line each.
 
     Absent databases are created (owner ``sellerflow``) and marked. A database that exists and is not ours is
     marked only when its name is in ``take_over``; otherwise ``NotOurDatabaseError`` is raised before anything
-    is created or marked.
+    is created or marked. ``ports`` (name → port) go into the marks; an own mark with other ports is updated.
     """
     params = conninfo_to_dict(admin_dsn)
     server = f"{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}"
@@ -116,10 +142,12 @@ def claim(admin_dsn: str, installation: Installation, take_over: Collection[str]
                 admin.execute(sql.SQL("create database {} owner {}").format(name, sql.Identifier(APP_ROLE)))
                 done.append(f'created database "{state.name}" ({state.role})')
             elif state.owned_by(installation.instance):
-                continue
+                if not ports or state.mark == render_mark(installation, state.role, ports):
+                    continue
+                done.append(f'recorded the ports of database "{state.name}" ({state.role}): {dict(ports)}')
             else:
                 done.append(f'took over database "{state.name}" ({state.role}); nothing in it was changed')
-            mark = render_mark(installation, state.role)
+            mark = _comment(render_mark(installation, state.role, ports))
             admin.execute(sql.SQL("comment on database {} is {}").format(name, sql.Literal(mark)))
     return done
 

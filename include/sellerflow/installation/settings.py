@@ -12,7 +12,7 @@ import hashlib
 import re
 import shlex
 import socket
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,8 @@ SETTING_NAMES = (
 )
 # Ports of one installation: the Airflow api-server and its two log servers from the first, the emulators (admin
 # and five vendors) from the second. Each installation starts its search at its own offset (from its name) so two
-# checkouts on one machine do not pick the same ports even when one of them is not running at the time.
+# checkouts on one machine rarely collide, and it skips the blocks other installations recorded in their database
+# marks (``ownership.ports_of_other_installations``), so one that is stopped keeps its ports.
 PORT_BLOCK, PORT_SLOTS, FIRST_PORT = 20, 40, 18080
 
 
@@ -139,14 +140,20 @@ def _free(port: int, count: int) -> bool:
     return True
 
 
-def choose_ports(instance: str, settings: Mapping[str, str]) -> tuple[int, int]:
-    """(Airflow api-server port, emulator base port): the saved or given ones, else a free block of the instance's."""
+def choose_ports(
+    instance: str, settings: Mapping[str, str], taken: Collection[int] = ()
+) -> tuple[int, int]:
+    """(Airflow api-server port, emulator base port): the saved or given ones, else a free block of the instance's.
+
+    A block is free when none of its ports is bound now or in ``taken`` (the ports other installations on the
+    server recorded in their database marks: they may be stopped now and start later).
+    """
     if settings.get("SELLERFLOW_AIRFLOW_PORT") and settings.get("SELLERFLOW_EMULATOR_BASE_PORT"):
         return int(settings["SELLERFLOW_AIRFLOW_PORT"]), int(settings["SELLERFLOW_EMULATOR_BASE_PORT"])
     start = int(hashlib.sha1(instance.encode()).hexdigest(), 16) % PORT_SLOTS
     for slot in range(start, start + PORT_SLOTS):
         base = FIRST_PORT + (slot % PORT_SLOTS) * PORT_BLOCK
-        if _free(base, PORT_BLOCK):
+        if not set(range(base, base + PORT_BLOCK)) & set(taken) and _free(base, PORT_BLOCK):
             return base, base + 10
     raise SettingsError(
         f"no free block of {PORT_BLOCK} ports in {FIRST_PORT}-{FIRST_PORT + PORT_SLOTS * PORT_BLOCK}: set "
