@@ -36,7 +36,8 @@ def test_claim_records_the_ports_that_other_installations_then_avoid(tmp_path: P
     assert {18200, 18210} <= ports_of_other_installations(admin_dsn(), f"{instance}_2")
     assert not {18200, 18210} & ports_of_other_installations(admin_dsn(), instance)  # its own are free to it
     moved = claim(admin_dsn(), installation, ports={"airflow": 18300, "emulators": 18310})
-    assert len(moved) == 2 and all(line.startswith("recorded the ports") for line in moved)
+    assert len(moved) == 2
+    assert all(line.startswith("recorded the ports") for line in moved)
     assert mark_of(installation.airflow_dsn)["ports"] == {"airflow": 18300, "emulators": 18310}
     assert claim(admin_dsn(), installation, ports={"airflow": 18300, "emulators": 18310}) == []
 

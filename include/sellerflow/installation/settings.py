@@ -140,9 +140,7 @@ def _free(port: int, count: int) -> bool:
     return True
 
 
-def choose_ports(
-    instance: str, settings: Mapping[str, str], taken: Collection[int] = ()
-) -> tuple[int, int]:
+def choose_ports(instance: str, settings: Mapping[str, str], taken: Collection[int] = ()) -> tuple[int, int]:
     """(Airflow api-server port, emulator base port): the saved or given ones, else a free block of the instance's.
 
     A block is free when none of its ports is bound now or in ``taken`` (the ports other installations on the
