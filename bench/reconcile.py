@@ -8,8 +8,9 @@ whose report is out (about one per order: ~1M order lines and ~1M report lines b
 share of discrepancies (cancelled, missing, amount, quantity, duplicate, unshipped). Then, side by side:
 
 (a) ``dbt build --full-refresh`` of the whole project (every model and data test; unit tests run in CI);
-(c) right after it, ``dbt build`` (incremental, same selection) once ``--new-orders`` new orders land with their 1C
-    documents — target: (c) ≤ 0.1 × (a);
+(c) right after it, the build transform_dbt runs every 10 minutes (incremental; the ``cycle`` selector of
+    dbt/selectors.yml, see sellerflow.orchestration.dbt_cycle: the views and seeds, which change only with the
+    project, were built by (a)) once ``--new-orders`` new orders land with their 1C documents — target: (c) ≤ 0.1 × (a);
 (a') then ``dbt run --full-refresh`` of the reconciliation path only (``+reconciliation_order_lines``);
 (b) one hand-written SQL statement computing the same table from raw (latest versions, 1C links and returns, SKU
     mapping, report lines with Ozon accruals, money, statuses, report periods, legal entity) — target: (a') ≤ 2 × (b).
@@ -38,6 +39,7 @@ import psycopg
 import yaml
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from sellerflow.orchestration import dbt_cycle
 from sellerflow.orchestration.dbt import prepare_raw_tables
 from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR, run_dbt
 from sellerflow.warehouse import load_records, migrate
@@ -674,13 +676,16 @@ def main() -> None:
             with CpuMeter(name) as full_cpu:
                 full = dbt(dsn, target, "build", "--full-refresh", *CYCLE, keep_as=kept["full"])
             full_nodes = _node_seconds(target / "target" / "run_results.json")
+            dbt_cycle.record_whole_build(dsn, dbt_cycle.project_version())  # as the transform's producer does
             # The cycle right after the full build, as in production: rebuilding the path first (a') would make
             # every report look touched to the incremental summary.
             with psycopg.connect(dsn, autocommit=True) as conn:
                 land(conn, args.orders + 1, args.orders + args.new_orders, args.orders, history=False)
             load["incremental"] = os.getloadavg()[0]
+            cycle = dbt_cycle.plan(dsn)  # what transform_dbt's build selects now: the cycle
+            print(f"the cycle builds {cycle.reason}")
             with CpuMeter(name) as incremental_cpu:
-                incremental = dbt(dsn, target, "build", *CYCLE, keep_as=kept["incremental"])
+                incremental = dbt(dsn, target, "build", *CYCLE, *cycle.flags, keep_as=kept["incremental"])
             incremental_nodes = _node_seconds(target / "target" / "run_results.json")
             slowest = _slowest(target / "target" / "run_results.json")
             load["path"] = os.getloadavg()[0]

@@ -29,7 +29,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from sellerflow.orchestration.dbt_cli import profile_env
+from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR, profile_env
 from sellerflow.orchestration.pools import POOLS
 from sellerflow.warehouse.loader import ensure_raw_table
 from sellerflow.warehouse.migrations import migrate
@@ -198,11 +198,46 @@ def _finished_transform_run(airflow) -> str:
     return run_id
 
 
+def _views() -> set[str]:
+    """Names of the project's views and seeds (what a cycle may leave out, sellerflow.orchestration.dbt_cycle)."""
+    nodes = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())["nodes"].values()
+    return {
+        node["name"]
+        for node in nodes
+        if node["resource_type"] == "seed" or node["config"].get("materialized") == "view"
+    }
+
+
 def _tries(airflow, run_id: str) -> dict[str, int]:
     rows = airflow.query(
         "select task_id, try_number from task_instance where dag_id = %s and run_id = %s", TRANSFORM, run_id
     )
     return dict(rows)
+
+
+def test_a_run_after_a_whole_build_leaves_the_unchanged_views_alone(stack) -> None:
+    """Once a whole-project build of this version succeeded (recorded by the producer), a run builds the `cycle`
+    selector: a view over raw is not re-created and its task ends skipped, saying why; a pushed view's tests run."""
+    from sellerflow.orchestration import dbt_cycle
+
+    airflow, warehouse = stack
+    airflow.api("PATCH", f"/dags/{TRANSFORM}", json={"is_paused": False})
+    _finished_transform_run(airflow)
+    with psycopg.connect(warehouse) as conn:
+        versions = [v for (v,) in conn.execute("select project_version from ops.dbt_project_versions")]
+    assert versions == [dbt_cycle.project_version()], "the producer recorded the whole build of this version"
+    run_id = airflow.trigger(TRANSFORM)
+    assert airflow.wait_run(TRANSFORM, run_id, BUILD_TIMEOUT_S) == "success"
+    states = airflow.task_states(TRANSFORM, run_id)
+    assert states[CLEARED] == "skipped", "stg_onec__products, a view over raw, is left as it is"
+    assert states["sync_ozon__stocks_run"] == "success", (
+        "its tests ran (a pushed view, rebuilt over its table)"
+    )
+    logs = airflow.home / "logs" / f"dag_id={TRANSFORM}" / f"run_id={run_id}"
+    producer = next(logs.glob("task_id=dbt_producer_watcher/attempt=1.log")).read_text()
+    assert "dbt build of the cycle" in producer, producer[-3000:]
+    skipped = next(logs.glob(f"task_id={CLEARED}/attempt=1.log*")).read_text()  # its trigger's log
+    assert "built when the dbt project changes" in skipped, skipped[-2000:]
 
 
 def test_every_model_task_ends_with_the_build_and_a_cleared_one_reruns_alone(stack) -> None:
@@ -216,7 +251,15 @@ def test_every_model_task_ends_with_the_build_and_a_cleared_one_reruns_alone(sta
     assert airflow.run_state(TRANSFORM, run_id) == "success", {
         t: s for t, s in states.items() if s != "success"
     }
-    assert set(states.values()) == {"success"}, "every model's task turned green from the build's statuses"
+    assert set(states.values()) <= {"success", "skipped"}, (
+        "every model's task ended from the build's statuses"
+    )
+    skipped = {
+        task.removesuffix("_run").removesuffix("_seed")
+        for task, state in states.items()
+        if state == "skipped"
+    }
+    assert skipped <= _views(), "only views and seeds a cycle leaves out are skipped"
     assert len(states) > 100
     before = _tries(airflow, run_id)
 

@@ -27,9 +27,10 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from sellerflow.extract.account import extract_account
+from sellerflow.orchestration import dbt_cycle
 from sellerflow.orchestration.connections import onec_settings
 from sellerflow.orchestration.dbt import prepare_raw_tables
-from sellerflow.orchestration.dbt_cli import run_dbt
+from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR, run_dbt
 from sellerflow.sources.onec import OneCBase
 from sellerflow.sources.onec.extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.warehouse.migrations import migrate
@@ -160,6 +161,9 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, own_warehouse: str) -> Out
     _prepare_raw_tables(warehouse_dsn)
     built = _dbt_build(warehouse_dsn, tmp_path_factory.mktemp("dbt"))
     assert built.returncode == 0, built.stdout[-5000:]
+    dbt_cycle.record_whole_build(
+        warehouse_dsn, dbt_cycle.project_version()
+    )  # as the transform's producer does
     truth = json.loads((world_dir / "ground_truth.json").read_text())
     return Outcome(truth, warehouse_dsn, built.stdout, world_dir)
 
@@ -473,6 +477,28 @@ def _snapshot(dsn: str) -> tuple[set[tuple], set[tuple], dict[str, set[tuple]]]:
     return lines, summary, relations
 
 
+def _manifest() -> dict[str, Any]:
+    return json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+
+
+def _materialized(unique_id: str) -> str | None:
+    return _manifest()["nodes"].get(unique_id, {}).get("config", {}).get("materialized")
+
+
+def _views_over_tables() -> set[str]:
+    """Views that read a table model, directly or through other views."""
+    manifest = _manifest()
+    kind = {uid: node["config"].get("materialized") for uid, node in manifest["nodes"].items()}
+    found: set[str] = set()
+    todo = [uid for uid, materialized in kind.items() if materialized == "table"]
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            if kind.get(child) == "view" and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
 def _late_sales_at(truth: dict, clock: str) -> dict[tuple[str, str, str], str]:
     """The status the ground truth gives each late-reported sale's line at ``clock`` (its ``status_over_time``),
     for lines nothing else was injected into."""
@@ -501,8 +527,16 @@ def test_an_incremental_cycle_equals_a_full_rebuild(outcome: Outcome, tmp_path: 
     assert moved.orders_added > 0
     assert moved.reports_built > 0
     _extract(outcome.world_dir, state, outcome.dsn)
-    incremental = _dbt_build(outcome.dsn, tmp_path / "incremental")
+    cycle = dbt_cycle.plan(outcome.dsn)
+    assert not cycle.whole_project, cycle.reason
+    incremental = _dbt_build(outcome.dsn, tmp_path / "incremental", *cycle.flags)
     assert incremental.returncode == 0, incremental.stdout[-5000:]
+    results = json.loads((tmp_path / "incremental" / "target" / "run_results.json").read_text())["results"]
+    built = {r["unique_id"] for r in results}
+    rebuilt_views = {uid for uid in built if uid.startswith("model.") and _materialized(uid) == "view"}
+    assert rebuilt_views == _views_over_tables(), (
+        "the cycle re-creates only the views a table's rebuild drops"
+    )
     after_incremental = _snapshot(outcome.dsn)
     assert after_incremental[0] != before, "the weeks brought changes"
     late_before = _late_sales_at(outcome.truth, outcome.truth["clock"])

@@ -107,7 +107,7 @@ def test_a_push_error_fails_the_build_at_close() -> None:
         ({MODEL: "no-op"}, "running", "success"),
         ({MODEL: "some new dbt status"}, "running", "failed"),
         ({}, "running", None),
-        ({}, "success", "success"),  # not run by the build (ephemeral, or not selected)
+        ({}, "success", "skipped"),  # a view or seed the cycle left out (dbt_cycle)
         ({}, "skipped", "rerun"),  # a producer retry skips itself: the node runs alone
         ({}, "failed", "failed"),
         ({}, "upstream_failed", "skipped"),
@@ -129,6 +129,16 @@ def test_a_model_task_ends_with_its_tests_or_at_the_first_failure() -> None:
     failed = decide(nodes, Snapshot("running", {TESTS[1]: "fail"}, {TESTS[1]: "Got 2 results"}))
     assert failed.outcome == "failed", "a failed test fails its model's task at once"
     assert "Got 2 results" in failed.reason, "the task log shows dbt's message"
+
+
+def test_a_view_left_out_of_the_cycle_is_skipped_saying_why_and_its_tests_still_count() -> None:
+    left_out = decide([MODEL, *TESTS], Snapshot("success", {}))
+    assert left_out.outcome == "skipped"
+    assert "built when the dbt project changes" in left_out.reason
+    tested = decide([MODEL, *TESTS], Snapshot("success", {TESTS[0]: "pass", TESTS[1]: "pass"}))
+    assert tested.outcome == "success", "a pushed view's tests run every cycle"
+    failed = decide([MODEL, *TESTS], Snapshot("success", {TESTS[0]: "fail"}))
+    assert failed.outcome == "failed"
 
 
 def test_a_model_dbt_skipped_is_skipped_and_a_skipped_test_alone_is_not() -> None:

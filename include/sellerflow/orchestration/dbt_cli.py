@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # Imports nothing of Airflow or Cosmos: the DAG's Cosmos configuration (orchestration/dbt.py) takes it from here.
@@ -29,6 +30,17 @@ def profile_env(dsn: str) -> dict[str, str]:
         "SELLERFLOW_WAREHOUSE_PASSWORD": str(params.get("password") or ""),
         "SELLERFLOW_WAREHOUSE_DB": str(params["dbname"]),
     }
+
+
+def profile_dsn(env: Mapping[str, str]) -> str:
+    """The DSN of the warehouse dbt/profiles.yml points at under the environment ``env``."""
+    return make_conninfo(
+        host=env.get("SELLERFLOW_WAREHOUSE_HOST", "127.0.0.1"),
+        port=env.get("SELLERFLOW_WAREHOUSE_PORT", "5432"),
+        user=env["SELLERFLOW_WAREHOUSE_USER"],
+        password=env.get("SELLERFLOW_WAREHOUSE_PASSWORD", ""),
+        dbname=env["SELLERFLOW_WAREHOUSE_DB"],
+    )
 
 
 def warehouse_env(dsn: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -149,19 +150,30 @@ def publish_statuses(producer: Any, wait_for: str) -> None:
         context = kwargs.get("context")
         if context is None or context.get("_check_source_freshness"):
             return cosmos_run_dbt_runner(command, env, cwd, **kwargs)
+        from sellerflow.orchestration import dbt_cycle
+        from sellerflow.orchestration.dbt_cli import profile_dsn
+
         ti = context["ti"]
+        dsn = profile_dsn({**os.environ, **env})  # the warehouse dbt builds in
+        build = dbt_cycle.plan(dsn) if dbt_cycle.is_cycle_build(command) else None
+        if build:
+            log.info("dbt build of %s", build.reason)
         publisher = StatusPublisher(lambda board: ti.xcom_push(key=STATUS_BOARD_KEY, value=board))
         producer._dbt_runner_callbacks = [*callbacks, publisher.on_event]
         try:
             # dbt writes its JSON log lines to stdout too: the filter drops them (on_event logs dbt's lines).
             with contextlib.redirect_stdout(_StdoutFilter()):
-                result = DbtLocalBaseOperator.run_dbt_runner(producer, command, env, cwd, **kwargs)
+                result = DbtLocalBaseOperator.run_dbt_runner(
+                    producer, [*command, *(build.flags if build else ())], env, cwd, **kwargs
+                )
         except BaseException:
             publisher.close(raise_error=False)
             raise
         finally:
             producer._dbt_runner_callbacks = callbacks
         publisher.close()
+        if build and build.whole_project and result.success:
+            dbt_cycle.record_whole_build(dsn, build.project_version)
         return result
 
     producer.run_dbt_runner = run_dbt_runner
@@ -195,6 +207,7 @@ def publish_statuses(producer: Any, wait_for: str) -> None:
     producer.execute = execute_without_xcom_backup
 
 
+NOT_IN_CYCLE = "views and seeds are built when the dbt project changes, and nightly"
 QUALITY_POLL_S = 0.5
 PREPARE_AFTER_S = 1.5  # the gate's skip decision takes about a second; the quality suites take several
 WAITING = frozenset({None, "none", "scheduled", "queued", "running", "up_for_retry", "up_for_reschedule",
@@ -354,8 +367,8 @@ def decide(node_ids: Iterable[str], snapshot: Snapshot) -> Verdict | None:
     """The verdict on the nodes a task watches (its model first, then the model's data tests), or None to wait.
 
     Any of them failed → failed. The model skipped (a model it reads failed) → skipped. All reported → success
-    (a test dbt skipped is named in the log). The build ended without reporting some (ephemeral, not selected)
-    → judged on the rest. The producer was skipped → rerun them alone; it failed (or never ran) before reporting
+    (a test dbt skipped is named in the log). The build ended without reporting any → skipped (a view or seed
+    the cycle left out, see ``dbt_cycle``); without some → judged on the rest. The producer was skipped → rerun them alone; it failed (or never ran) before reporting
     them → failed (skipped when it never ran).
     """
     node_ids = list(node_ids)
@@ -367,6 +380,8 @@ def decide(node_ids: Iterable[str], snapshot: Snapshot) -> Verdict | None:
     model = node_ids[0]
     if reported.get(model) in SKIPPED:
         return Verdict("skipped", f"{model}: {snapshot.messages.get(model) or 'skipped by dbt'}")
+    if not reported and snapshot.producer_state == "success":
+        return Verdict("skipped", f"{model} is not in this cycle's build ({NOT_IN_CYCLE})")
     if len(reported) == len(node_ids) or snapshot.producer_state == "success":
         notes = [f"{n} skipped by dbt" for n, status in reported.items() if status in SKIPPED]
         notes += [f"the build ended without running {n}" for n in node_ids if n not in reported]
