@@ -368,8 +368,8 @@ def decide(node_ids: Iterable[str], snapshot: Snapshot) -> Verdict | None:
 
     Any of them failed → failed. The model skipped (a model it reads failed) → skipped. All reported → success
     (a test dbt skipped is named in the log). The build ended without reporting any → skipped (a view or seed
-    the cycle left out, see ``dbt_cycle``); without some → judged on the rest. The producer was skipped → rerun them alone; it failed (or never ran) before reporting
-    them → failed (skipped when it never ran).
+    the cycle left out, see ``dbt_cycle``); without some → judged on the rest. The producer was skipped → rerun
+    them alone; it failed (or never ran) before reporting them → failed (skipped when it never ran).
     """
     node_ids = list(node_ids)
     reported = {n: snapshot.statuses[n] for n in node_ids if n in snapshot.statuses}
