@@ -251,6 +251,11 @@ def test_partial_failure_retries_only_the_failed_items(world, onec) -> None:
     assert docs.keys() == expected_orders(onec).keys()
 
 
+# Orders the session-pool test pushes: enough for the 4-request burst to run out many times over (each order is a
+# find, a create and a post), few enough that the 1-second Retry-After waits stay short (the whole world: ~40 s).
+POOL_TEST_ORDERS = 10
+
+
 def test_the_session_pool_limit_is_honoured(world, onec, monkeypatch) -> None:
     """1C's only throttle is the publication's session pool: HTTP 503 with Retry-After (what 420/429 are for
     the marketplaces). Every refused request is repeated, and not before the time 1C asked for."""
@@ -267,16 +272,31 @@ def test_the_session_pool_limit_is_honoured(world, onec, monkeypatch) -> None:
     for base in onec.bases.values():
         object.__setattr__(base, "retry_max_s", 5.0)
         object.__setattr__(base, "max_attempts", 10)
-    result = push(world.dsn, target_for(onec))
+    result = push(world.dsn, target_for(onec), max_items=POOL_TEST_ORDERS)
     refusals = [i for i, (_, allowed, _) in enumerate(seen) if not allowed]
     assert refusals, "the limit must have refused some requests"
     for i in refusals:
         if i + 1 < len(seen):
             waited = seen[i + 1][0] - seen[i][0]
             assert waited >= math.ceil(seen[i][2]) - 0.05, "a request came back before Retry-After"
+    assert result["due"] > POOL_TEST_ORDERS, "a subset of the waiting orders is pushed"
     assert result["failed"] == 0
-    assert result["acknowledged"] + result["parked"] == result["due"]
-    assert sellerflow_orders(onec).keys() == expected_orders(onec).keys()
+    assert result["acknowledged"] + result["parked"] == POOL_TEST_ORDERS
+    assert states(world.dsn)["pending"] == result["due"] - POOL_TEST_ORDERS, "the rest was not sent"
+    # the pushed orders arrive exactly: each mapped one as one document holding its lines, nothing else
+    with psycopg.connect(world.dsn) as conn:
+        pushed = {
+            (p["onec_base"], p["order_number"])
+            for (p,) in conn.execute("select payload from ops.outbox where state <> 'pending'").fetchall()
+        }
+    assert len(pushed) == POOL_TEST_ORDERS
+    expected = expected_orders(onec)
+    docs = sellerflow_orders(onec)
+    assert docs.keys() == pushed & expected.keys()
+    assert docs, "some pushed orders are mapped"
+    for key, versions in docs.items():
+        assert len(versions) == 1, "one document per order"
+        assert versions[0][4] == expected[key], key
 
 
 def test_a_dry_run_changes_nothing_at_1c_and_a_live_run_then_sends(world, onec) -> None:
