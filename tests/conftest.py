@@ -57,11 +57,24 @@ def admin_dsn() -> str:
     return os.environ.get("SELLERFLOW_PG_ADMIN_DSN", DEFAULT_ADMIN_DSN)
 
 
+def throwaway_name() -> str:
+    """A database name no other test (or test session) uses."""
+    return f"sellerflow_test_{uuid.uuid4().hex[:10]}"
+
+
+def database_url(name: str) -> str:
+    """The app role's URL of database ``name`` on the test cluster."""
+    params = conninfo_to_dict(admin_dsn())
+    host, port = params.get("host") or "127.0.0.1", params.get("port") or 5432
+    return f"postgresql://{APP_ROLE}:{APP_PASSWORD}@{host}:{port}/{name}"
+
+
 @contextmanager
-def throwaway_database(template: str | None = None) -> Iterator[str]:
+def throwaway_database(template: str | None = None, name: str | None = None) -> Iterator[str]:
     """Create a uniquely named database owned by the app role; yield its URL; drop it afterwards. With ``template``
-    (the URL of another throwaway database, which nothing may use any more) the new one is a copy of it."""
-    name = f"sellerflow_test_{uuid.uuid4().hex[:10]}"
+    (the URL of another throwaway database, which nothing may use any more) the new one is a copy of it. ``name``
+    (from ``throwaway_name``) reuses a name whose previous database is gone (tests/dbt: dbt's parse is per name)."""
+    name = name or throwaway_name()
     with psycopg.connect(admin_dsn(), autocommit=True) as conn:
         if template is None:
             conn.execute(f'create database "{name}" owner {APP_ROLE}')
@@ -75,10 +88,8 @@ def throwaway_database(template: str | None = None) -> Iterator[str]:
             )
             conn.execute(f'create database "{name}" template "{source}" owner {APP_ROLE}')
             copy_database_settings(conn, source, name)  # JIT off, as the migration set it on the source
-    params = conninfo_to_dict(admin_dsn())
-    host, port = params.get("host") or "127.0.0.1", params.get("port") or 5432
     try:
-        yield f"postgresql://{APP_ROLE}:{APP_PASSWORD}@{host}:{port}/{name}"
+        yield database_url(name)
     finally:
         with psycopg.connect(admin_dsn(), autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')

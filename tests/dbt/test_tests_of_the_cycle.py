@@ -5,13 +5,13 @@ row. On a real Postgres with real dbt runs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from sellerflow.orchestration.dbt_cli import run_dbt
-from sellerflow.warehouse import load_records, migrate
+from sellerflow.warehouse import load_records
 
 MODEL = "int_ozon__order_lines"  # incremental, with a unique_combination data test (account, posting, offer)
 EVERY_ROW = ("--vars", "{test_this_cycle_only: false}")
@@ -51,39 +51,35 @@ def _test(dsn: str, work_dir: Path, *extra: str) -> int:
     return statuses.count("fail")
 
 
-@pytest.fixture
-def dsn(fresh_dsn: str) -> str:
-    migrate(fresh_dsn)
-    return fresh_dsn
-
-
-def test_a_cycle_tests_its_own_rows_and_the_nightly_run_every_row(dsn: str, tmp_path: Path) -> None:
+def test_a_cycle_tests_its_own_rows_and_the_nightly_run_every_row(
+    dsn: str, dbt_dir: Path, dbt_work: Callable[..., Path]
+) -> None:
     # History landed an hour ago, then a first build and a broken old row.
     _land(dsn, range(1, 4))
     with psycopg.connect(dsn) as conn:
         conn.execute("update raw.ozon_postings_fbs set extracted_at = extracted_at - interval '1 hour'")
-    assert run_dbt(dsn, tmp_path, "run", "--select", f"+{MODEL}").returncode == 0
+    assert run_dbt(dsn, dbt_dir, "run", "--select", f"+{MODEL}").returncode == 0
     _duplicate(dsn, "00001-0001-1")
 
     # A cycle: one new posting. Its tests do not read the old rows; the nightly run does.
     _land(dsn, range(4, 5))
-    assert run_dbt(dsn, tmp_path, "run", "--select", f"+{MODEL}").returncode == 0
-    assert _test(dsn, tmp_path) == 0
-    assert _test(dsn, tmp_path, *EVERY_ROW) == 1
+    assert run_dbt(dsn, dbt_dir, "run", "--select", f"+{MODEL}").returncode == 0
+    assert _test(dsn, dbt_dir) == 0
+    assert _test(dsn, dbt_work(*EVERY_ROW), *EVERY_ROW) == 1  # its own dir: its --vars have their own parse
 
     # A broken row among the cycle's own rows fails the cycle's tests.
     _duplicate(dsn, "00004-0001-1")
-    assert _test(dsn, tmp_path) == 1
+    assert _test(dsn, dbt_dir) == 1
 
 
-def test_after_a_full_build_the_tests_read_every_row(dsn: str, tmp_path: Path) -> None:
+def test_after_a_full_build_the_tests_read_every_row(dsn: str, dbt_dir: Path) -> None:
     _land(dsn, range(1, 4))
     with psycopg.connect(dsn) as conn:
         conn.execute("update raw.ozon_postings_fbs set extracted_at = extracted_at - interval '1 hour'")
-    assert run_dbt(dsn, tmp_path, "run", "--select", f"+{MODEL}").returncode == 0
-    assert run_dbt(dsn, tmp_path, "run", "--select", f"+{MODEL}").returncode == 0  # an incremental cycle
+    assert run_dbt(dsn, dbt_dir, "run", "--select", f"+{MODEL}").returncode == 0
+    assert run_dbt(dsn, dbt_dir, "run", "--select", f"+{MODEL}").returncode == 0  # an incremental cycle
     _duplicate(dsn, "00001-0001-1")
-    assert _test(dsn, tmp_path) == 0, "an old row: not this cycle's"
-    assert run_dbt(dsn, tmp_path, "run", "--select", MODEL, "--full-refresh").returncode == 0
+    assert _test(dsn, dbt_dir) == 0, "an old row: not this cycle's"
+    assert run_dbt(dsn, dbt_dir, "run", "--select", MODEL, "--full-refresh").returncode == 0
     _duplicate(dsn, "00001-0001-1")
-    assert _test(dsn, tmp_path) == 1, "a full build's tests read every row"
+    assert _test(dsn, dbt_dir) == 1, "a full build's tests read every row"
