@@ -11,13 +11,19 @@
     or began later — was written by a transaction with an id at or above that xmin (database_xmin: the same,
     leaving out transactions running in other databases, which cannot write here). Row ids and landing times give
     no such bound: a loader transaction takes its ids and its ``now()`` when it starts and may commit after others
-    that started later. The price is a sequential scan of the raw table's heap (``xmin`` has no index; the payloads
-    stay compressed in place), then an index probe per key; rows older than the previous run cost nothing else. A
+    that started later. ``xmin`` has no index, so the scan is bounded by landing time: a loader's row carries its
+    transaction's start (``extracted_at`` default ``now()``), and every transaction that could write a row the
+    previous run did not see was open when that run took its snapshot or began later, so the row's
+    ``extracted_at`` is at or after the oldest ``xact_start`` in this database at that moment (recorded with the
+    snapshot: oldest_xact_start). A BRIN index on ``extracted_at`` (raw is append-only, in landing order) turns
+    that bound into a few block ranges of the heap, then an index probe per key. A
     long transaction in this database holds the horizon back: rows are then read again (more work, never a wrong
     result). A model without a snapshot_xmin (built before migration 0042) reads every key once. -#}
 {% macro latest_version(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
-    {%- set since = model_watermark().snapshot_xmin if is_incremental() else none -%}
+    {%- set watermark = model_watermark() if is_incremental() else {} -%}
+    {%- set since = watermark.get('snapshot_xmin') -%}
+    {%- set oldest = watermark.get('oldest_xact_start') -%}
     {%- if execute and load_relation(relation) is none -%}
     select
         null::text as account_id, null::text as natural_key, null::jsonb as payload,
@@ -31,6 +37,10 @@
     from (
         select distinct account_id, natural_key from {{ relation }}
         where {{ written_since('xmin', since) }}
+        {%- if oldest is not none %}
+            {#- the BRIN index's few block ranges instead of the whole heap; the overlap covers a clock step #}
+            and extracted_at >= '{{ oldest }}'::timestamptz - interval '{{ var("incremental_overlap_minutes") }} minutes'
+        {%- endif %}
     ) as written
     {#- a lateral subquery with a limit is always a nested loop over the written keys: a probe of the
         latest-version index each, however badly the planner guesses how many keys the xmin test keeps #}
@@ -81,8 +91,8 @@
 {%- endmacro %}
 
 {#- The watermark of the incremental model being compiled, from ops.dbt_watermarks (see record_watermark): a dict
-    with ``run_started_at`` (seconds since the epoch when its previous run started) and ``snapshot_xmin`` (text),
-    each none when not known. Read once per model: the first call queries it, later calls of the same compilation
+    with ``run_started_at`` (seconds since the epoch when its previous run started), ``snapshot_xmin`` and
+    ``oldest_xact_start`` (text), each none when not known. Read once per model: the first call queries it, later calls of the same compilation
     (new_since in every CTE, latest_version) reuse the answer kept on the model's context. -#}
 {% macro model_watermark() -%}
     {%- if not execute -%}
@@ -90,13 +100,14 @@
     {%- endif -%}
     {%- if 'sellerflow_watermark' not in model -%}
         {%- set sql -%}
-            select extract(epoch from run_started_at)::float8, snapshot_xmin::text
+            select extract(epoch from run_started_at)::float8, snapshot_xmin::text, oldest_xact_start::text
             from ops.dbt_watermarks where relation = '{{ this.schema }}.{{ this.identifier }}'
         {%- endset -%}
         {%- set rows = run_query(sql).rows -%}
         {%- do model.update({'sellerflow_watermark': {
             'run_started_at': rows[0][0] if rows | length > 0 else none,
             'snapshot_xmin': rows[0][1] if rows | length > 0 else none,
+            'oldest_xact_start': rows[0][2] if rows | length > 0 else none,
         }}) -%}
     {%- endif -%}
     {{ return(model['sellerflow_watermark']) }}
@@ -128,11 +139,13 @@
 {% macro record_watermark() -%}
     {%- if model.config.materialized == 'incremental' -%}
     select pg_stat_clear_snapshot();
-    insert into ops.dbt_watermarks as watermark (relation, run_started_at, snapshot_xmin, cycle_since)
-    select '{{ this.schema }}.{{ this.identifier }}', now(), {{ database_xmin() }}, null
+    insert into ops.dbt_watermarks as watermark
+        (relation, run_started_at, snapshot_xmin, oldest_xact_start, cycle_since)
+    select '{{ this.schema }}.{{ this.identifier }}', now(), {{ database_xmin() }}, {{ oldest_xact_start() }}, null
     on conflict (relation) do update set
         run_started_at = excluded.run_started_at,
         snapshot_xmin = excluded.snapshot_xmin,
+        oldest_xact_start = excluded.oldest_xact_start,
         cycle_since = {% if is_incremental() -%}
             watermark.run_started_at - interval '{{ var("incremental_overlap_minutes") }} minutes'
         {%- else %}null{% endif %}
@@ -164,6 +177,18 @@
             )
         )
         from (select pg_current_snapshot() as snapshot) as current
+    )
+{%- endmacro %}
+
+{#- The start of the oldest transaction open in this database (this one included), read with the snapshot of
+    database_xmin (the caller clears pg_stat_activity's cache first). Null when another role's backend here hides
+    its transaction without pg_read_all_stats: then the next run has no landing-time bound (reads more, misses
+    nothing). -#}
+{% macro oldest_xact_start() -%}
+    (
+        select case when bool_or(state is null and backend_type = 'client backend') then null
+                    else least(min(xact_start), now()) end
+        from pg_stat_activity where datname = current_database()
     )
 {%- endmacro %}
 

@@ -84,6 +84,7 @@ create table if not exists {raw} (
 );
 create index if not exists {latest_idx} on {raw} (account_id, natural_key, extracted_at desc, id desc)
     include (payload_hash);
+create index if not exists {landed_brin} on {raw} using brin (extracted_at);
 create table if not exists {quarantine} (
     id              bigserial   primary key,
     account_id      text        not null,
@@ -184,6 +185,7 @@ class _Target:
                     quarantine=self.quarantine,
                     compression=sql.SQL("compression lz4" if lz4 else ""),
                     latest_idx=sql.Identifier(_index_name(self.name, "latest_idx")),
+                    landed_brin=sql.Identifier(_index_name(self.name, "extracted_brin")),  # migration 0121
                 )
             )
 
