@@ -19,9 +19,11 @@ from sellerflow.picking.builder import build_pick_lists
 
 
 @pytest.fixture(scope="module")
-def demand_dsn(built_world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with copy_world(built_world, tmp_path_factory.mktemp("world")) as world:
-        dbt_dir = tmp_path_factory.mktemp("dbt")
+def demand_dsn(
+    built_world: World, world_copy_name: str, prime_dbt, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with copy_world(built_world, tmp_path_factory.mktemp("world"), world_copy_name) as world:
+        dbt_dir = prime_dbt(tmp_path_factory.mktemp("dbt"), world.dsn)
         built = run_dbt(world.dsn, dbt_dir, "run", "--select", "+pick_demand", "pick_assembled_orders")
         assert built.returncode == 0, built.stdout[-5000:]
         tested = run_dbt(world.dsn, dbt_dir, "test", "--select", "pick_demand", "pick_assembled_orders")

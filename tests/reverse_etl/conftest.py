@@ -160,17 +160,20 @@ def build_world(world_dir: Path, dsn: str, dbt_dir: Path) -> World:
 
 
 @pytest.fixture(scope="module")
-def world(built_world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(
+    built_world: World, world_copy_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     """The module's world: its own copy of the session's built world (files and warehouse)."""
-    with copy_world(built_world, tmp_path_factory.mktemp("world")) as copy:
+    with copy_world(built_world, tmp_path_factory.mktemp("world"), world_copy_name) as copy:
         yield copy
 
 
 @contextmanager
-def copy_world(built: World, into: Path) -> Iterator[World]:
-    """A private copy of a built world: its files in ``into`` and its warehouse as a new database (template copy)."""
+def copy_world(built: World, into: Path, name: str | None = None) -> Iterator[World]:
+    """A private copy of a built world: its files in ``into`` and its warehouse as a new database (template copy),
+    named ``name`` if given (``world_copy_name``: no other copy may be alive)."""
     shutil.copytree(built.dir, into, dirs_exist_ok=True)
-    with throwaway_database(template=built.dsn) as dsn:
+    with throwaway_database(template=built.dsn, name=name) as dsn:
         yield World(into, dsn, built.connections, built.now)
 
 

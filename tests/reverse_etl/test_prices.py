@@ -32,7 +32,7 @@ from sellerflow_emulators.testing import serve_in_thread
 
 
 @pytest.fixture(scope="module")
-def price_world(world, tmp_path_factory):
+def price_world(world, tmp_path_factory, prime_dbt):
     """The module world with changed 1C prices (re-extracted) and the price models built."""
     path = world.dir / "world.sqlite"
     conn = sqlite3.connect(path)
@@ -61,7 +61,11 @@ def price_world(world, tmp_path_factory):
         for base in world.onec_bases(url).values():
             extract_catalogs(base, world.dsn, "test-prices", world.now)
     built = run_dbt(
-        world.dsn, tmp_path_factory.mktemp("dbt_prices"), "run", "--select", "+int_reverse_etl__prices+"
+        world.dsn,
+        prime_dbt(tmp_path_factory.mktemp("dbt_prices"), world.dsn),
+        "run",
+        "--select",
+        "+int_reverse_etl__prices+",
     )
     assert built.returncode == 0, built.stdout[-5000:]
     return world

@@ -59,7 +59,7 @@ def _sql(conn: sqlite3.Connection, query: str, *params: Any) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def status_world(world, tmp_path_factory):
+def status_world(world, tmp_path_factory, prime_dbt):
     """Reserved, partly assembled and shipped orders in 1C, re-extracted; the status models built."""
     path = world.dir / "world.sqlite"
     state = EmulatorState(path)
@@ -136,7 +136,7 @@ def status_world(world, tmp_path_factory):
     conn.close()
     built = run_dbt(
         world.dsn,
-        tmp_path_factory.mktemp("dbt_statuses"),
+        prime_dbt(tmp_path_factory.mktemp("dbt_statuses"), world.dsn),
         "run",
         "--select",
         "+int_reverse_etl__order_progress+",
@@ -309,7 +309,9 @@ def _unassembled_ozon(world, chosen: set[tuple[str, str]]) -> tuple[str, str, st
     return next(r for r in rows if (r[0], r[2]) not in chosen)
 
 
-def test_a_supply_is_delivered_once_1c_shipped_every_order_in_it(status_world, vendors, tmp_path) -> None:
+def test_a_supply_is_delivered_once_1c_shipped_every_order_in_it(
+    status_world, vendors, tmp_path, prime_dbt
+) -> None:
     push_all(status_world, vendors)
     supply, orders = outbox_rows(
         status_world.dsn,
@@ -334,7 +336,13 @@ def test_a_supply_is_delivered_once_1c_shipped_every_order_in_it(status_world, v
                 (base, key, json.dumps(payload, ensure_ascii=False), key),
             )
     # 1C progress is read from the incremental staging transform_dbt builds (this test runs last in the module)
-    built = run_dbt(status_world.dsn, tmp_path / "dbt", "run", "--select", "stg_onec__shipments")
+    built = run_dbt(
+        status_world.dsn,
+        prime_dbt(tmp_path / "dbt", status_world.dsn),
+        "run",
+        "--select",
+        "stg_onec__shipments",
+    )
     assert built.returncode == 0, built.stdout[-3000:]
     before = set(vendors.sql("select rowid, path from push_log"))
     result = push(status_world.dsn, vendors.target("wildberries_statuses"))

@@ -27,10 +27,14 @@ BUFFER_ACCOUNT, BUFFER_DEFAULT, BUFFER_OFFER_UNITS = "ozon_main", 2, 7
 
 
 @pytest.fixture(scope="module")
-def stock_world(world, tmp_path_factory):
+def stock_world(world, tmp_path_factory, prime_dbt):
     """The module world with the stock models built and a safety buffer on one cabinet."""
     built = run_dbt(
-        world.dsn, tmp_path_factory.mktemp("dbt_stock"), "run", "--select", "+int_reverse_etl__free_stock+"
+        world.dsn,
+        prime_dbt(tmp_path_factory.mktemp("dbt_stock"), world.dsn),
+        "run",
+        "--select",
+        "+int_reverse_etl__free_stock+",
     )
     assert built.returncode == 0, built.stdout[-5000:]
     with psycopg.connect(world.dsn, autocommit=True) as conn:
