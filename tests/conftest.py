@@ -138,6 +138,25 @@ def own_session_database() -> Iterator[Callable[[], str]]:
         yield lambda: stack.enter_context(throwaway_database())
 
 
+@pytest.fixture(scope="session")
+def migrated_template() -> Iterator[str]:
+    """A database the warehouse migrations ran on, once per session: the template of ``migrated_dsn`` (nothing
+    connects to it after that)."""
+    from sellerflow.warehouse.migrations import migrate
+
+    with throwaway_database() as dsn:
+        migrate(dsn)
+        yield dsn
+
+
+@pytest.fixture
+def migrated_dsn(migrated_template: str) -> Iterator[str]:
+    """A fresh, migrated database for one test: a copy of ``migrated_template`` (~0.1 s instead of ~0.4 s of running
+    every migration again; tests/warehouse runs them on empty databases)."""
+    with throwaway_database(template=migrated_template) as dsn:
+        yield dsn
+
+
 @pytest.fixture
 def fresh_dsn() -> Iterator[str]:
     """DSN of a fresh database for one test (for migration tests that need an empty start)."""

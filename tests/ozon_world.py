@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.ozon import create_app
 from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import serve_world_copy
@@ -42,7 +41,6 @@ def ozon(pristine_world: Path, tmp_path: Path) -> Iterator[Served]:
 
 
 @pytest.fixture
-def dsn(fresh_dsn: str) -> str:
+def dsn(migrated_dsn: str) -> str:
     """A fresh, migrated warehouse database."""
-    migrate(fresh_dsn)
-    return fresh_dsn
+    return migrated_dsn

@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 from tests.conftest import database_url, throwaway_database, throwaway_name
 
-from sellerflow.warehouse import migrate
-
 
 @pytest.fixture(scope="session")
 def dbt_database_name() -> str:
@@ -25,10 +23,9 @@ def dbt_database_name() -> str:
 
 
 @pytest.fixture
-def dsn(dbt_database_name: str) -> Iterator[str]:
-    """A fresh, migrated warehouse database for one test (dropped afterwards)."""
-    with throwaway_database(name=dbt_database_name) as url:
-        migrate(url)
+def dsn(dbt_database_name: str, migrated_template: str) -> Iterator[str]:
+    """A fresh, migrated warehouse database for one test (a copy of the session's migrated one; dropped afterwards)."""
+    with throwaway_database(template=migrated_template, name=dbt_database_name) as url:
         yield url
 
 

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from sellerflow.quality.raw_checks import SUITES_BY_TABLE, check_landed_table
-from sellerflow.warehouse import load_records, migrate
+from sellerflow.warehouse import load_records
 
 
 def _posting(n: int, status: str | None = "delivered") -> dict:
@@ -22,9 +22,8 @@ def _verdicts(dsn: str) -> list[tuple]:
 
 
 @pytest.fixture
-def dsn(fresh_dsn: str) -> str:
-    migrate(fresh_dsn)
-    return fresh_dsn
+def dsn(migrated_dsn: str) -> str:
+    return migrated_dsn
 
 
 def test_a_table_not_landed_yet_is_skipped(dsn: str) -> None:

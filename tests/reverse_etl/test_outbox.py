@@ -14,7 +14,6 @@ from sellerflow.reverse_etl import outbox
 from sellerflow.reverse_etl.__main__ import main
 from sellerflow.reverse_etl.outbox import Desired, Item, Outcome
 from sellerflow.reverse_etl.sender import SendContext, drain
-from sellerflow.warehouse.migrations import migrate
 
 TARGET = "fake_target"
 
@@ -51,9 +50,8 @@ class FakeTarget:
 
 
 @pytest.fixture
-def dsn(fresh_dsn: str) -> str:
-    migrate(fresh_dsn)
-    return fresh_dsn
+def dsn(migrated_dsn: str) -> str:
+    return migrated_dsn
 
 
 def put(dsn: str, *keys: str, version: str = "1", dry_run: bool = False, hold: str | None = None):

@@ -24,7 +24,6 @@ from sellerflow.reverse_etl.sender import drain
 from sellerflow.reverse_etl.targets import marketplace_target
 from sellerflow.sources.account import MarketplaceAccount
 from sellerflow.sources.ratelimit import NullLimiter, PostgresLimiter
-from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.limits import LimitConfig
 from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import serve_in_thread
@@ -61,9 +60,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def dsn(fresh_dsn: str) -> str:
-    migrate(fresh_dsn)
-    return fresh_dsn
+def dsn(migrated_dsn: str) -> str:
+    return migrated_dsn
 
 
 @dataclass

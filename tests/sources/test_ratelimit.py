@@ -14,7 +14,6 @@ import pytest
 from sellerflow.extract.account import extract_account
 from sellerflow.sources._http import RateLimitError
 from sellerflow.sources.ratelimit import SAFETY, Limit, NullLimiter, PostgresLimiter
-from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.limits import LimitConfig
 from sellerflow_emulators.ozon import create_app
 from sellerflow_emulators.runtime import EmulatorState
@@ -23,9 +22,8 @@ from sellerflow_emulators.testing.extract import accounts, generate_world
 
 
 @pytest.fixture
-def dsn(fresh_dsn: str) -> str:
-    migrate(fresh_dsn)
-    return fresh_dsn
+def dsn(migrated_dsn: str) -> str:
+    return migrated_dsn
 
 
 def test_a_bucket_is_shared_by_every_limiter_instance(dsn: str) -> None:

@@ -15,7 +15,6 @@ from sellerflow.sources._http import RateLimitError
 from sellerflow.sources.ratelimit import NullLimiter, PostgresLimiter, resolve_limits
 from sellerflow.sources.yandex_market import YandexMarketClient
 from sellerflow.sources.yandex_market.client import ParallelCapped
-from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.limits import LimitConfig
 from sellerflow_emulators.runtime import EmulatorState
 from sellerflow_emulators.testing import serve_in_thread
@@ -28,9 +27,8 @@ KNOWN = {"rate": 10, "window_s": 2, "burst": 1}
 
 
 @pytest.fixture
-def dsn(fresh_dsn: str) -> str:
-    migrate(fresh_dsn)
-    return fresh_dsn
+def dsn(migrated_dsn: str) -> str:
+    return migrated_dsn
 
 
 @pytest.fixture(scope="module")
