@@ -25,7 +25,6 @@ from sellerflow.extract.stream import Stream
 from sellerflow.sources.onec import OneCBase, OneCBusinessError
 from sellerflow.sources.onec.extract import extract_catalogs, extract_documents, extract_stock
 from sellerflow.sources.onec.streams import CATALOG_STREAMS, DOCUMENT_STREAMS, PRODUCTS, STOCK
-from sellerflow.warehouse import migrate
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.onec import create_app
 from sellerflow_emulators.runtime import EmulatorState
@@ -94,13 +93,12 @@ class OneC:
 
 
 @pytest.fixture
-def onec(generated: Path, tmp_path: Path, fresh_dsn: str) -> Iterator[OneC]:
+def onec(generated: Path, tmp_path: Path, migrated_dsn: str) -> Iterator[OneC]:
     world = tmp_path / "world.sqlite"
     shutil.copy(generated, world)
     state = EmulatorState(world)
-    migrate(fresh_dsn)
     with serve_in_thread(create_app(state)) as url:
-        yield OneC(world, state, url, fresh_dsn)
+        yield OneC(world, state, url, migrated_dsn)
 
 
 def extract_all(onec: OneC, run_id: str = "run1", as_of: datetime = AS_OF, **settings: Any) -> dict[str, Any]:
