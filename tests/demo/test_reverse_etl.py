@@ -11,7 +11,6 @@ import psycopg
 import pytest
 
 from sellerflow.demo.reverse_etl import STEP_DAGS, demo_reverse_etl
-from sellerflow.warehouse.migrations import migrate
 
 
 class FakeAirflow:
@@ -44,12 +43,11 @@ def _world(tmp_path: Path, numbers: list[str]) -> Path:
 
 
 def test_half_the_reserved_orders_are_assembled_the_dags_run_and_the_changes_are_printed(
-    fresh_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    migrated_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    migrate(fresh_dsn)
     numbers = ["A-1", "A-2", "A-3", "A-4"]
     world = _world(tmp_path, numbers)
-    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+    with psycopg.connect(migrated_dsn, autocommit=True) as conn:
         for n in numbers:
             (oid,) = conn.execute(
                 "insert into ops.outbox (target, account_id, item_key, payload, payload_hash, state) values "
@@ -66,7 +64,7 @@ def test_half_the_reserved_orders_are_assembled_the_dags_run_and_the_changes_are
             "('ozon_prices', 'ozon_main', 'ozon_main:X', '{}', 'h', 'held', 'price drop 100 → 50')"
         )
     api = FakeAirflow()
-    assert demo_reverse_etl(api, fresh_dsn, world, timeout_s=5)
+    assert demo_reverse_etl(api, migrated_dsn, world, timeout_s=5)
     assert api.triggered == list(STEP_DAGS)
     db = sqlite3.connect(world / "world.sqlite")
     statuses = dict(

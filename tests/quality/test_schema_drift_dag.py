@@ -10,7 +10,6 @@ import psycopg
 import pytest
 from tests.ozon_world import Served
 
-from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.testing.extract import connections
 
@@ -18,9 +17,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_extract_task_warns_of_drift_and_still_succeeds(
-    ozon: Served, pristine_world: Path, fresh_dsn: str, run_dag
+    ozon: Served, pristine_world: Path, migrated_dsn: str, run_dag
 ) -> None:
-    migrate(fresh_dsn)
     rule = {
         "kind": "schema_retyped_field",
         "field": "acquiring",
@@ -37,8 +35,8 @@ def test_the_extract_task_warns_of_drift_and_still_succeeds(
         "extra": {**main["extra"], "horizon_days": 120},
     }
     env = {
-        "SELLERFLOW_WAREHOUSE_DSN": fresh_dsn,
-        "AIRFLOW_CONN_SELLERFLOW_WAREHOUSE": fresh_dsn,
+        "SELLERFLOW_WAREHOUSE_DSN": migrated_dsn,
+        "AIRFLOW_CONN_SELLERFLOW_WAREHOUSE": migrated_dsn,
         "AIRFLOW_CONN_MP_OZON_MAIN": json.dumps(connection),
         "AIRFLOW_VAR_SELLERFLOW_ACCOUNTS": json.dumps({"ozon": ["mp_ozon_main"]}),
     }
@@ -50,7 +48,7 @@ def test_the_extract_task_warns_of_drift_and_still_succeeds(
     assert warnings, output[-5000:]
     assert "warning" in warnings[0].lower()
     assert "acquiring retyped (number → string)" in warnings[0]
-    with psycopg.connect(fresh_dsn) as conn:
+    with psycopg.connect(migrated_dsn) as conn:
         drift = conn.execute(
             "select entity, field_path, kind, record_count from ops.schema_drift where source = 'ozon'"
         ).fetchall()

@@ -14,7 +14,6 @@ import pytest
 
 from sellerflow.sources.onec import OneCBase
 from sellerflow.sources.onec.extract import extract_catalogs, extract_documents, extract_stock
-from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.onec import create_app
 from sellerflow_emulators.runtime import EmulatorState
@@ -63,21 +62,19 @@ def _drift(dsn: str) -> list[tuple]:
         ).fetchall()
 
 
-def test_undrifted_1c_records_no_drift(onec, fresh_dsn: str, caplog: pytest.LogCaptureFixture) -> None:
-    migrate(fresh_dsn)
+def test_undrifted_1c_records_no_drift(onec, migrated_dsn: str, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, DRIFT_LOGGER):
-        _extract(*onec, fresh_dsn)
-    with psycopg.connect(fresh_dsn) as conn:
+        _extract(*onec, migrated_dsn)
+    with psycopg.connect(migrated_dsn) as conn:
         (documents,) = conn.execute("select count(*) from raw.onec_customer_orders").fetchone()
     assert documents > 0
-    assert _drift(fresh_dsn) == []
+    assert _drift(migrated_dsn) == []
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
 
 
 def test_a_field_1c_adds_is_recorded_and_lands(
-    onec, fresh_dsn: str, caplog: pytest.LogCaptureFixture
+    onec, migrated_dsn: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    migrate(fresh_dsn)
     state, bases = onec
     rule = {
         "kind": "schema_extra_field",
@@ -88,9 +85,9 @@ def test_a_field_1c_adds_is_recorded_and_lands(
     state.faults.configure("onec", [parse_rule(rule)])
     with caplog.at_level(logging.WARNING, DRIFT_LOGGER):
         for base in bases:
-            extract_catalogs(base, fresh_dsn, "drift", state.now())
+            extract_catalogs(base, migrated_dsn, "drift", state.now())
     assert state.faults.snapshot()["onec"][0]["faults_served"] > 0
-    with psycopg.connect(fresh_dsn) as conn:
+    with psycopg.connect(migrated_dsn) as conn:
         products, drifted = conn.execute(
             "select count(distinct (account_id, natural_key)), count(*) filter (where payload ? %s)"
             " from raw.onec_products",
@@ -98,6 +95,6 @@ def test_a_field_1c_adds_is_recorded_and_lands(
         ).fetchone()
     assert products > 0
     assert drifted == products, "every drifted product landed, the new field kept"
-    assert ("products", "ДополнительныйРеквизит", "new", "string", products) in _drift(fresh_dsn)
+    assert ("products", "ДополнительныйРеквизит", "new", "string", products) in _drift(migrated_dsn)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("raw.onec_products: ДополнительныйРеквизит new (string)" in w for w in warnings), warnings

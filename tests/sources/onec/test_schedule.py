@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import psycopg
 
 from sellerflow.sources.onec.schedule import due_groups, group_due, last_landed
-from sellerflow.warehouse import migrate
 
 
 def _groups(at: datetime, scheduled: bool = True) -> set[str]:
@@ -52,16 +51,15 @@ def test_a_group_that_missed_its_slot_or_never_landed_is_done_at_the_next_tick()
     assert {g for g, due in due_groups(at, True, missed_hour).items() if due} == {"stock", "catalogs"}
 
 
-def test_last_landed_reads_the_groups_last_successful_loads(fresh_dsn: str) -> None:
-    migrate(fresh_dsn)
-    with psycopg.connect(fresh_dsn) as conn:
+def test_last_landed_reads_the_groups_last_successful_loads(migrated_dsn: str) -> None:
+    with psycopg.connect(migrated_dsn) as conn:
         conn.execute(
             "insert into ops.load_runs (source, entity, account_id, run_id, status, finished_at) values"
             " ('onec', 'products', 'ut_main', 'r', 'succeeded', '2026-09-18 09:00+00'),"
             " ('onec', 'products', 'ut_main', 'r', 'failed', '2026-09-18 10:00+00'),"
             " ('onec', 'stock', 'ut_main', 'r', 'succeeded', '2026-09-18 10:00+00')"
         )
-    landed = last_landed(fresh_dsn)
+    landed = last_landed(migrated_dsn)
     assert landed["catalogs"] == datetime(2026, 9, 18, 9, 0, tzinfo=UTC)
     assert landed["stock"] == datetime(2026, 9, 18, 10, 0, tzinfo=UTC)
     assert landed["documents"] is None
@@ -72,16 +70,15 @@ def test_slots_are_counted_in_utc() -> None:
     assert _groups(half_past_in_india) == {"stock", "documents", "catalogs"}, "10:00 UTC"
 
 
-def test_a_scheduled_run_asks_the_warehouse_and_a_manual_run_does_every_group(fresh_dsn: str) -> None:
-    migrate(fresh_dsn)
+def test_a_scheduled_run_asks_the_warehouse_and_a_manual_run_does_every_group(migrated_dsn: str) -> None:
     at = datetime(2026, 9, 18, 10, 5, tzinfo=UTC)  # a stock-only slot
-    with psycopg.connect(fresh_dsn) as conn:
+    with psycopg.connect(migrated_dsn) as conn:
         conn.execute(
             "insert into ops.load_runs (source, entity, account_id, run_id, status, finished_at) values"
             " ('onec', 'products', 'ut_main', 'r', 'succeeded', '2026-09-18 10:00+00'),"
             " ('onec', 'customer_orders', 'ut_main', 'r', 'succeeded', '2026-09-18 09:30+00')"
         )
-    assert [g for g in ("stock", "documents", "catalogs") if group_due(g, at, True, fresh_dsn)] == [
+    assert [g for g in ("stock", "documents", "catalogs") if group_due(g, at, True, migrated_dsn)] == [
         "stock",
         "documents",
     ], "documents last landed 35 minutes ago: overdue; catalogs landed within the hour"

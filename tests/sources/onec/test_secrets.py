@@ -19,7 +19,6 @@ import pytest
 from sellerflow.sources._http.redact import redact
 from sellerflow.sources.onec import OneCBase, OneCError
 from sellerflow.sources.onec.extract import extract_catalogs, extract_documents, extract_stock
-from sellerflow.warehouse import migrate
 from sellerflow_emulators.faults import parse_rule
 from sellerflow_emulators.onec import create_app
 from sellerflow_emulators.runtime import EmulatorState
@@ -57,9 +56,10 @@ def _tables_dump(dsn: str) -> str:
         )
 
 
-def test_the_1c_password_is_in_no_log_line_result_error_or_table(world: Path, fresh_dsn: str, caplog) -> None:
+def test_the_1c_password_is_in_no_log_line_result_error_or_table(
+    world: Path, migrated_dsn: str, caplog
+) -> None:
     caplog.set_level(logging.DEBUG)
-    migrate(fresh_dsn)
     state = EmulatorState(world)
     state.faults.configure("onec", [parse_rule({"kind": "server_error", "status": 503, "count": 3})])
     with serve_in_thread(create_app(state)) as url:
@@ -68,16 +68,16 @@ def test_the_1c_password_is_in_no_log_line_result_error_or_table(world: Path, fr
         odata = f"{url}/ut_main/odata/standard.odata"
         base = OneCBase("ut_main", odata, username, PASSWORD, **FAST)
         results = [
-            extract_catalogs(base, fresh_dsn, "secrets", AS_OF),
-            extract_documents(base, fresh_dsn, "secrets", AS_OF),
-            extract_stock(base, fresh_dsn, "secrets", AS_OF),
+            extract_catalogs(base, migrated_dsn, "secrets", AS_OF),
+            extract_documents(base, migrated_dsn, "secrets", AS_OF),
+            extract_stock(base, migrated_dsn, "secrets", AS_OF),
         ]
         wrong = OneCBase("ut_main", odata, username, WRONG, **FAST)
         with pytest.raises(OneCError) as refused:
-            extract_catalogs(wrong, fresh_dsn, "refused", AS_OF)
+            extract_catalogs(wrong, migrated_dsn, "refused", AS_OF)
     served = sum(r["faults_served"] for r in state.faults.snapshot()["onec"])
     assert served > 0, "the 5xx answers were served (and logged as retries)"
-    dump = _tables_dump(fresh_dsn)
+    dump = _tables_dump(migrated_dsn)
     assert "ut_main" in dump, "the extraction landed rows of the base"
     text = "\n".join(
         [dump, caplog.text, json.dumps(results, default=str), str(refused.value), repr(base), repr(wrong)]
