@@ -75,7 +75,9 @@ def test_transform_dbt_watches_one_build_with_every_model_task_waiting_at_once(d
     assert producer.upstream_task_ids == set()
     assert producer.execute.__name__ == "execute_without_xcom_backup", "the lean producer (dbt_watcher.py)"
     assert "--resource-type" not in producer.dbt_cmd_flags, "the build runs the data tests too"
-    assert producer.dbt_cmd_flags[-2:] == ["--exclude-resource-type", "unit_test"], "unit tests run nightly"
+    flags = producer.dbt_cmd_flags
+    assert flags[flags.index("--exclude-resource-type") + 1] == "unit_test", "unit tests run nightly"
+    assert "--no-write-json" in flags, "no artifacts written into the temporary project copy"
     watchers = [
         task for task in dag.tasks if task.task_id not in ("check_raw_quality", "dbt_producer_watcher")
     ]

@@ -537,6 +537,9 @@ def test_an_incremental_cycle_equals_a_full_rebuild(outcome: Outcome, tmp_path: 
     assert rebuilt_views == _views_over_tables(), (
         "the cycle re-creates only the views a table's rebuild drops"
     )
+    tests = {uid.split(".")[2] for uid in built if uid.startswith("test.")}
+    assert "unique_sync_ozon__stocks_item_key" in tests, "the pushed views' tests run every cycle"
+    assert not [t for t in tests if "stg_ozon__products_" in t], "a view over raw is tested when it is built"
     after_incremental = _snapshot(outcome.dsn)
     assert after_incremental[0] != before, "the weeks brought changes"
     late_before = _late_sales_at(outcome.truth, outcome.truth["clock"])

@@ -4,7 +4,6 @@ then the `cycle` selector; on a real Postgres, with a small stand-in project."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import psycopg
@@ -88,29 +87,3 @@ def test_a_missing_view_or_seed_brings_the_whole_project_back(fresh_dsn: str, pr
 def test_only_a_plain_whole_build_is_narrowed_to_the_cycle(command: list[str], cycle: bool) -> None:
     assert dbt_cycle.is_cycle_build(command) is cycle
 
-
-def test_the_cycle_selector_leaves_out_views_and_seeds_but_tests_the_pushed_views(tmp_path: Path) -> None:
-    """`dbt ls --selector cycle` on the real project: what each cycle builds."""
-    from sellerflow.orchestration.dbt_cli import run_dbt
-
-    shutil.copytree(DBT_PROJECT_DIR / "target", tmp_path / "target", ignore=shutil.ignore_patterns("run*"))
-    listed = run_dbt(
-        "postgresql://sellerflow@127.0.0.1:1/unused", tmp_path, "ls", "--selector", dbt_cycle.CYCLE_SELECTOR,
-        "--output", "json", "--output-keys", "unique_id", "resource_type", "config", "original_file_path",
-    )  # fmt: skip
-    assert listed.returncode == 0, listed.stdout[-3000:]
-    nodes = [json.loads(line) for line in listed.stdout.splitlines() if line.startswith("{")]
-    models = {
-        n["unique_id"].split(".")[-1]: n["config"]["materialized"]
-        for n in nodes
-        if n["resource_type"] == "model"
-    }
-    assert {"incremental", "table"} <= set(models.values())
-    assert "stg_ozon__products" not in models, "a view over raw is left as it is"
-    assert models.get("sync_ozon__stocks") == "view", (
-        "a view over a table model is built again (the swap drops it)"
-    )
-    assert not [n for n in nodes if n["resource_type"] in ("seed", "unit_test")]
-    tests = [n for n in nodes if n["resource_type"] == "test"]
-    assert any("unique_sync_ozon__stocks_item_key" in n["unique_id"] for n in tests), "a pushed view's test"
-    assert not any("stg_ozon__products_" in n["unique_id"] for n in tests), "a staging view's test"
