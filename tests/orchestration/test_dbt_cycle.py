@@ -86,4 +86,3 @@ def test_a_missing_view_or_seed_brings_the_whole_project_back(fresh_dsn: str, pr
 )
 def test_only_a_plain_whole_build_is_narrowed_to_the_cycle(command: list[str], cycle: bool) -> None:
     assert dbt_cycle.is_cycle_build(command) is cycle
-
