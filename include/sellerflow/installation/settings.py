@@ -148,10 +148,10 @@ def choose_ports(instance: str, settings: Mapping[str, str], taken: Collection[i
     """
     if settings.get("SELLERFLOW_AIRFLOW_PORT") and settings.get("SELLERFLOW_EMULATOR_BASE_PORT"):
         return int(settings["SELLERFLOW_AIRFLOW_PORT"]), int(settings["SELLERFLOW_EMULATOR_BASE_PORT"])
-    start = int(hashlib.sha1(instance.encode()).hexdigest(), 16) % PORT_SLOTS
+    start, taken = int(hashlib.sha1(instance.encode()).hexdigest(), 16) % PORT_SLOTS, set(taken)
     for slot in range(start, start + PORT_SLOTS):
         base = FIRST_PORT + (slot % PORT_SLOTS) * PORT_BLOCK
-        if not set(range(base, base + PORT_BLOCK)) & set(taken) and _free(base, PORT_BLOCK):
+        if taken.isdisjoint(range(base, base + PORT_BLOCK)) and _free(base, PORT_BLOCK):
             return base, base + 10
     raise SettingsError(
         f"no free block of {PORT_BLOCK} ports in {FIRST_PORT}-{FIRST_PORT + PORT_SLOTS * PORT_BLOCK}: set "
