@@ -143,7 +143,7 @@ def test_permanent_failures_and_exhausted_retries_are_parked_and_replayed_on_req
     with psycopg.connect(dsn) as conn:
         reasons = dict(conn.execute("select item_key, reason from ops.outbox").fetchall())
     assert reasons["bad"] == "VALIDATION_ERROR: price too low"
-    assert reasons["down"].startswith("gave up after 3 attempts")
+    assert reasons["down"].startswith("gave up after 3 failed attempts")
     target.sent.clear()
     drain(dsn, target)
     assert target.sent == [], "parked items wait for a person"
@@ -153,6 +153,29 @@ def test_permanent_failures_and_exhausted_retries_are_parked_and_replayed_on_req
     drain(dsn, target)
     assert state_of(dsn)["bad"] == "acknowledged"
     assert state_of(dsn)["down"] == "parked"
+
+
+def test_the_vendors_rate_limit_never_counts_toward_parking(dsn: str) -> None:
+    put(dsn, "busy", "mixed")
+    limit = Outcome.throttled_by_vendor("HTTP 429: too many requests", retry_after_s=60.0, http_status=429)
+    target = FakeTarget({"busy": [limit], "mixed": [limit, limit, limit, Outcome.transient("HTTP 503")]})
+    for _ in range(5):  # one attempt per drain: the test, not the clock, makes the items due again
+        drain(dsn, target, backoff_initial_s=60.0, park_after=3)
+        with psycopg.connect(dsn) as conn:
+            conn.execute("update ops.outbox set retry_at = now() where state = 'failed'")
+    states = state_of(dsn)
+    assert states["busy"] == "failed", "five rate-limited attempts: still waiting for the vendor, not parked"
+    assert states["mixed"] == "failed", "three rate limits and two real failures: under the limit of three"
+    drain(dsn, target, backoff_initial_s=60.0, park_after=3)
+    assert state_of(dsn) == {"busy": "failed", "mixed": "parked"}, "the third real failure parks"
+    with psycopg.connect(dsn) as conn:
+        reason = conn.execute("select reason from ops.outbox where item_key = 'mixed'").fetchone()[0]
+        throttled = conn.execute(
+            "select o.item_key, count(*) from ops.outbox_attempts a join ops.outbox o on o.id = a.outbox_id"
+            " where a.throttled group by 1"
+        ).fetchall()
+    assert reason.startswith("gave up after 3 failed attempts; last error: HTTP 503")
+    assert dict(throttled) == {"busy": 6, "mixed": 3}
 
 
 def test_held_items_wait_for_approval(dsn: str) -> None:

@@ -287,7 +287,8 @@ def test_a_dry_run_changes_nothing_at_any_vendor(price_world, vendors) -> None:
             "prices",
             "/api/v2/upload/task",
             429,
-            LimitConfig(limit=1, window_s=2.0, burst=1),
+            # 3 per 2 s against the client's pace of 10 per 6 s with a burst of 5: the burst meets 429s
+            LimitConfig(limit=3, window_s=2.0, burst=3),
         ),
     ],
 )
@@ -322,6 +323,23 @@ def test_420_and_429_are_honoured_then_every_item_is_sent_exactly_once(
         )
     )
     assert set(states) <= {"acknowledged", "parked", "held"}, states
+    gave_up = outbox_rows(
+        price_world.dsn,
+        "select item_key, reason from ops.outbox where target = %s and state = 'parked'"
+        " and reason not like '%%not mapped to a 1C item%%'",
+        target_name,
+    )
+    assert gave_up == [], "the vendor's rate limit delays an item, it never parks it"
+    throttled, refusals, both = outbox_rows(
+        price_world.dsn,
+        "select count(*) filter (where throttled), count(*) filter (where http_status = %s),"
+        " count(*) filter (where throttled and http_status = %s) from ops.outbox_attempts",
+        status,
+        status,
+    )[0]
+    assert throttled == refusals == both >= refused, (
+        f"every {status} and nothing else is recorded as throttled"
+    )
     bodies = [
         json.loads(b)
         for (b,) in vendors.sql(

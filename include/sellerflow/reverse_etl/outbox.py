@@ -70,6 +70,7 @@ class Outcome:
     retry_after_s: float | None = None
     requests: list[str] = field(default_factory=list)
     item_only: bool = False  # retry_after_s is this item's own wait (Ozon's 30 s per pair), not the cabinet's
+    throttled: bool = False  # the vendor's rate limit answered: never counts toward parking the item
 
     @classmethod
     def acknowledged(cls, remote_ref: str | None = None, message: str | None = None, **kw: Any) -> Outcome:
@@ -80,6 +81,11 @@ class Outcome:
     def transient(cls, message: str, retry_after_s: float | None = None, **kw: Any) -> Outcome:
         """Try again later (a timeout, 5xx, a rate limit)."""
         return cls("transient", message, retry_after_s=retry_after_s, **kw)
+
+    @classmethod
+    def throttled_by_vendor(cls, message: str, retry_after_s: float | None = None, **kw: Any) -> Outcome:
+        """The vendor's rate limit answered (429, 420…): wait as it asks and send again, however many times."""
+        return cls("transient", message, retry_after_s=retry_after_s, throttled=True, **kw)
 
     @classmethod
     def permanent(cls, message: str, **kw: Any) -> Outcome:
@@ -236,6 +242,13 @@ def count_due(conn: psycopg.Connection, target: str, lease: timedelta) -> int:
     return int(row[0]) if row else 0
 
 
+def _throttled_attempts(conn: psycopg.Connection, outbox_id: int) -> int:
+    row = conn.execute(
+        "select count(*) from ops.outbox_attempts where outbox_id = %s and throttled", (outbox_id,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def record(
     conn: psycopg.Connection,
     item: Item,
@@ -249,7 +262,8 @@ def record(
     """Store one attempt and the item's new state; return that state.
 
     A transient outcome becomes ``failed`` with ``retry_at`` unless the item already had ``park_after``
-    attempts, then it is parked with the last message.
+    attempts, then it is parked with the last message. Attempts the vendor throttled are not counted: a busy
+    cabinet delays an item, it never parks it.
     """
     state = {
         "acknowledged": "acknowledged",
@@ -258,13 +272,15 @@ def record(
         "dry_run": "dry_run",
     }[outcome.kind]
     reason = outcome.message
-    if state == "failed" and park_after is not None and item.attempts >= park_after:
-        state = "parked"
-        reason = f"gave up after {item.attempts} attempts; last error: {outcome.message}"
+    if state == "failed" and park_after is not None and not outcome.throttled:
+        tried = item.attempts - _throttled_attempts(conn, item.id)
+        if tried >= park_after:
+            state = "parked"
+            reason = f"gave up after {tried} failed attempts; last error: {outcome.message}"
     with conn.transaction():
         conn.execute(
             "insert into ops.outbox_attempts (outbox_id, attempt, started_at, outcome, http_status, vendor_code,"
-            " message, requests, dry_run, sender) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " message, requests, dry_run, sender, throttled) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 item.id,
                 item.attempts,
@@ -276,6 +292,7 @@ def record(
                 Jsonb(outcome.requests),
                 outcome.kind == "dry_run",
                 sender,
+                outcome.throttled,
             ),
         )
         conn.execute(

@@ -7,7 +7,9 @@ request), hand each batch to ``target.send`` and record one :class:`~.outbox.Out
 - acknowledged → ``ops.outbox_acknowledged`` holds the new state;
 - transient (timeouts, 5xx, 420/429) → ``failed`` with ``retry_at`` = the vendor's ``Retry-After`` if it gave
   one (the shared limiter is then paused for everyone: :meth:`Limiter.penalize`), else exponential back-off
-  with jitter; after ``park_after`` attempts the item is parked with the last message;
+  with jitter; after ``park_after`` failed attempts the item is parked with the last message (the vendor's rate
+  limit — 429, 420, Ozon's TOO_MANY_REQUESTS — is waited out and never counts: a busy cabinet delays, it does
+  not park);
 - permanent (validation errors, 1C's "not enough stock") → ``parked`` with the vendor's message.
 
 Requests go through the shared rate limiter of :mod:`sellerflow.sources.ratelimit` (the target calls

@@ -8,7 +8,8 @@ vendor's per-item answer. The sender groups claimed items by ``batch_key`` befor
 
 - makes the vendor client of :mod:`sellerflow.sources` with the sender's shared limiter and **no retries of its
   own** (``max_retries=0``): a transient failure goes back to the outbox (``failed`` with ``retry_at``), which
-  retries only the failed items, honouring the vendor's wait hint (429/420 ``Retry-After``);
+  retries only the failed items, honouring the vendor's wait hint (429/420 ``Retry-After``; a rate limit never
+  counts toward parking);
 - parks items whose payload lists ``problems`` (unmapped SKU…) without a request;
 - turns a failed call into outcomes: rate limit / 5xx / timeout → transient, anything else → permanent with
   the vendor's message (its body is kept: :attr:`last_body` holds the last answer's JSON for per-item maps).
@@ -37,7 +38,7 @@ def outcome_for(exc: MarketplaceAPIError, requests: list[str]) -> Outcome:
     """A failed vendor call as an outcome for each of its items."""
     kw: dict[str, Any] = {"http_status": exc.status, "requests": list(requests)}
     if isinstance(exc, RateLimitError):
-        return Outcome.transient(str(exc), retry_after_s=exc.retry_after_s or 1.0, **kw)
+        return Outcome.throttled_by_vendor(str(exc), retry_after_s=exc.retry_after_s or 1.0, **kw)
     if exc.retryable:
         return Outcome.transient(str(exc), **kw)
     if isinstance(exc, AuthError):

@@ -71,7 +71,7 @@ class OzonStocks(MarketplaceTarget):
                 text = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
                 if any(e.get("code") in RETRY_CODES for e in errors):
                     out.append(
-                        Outcome.transient(
+                        Outcome.throttled_by_vendor(
                             text, retry_after_s=PAIR_INTERVAL_S, item_only=True, requests=requests
                         )
                     )
