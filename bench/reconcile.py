@@ -10,7 +10,9 @@ share of discrepancies (cancelled, missing, amount, quantity, duplicate, unshipp
 (a) ``dbt build --full-refresh`` of the whole project (every model and data test; unit tests run in CI);
 (c) right after it, the build transform_dbt runs every 10 minutes (incremental; the ``cycle`` selector of
     dbt/selectors.yml, see sellerflow.orchestration.dbt_cycle: the views and seeds, which change only with the
-    project, were built by (a)) once ``--new-orders`` new orders land with their 1C documents — target: (c) ≤ 0.1 × (a);
+    project, were built by (a); the models nothing new reached, here those of the other marketplaces and of
+    the reports, are left out) once ``--new-orders`` new Ozon orders land with their 1C documents — target:
+    (c) ≤ 0.1 × (a);
 (a') then ``dbt run --full-refresh`` of the reconciliation path only (``+reconciliation_order_lines``);
 (b) one hand-written SQL statement computing the same table from raw (latest versions, 1C links and returns, SKU
     mapping, report lines with Ozon accruals, money, statuses, report periods, legal entity) — target: (a') ≤ 2 × (b).

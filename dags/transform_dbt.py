@@ -17,8 +17,9 @@ started (the round's later events queue such a run). A run triggered by hand alw
    run nightly in `dbt_nightly`); it is skipped with a skipped quality task and fails, never building, when the
    suites fail. The build is the whole project once per version of the project (and when a view or seed is
    missing); other runs build the `cycle` selector (dbt/selectors.yml): incremental and table models with their
-   tests, the views over tables, the tests of the pushed views. The other views' and seeds' tasks end skipped
-   (they change only with the project; `dbt_nightly` builds and tests everything). The log says which and why. Every model (and seed) keeps its task in the grid, `<model>_run`. They
+   tests, the views over tables, the tests of the pushed views, less the models nothing new reached since their
+   last build (nothing landed in the raw tables they read). The other views', seeds' and quiet models' tasks end
+   skipped (`dbt_nightly` builds and tests everything). The log says which and why. Every model (and seed) keeps its task in the grid, `<model>_run`. They
    all start with the build and wait in the triggerer (no worker, no pool slot), each turning green, red or
    skipped (a model whose parent failed) as dbt reports the model and its data tests; a red task's log names
    what failed with dbt's message. They do not wait for one another, so the run ends within seconds of the

@@ -132,12 +132,14 @@
 {%- endmacro %}
 
 {#- Pre-hook of every model (dbt_project.yml), in the model's transaction before it reads anything: an incremental
-    model records when this run started (now(): its transaction's start), the snapshot horizon latest_version
-    reads from next time (database_xmin) and the landing time above which this run re-reads rows (the previous
-    run's start less the overlap; null on a full build), which the data tests of the cycle check
-    (get_where_subquery). A failed run rolls its watermark back with the rest. -#}
+    or table model records when this run started (now(): its transaction's start), the snapshot horizon
+    latest_version reads from next time (database_xmin), the oldest transaction then open (oldest_xact_start: the
+    cycle leaves out a model when nothing landed since, sellerflow.orchestration.dbt_cycle) and, for an
+    incremental model, the landing time above which this run re-reads rows (the previous run's start less the
+    overlap; null on a full build), which the data tests of the cycle check (get_where_subquery). A failed run
+    rolls its watermark back with the rest. -#}
 {% macro record_watermark() -%}
-    {%- if model.config.materialized == 'incremental' -%}
+    {%- if model.config.materialized in ('incremental', 'table') -%}
     select pg_stat_clear_snapshot();
     insert into ops.dbt_watermarks as watermark
         (relation, run_started_at, snapshot_xmin, oldest_xact_start, cycle_since)

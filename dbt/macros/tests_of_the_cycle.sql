@@ -28,18 +28,24 @@
     {%- if not execute or flags.FULL_REFRESH or not var('test_this_cycle_only') -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set watermarked = [relation.schema ~ '.' ~ relation.identifier] -%}
+    {%- set watermarked = [] -%}
     {#- the tested model is among the test's own dependencies: no walk over the whole graph per test #}
     {%- for node_id in model.depends_on.nodes if node_id in graph.nodes -%}
         {%- set node = graph.nodes[node_id] -%}
-        {%- if node.schema == relation.schema and node.alias == relation.identifier
-            and node.config.materialized == 'view' and node.config.meta.get('cycle_rows_from_parents') -%}
-            {%- do watermarked.clear() -%}
-            {%- for parent_id in node.depends_on.nodes if parent_id in graph.nodes -%}
-                {%- do watermarked.append(graph.nodes[parent_id].schema ~ '.' ~ graph.nodes[parent_id].alias) -%}
-            {%- endfor -%}
+        {%- if node.schema == relation.schema and node.alias == relation.identifier -%}
+            {%- if node.config.materialized == 'incremental' -%}
+                {%- do watermarked.append(relation.schema ~ '.' ~ relation.identifier) -%}
+            {%- elif node.config.materialized == 'view' and node.config.meta.get('cycle_rows_from_parents') -%}
+                {%- for parent_id in node.depends_on.nodes if parent_id in graph.nodes -%}
+                    {%- do watermarked.append(graph.nodes[parent_id].schema ~ '.' ~ graph.nodes[parent_id].alias) -%}
+                {%- endfor -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- only incremental models keep watermarks: any other relation is tested whole, without asking the warehouse #}
+    {%- if not watermarked -%}
+        {{ return('true') }}
+    {%- endif -%}
     {%- set sql -%}
         select min(extract(epoch from watermark.cycle_since))::float8, count(*)
         from ops.dbt_watermarks as watermark

@@ -158,6 +158,8 @@ def publish_statuses(producer: Any, wait_for: str) -> None:
         build = dbt_cycle.plan(dsn) if dbt_cycle.is_cycle_build(command) else None
         if build:
             log.info("dbt build of %s", build.reason)
+            if build.left_out:
+                log.info("left out, nothing new reached them: %s", ", ".join(build.left_out))
         publisher = StatusPublisher(lambda board: ti.xcom_push(key=STATUS_BOARD_KEY, value=board))
         producer._dbt_runner_callbacks = [*callbacks, publisher.on_event]
         try:
@@ -207,7 +209,10 @@ def publish_statuses(producer: Any, wait_for: str) -> None:
     producer.execute = execute_without_xcom_backup
 
 
-NOT_IN_CYCLE = "views and seeds are built when the dbt project changes, and nightly"
+NOT_IN_CYCLE = (
+    "views and seeds are built when the dbt project changes, and nightly; a model nothing new reached since its"
+    " last build is left out until something does (the producer's log lists them)"
+)
 QUALITY_POLL_S = 0.5
 PREPARE_AFTER_S = 1.5  # the gate's skip decision takes about a second; the quality suites take several
 WAITING = frozenset({None, "none", "scheduled", "queued", "running", "up_for_retry", "up_for_reschedule",
