@@ -133,6 +133,10 @@ GRAPH = {
 def warehouse(fresh_dsn: str) -> str:
     migrate(fresh_dsn)
     with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        conn.execute("create schema marts")
+        for node in GRAPH["nodes"].values():
+            if node["config"].get("materialized") in ("table", "incremental"):
+                conn.execute(f"create table marts.{node['name']} (id int)")
         for table in ("a", "b"):
             conn.execute(
                 f"create table raw.{table} (id int, extracted_at timestamptz not null default now())"
@@ -203,3 +207,30 @@ def test_a_missing_raw_table_has_nothing_new(warehouse: str) -> None:
         conn.execute("drop table raw.b")
     _build(warehouse, "stg_a", "stg_b", "fct")
     assert {"stg_a", "stg_b", "fct"} <= set(_quiet(warehouse))
+
+
+def test_a_model_missing_from_the_warehouse_is_not_quiet(warehouse: str) -> None:
+    _build(warehouse, "stg_a", "stg_b", "fct")
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        conn.execute("drop table marts.stg_b")
+    assert _quiet(warehouse) == ["stg_a", "t_stg_a"], "stg_b is built again, and fct after it"
+
+
+def test_after_a_failed_build_nothing_is_left_out(warehouse: str, project: Path) -> None:
+    (project / "target" / "manifest.json").write_text(json.dumps(GRAPH))
+    dbt_cycle.record_whole_build(warehouse, dbt_cycle.project_version(project))
+    with psycopg.connect(warehouse, autocommit=True) as conn:  # the views and the seed a whole build made
+        conn.execute("create schema staging; create table staging.codes (x int)")
+        for view in ("v_b", "v_fct", "sync"):
+            conn.execute(f"create view marts.{view} as select 1 as x")
+    _build(warehouse, "stg_a", "stg_b", "fct")
+    assert dbt_cycle.plan(warehouse, project_dir=project).left_out == tuple(
+        _quiet(warehouse, timedelta(minutes=10))
+    )
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        conn.execute(
+            "insert into ops.dbt_builds (invocation_id, started_at, succeeded) values ('x', now(), false)"
+        )
+    failed = dbt_cycle.plan(warehouse, project_dir=project)
+    assert failed.flags == ("--select", "selector:cycle"), "a test of a quiet model failed: run it again"
+    assert "the last build failed" in failed.reason

@@ -11,16 +11,17 @@ their tests were half the nodes of a 10-minute build and half its time. So a cyc
   tests, and the tests of the views that are pushed or handed to the handhelds — less the **quiet** models (and
   their tests), to which nothing new can have come since their last build (:func:`quiet_nodes`).
 
-A model is quiet when everything it reads, looking through views, is a raw table in which nothing landed since its
-last build began, a seed, or a model that is quiet itself and whose last build committed before that build took
-its snapshot. Both come from the watermark every table and incremental model records at its start
-(``ops.dbt_watermarks``, macro record_watermark): a raw row that build could not see was written by a transaction
+A model is quiet when it is in the warehouse and everything it reads, looking through views, is a raw table in
+which nothing landed since its last build began, a seed, or a model that is quiet itself and whose last build
+committed before that build took its snapshot. Both come from the watermark every table and incremental model
+records at its start (``ops.dbt_watermarks``, macro record_watermark): a raw row that build could not see was written by a transaction
 open at that moment or begun later, so its ``extracted_at`` is at or after the oldest ``xact_start`` recorded then
 (the same bound the incremental models read raw by, macro latest_version). Anything else upstream (an ``ops``
 table, a model without a watermark) makes a model not quiet. Models are functions of what they read (the views
 that use the clock are views: they are not built, and their tests always run), so a quiet model's build would
 write what it holds: at 1M orders a cycle in which one marketplace's orders landed leaves out a third of the
-nodes, and each costs dbt about 30 ms of Python whatever it does.
+nodes, and each costs dbt about 30 ms of Python whatever it does. After a build that failed nothing is left out,
+so a failed model or test is built and tested again every cycle until it passes.
 
 The nightly ``dbt_nightly`` run builds and tests everything. Used by the transform's producer
 (``dbt_watcher.publish_statuses``) and by the benchmarks, so they time the same build.
@@ -115,9 +116,17 @@ def plan(dsn: str, manifest_path: Path | None = None, project_dir: Path = DBT_PR
             (), f"the whole project: {missing} of its views and seeds are missing here", version
         )
     manifest = json.loads((manifest_path or project_dir / "target" / "manifest.json").read_text())
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        quiet = quiet_nodes(conn, manifest, _overlap(project_dir))
     reason = f"the cycle: version {version} of the project is built here (its views and seeds are left as they are)"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        last = conn.execute(
+            "select succeeded from ops.dbt_builds order by started_at desc limit 1"
+        ).fetchone()
+        if last is not None and not last[0]:
+            # a model or test that failed is built and tested again until it passes, even with nothing new
+            return CycleBuild(
+                CYCLE_SELECTION, f"{reason}; the last build failed: no model is left out", version
+            )
+        quiet = quiet_nodes(conn, manifest, _overlap(project_dir))
     if quiet:
         reason += f"; {len(quiet)} quiet nodes left out, nothing new reached them"
         return CycleBuild((*CYCLE_SELECTION, "--exclude", *quiet), reason, version, tuple(quiet))
@@ -137,6 +146,7 @@ class _Reads:
 class _Watermark:
     """A model's last build as its watermark row tells it (ages are counted back from one moment)."""
 
+    present: bool  # the model's relation is in the warehouse
     oldest_xact_start: datetime | None  # the oldest transaction open in the database when it began
     horizon_ok: bool  # its snapshot's xmin is recorded and within 2^31 transactions
     horizon_age: int | None  # age of that xmin
@@ -229,19 +239,19 @@ class _Graph:
 
 def _bound(mark: _Watermark | None, overlap: timedelta) -> datetime | None:
     """The landing time from which a raw row may be one the model's last build did not see; None: unknown."""
-    if mark is None or not mark.horizon_ok or mark.oldest_xact_start is None:
+    if mark is None or not mark.present or not mark.horizon_ok or mark.oldest_xact_start is None:
         return None
     return mark.oldest_xact_start - overlap
 
 
 def _watermarks(conn: psycopg.Connection) -> dict[str, _Watermark]:
     rows = conn.execute(
-        "select relation, oldest_xact_start,"
+        "select relation, to_regclass(relation) is not null, oldest_xact_start,"
         " snapshot_xmin is not null and pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
         "   - snapshot_xmin::text::bigint between 0 and 2147483647,"
         " age(snapshot_xmin::text::xid), age(xmin) from ops.dbt_watermarks"
     ).fetchall()
-    return {r[0]: _Watermark(r[1], bool(r[2]), r[3], r[4]) for r in rows}
+    return {r[0]: _Watermark(r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows}
 
 
 def _latest_landings(conn: psycopg.Connection, since: Mapping[str, datetime]) -> dict[str, datetime | None]:
