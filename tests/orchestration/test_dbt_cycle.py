@@ -224,9 +224,9 @@ def test_after_a_failed_build_nothing_is_left_out(warehouse: str, project: Path)
         for view in ("v_b", "v_fct", "sync"):
             conn.execute(f"create view marts.{view} as select 1 as x")
     _build(warehouse, "stg_a", "stg_b", "fct")
-    assert dbt_cycle.plan(warehouse, project_dir=project).left_out == tuple(
-        _quiet(warehouse, timedelta(minutes=10))
-    )
+    quiet = dbt_cycle.plan(warehouse, project_dir=project).left_out
+    assert "fct" in quiet
+    assert quiet == tuple(_quiet(warehouse, timedelta(minutes=10))), "the project's overlap"
     with psycopg.connect(warehouse, autocommit=True) as conn:
         conn.execute(
             "insert into ops.dbt_builds (invocation_id, started_at, succeeded) values ('x', now(), false)"
