@@ -541,7 +541,7 @@ def test_an_incremental_cycle_equals_a_full_rebuild(outcome: Outcome, tmp_path: 
     quiet = {uid for uid in built if uid.split(".")[-1] in cycle.left_out}
     assert quiet == set(), "a quiet node is left out of the build"
     tests = {uid.split(".")[2] for uid in built if uid.startswith("test.")}
-    assert "unique_sync_ozon__stocks_item_key" in tests, "the pushed views' tests run every cycle"
+    assert "primary_key_sync_ozon__stocks_item_key" in tests, "the pushed views' tests run every cycle"
     assert not [t for t in tests if "stg_ozon__products_" in t], "a view over raw is tested when it is built"
     after_incremental = _snapshot(outcome.dsn)
     assert after_incremental[0] != before, "the weeks brought changes"
