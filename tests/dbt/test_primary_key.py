@@ -26,11 +26,17 @@ def test_a_duplicated_or_missing_key_fails_and_a_clean_one_passes(dsn: str, dbt_
     with psycopg.connect(dsn) as conn:  # the model as a build would leave it, with broken keys
         conn.execute("create schema if not exists intermediate")
         conn.execute(f"create table intermediate.{MODEL} (account_id text)")
-        conn.execute(f"insert into intermediate.{MODEL} values ('ozon_main'), ('ozon_main'), (null), ('wb_main')")
-    assert _failures(dsn, dbt_dir) == [("fail", 2)], "one row for the duplicated key, one for the missing ones"
+        conn.execute(
+            f"insert into intermediate.{MODEL} values ('ozon_main'), ('ozon_main'), (null), ('wb_main')"
+        )
+    assert _failures(dsn, dbt_dir) == [("fail", 2)], (
+        "one row for the duplicated key, one for the missing ones"
+    )
     with psycopg.connect(dsn) as conn:
         conn.execute(f"delete from intermediate.{MODEL} where account_id is null")
     assert _failures(dsn, dbt_dir) == [("fail", 1)], "the duplicate alone"
     with psycopg.connect(dsn) as conn:
-        conn.execute(f"delete from intermediate.{MODEL} where ctid = (select min(ctid) from intermediate.{MODEL})")
+        conn.execute(
+            f"delete from intermediate.{MODEL} where ctid = (select min(ctid) from intermediate.{MODEL})"
+        )
     assert _failures(dsn, dbt_dir) == [("pass", 0)]
