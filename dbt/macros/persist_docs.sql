@@ -5,7 +5,7 @@
     views are re-created by every build and get their comments every time. -#}
 {% macro postgres__persist_docs(relation, model, for_relation, for_columns) -%}
     {%- if model.config.materialized == 'incremental' and not flags.FULL_REFRESH
-          and (invocation_args_dict.get('select') or []) | list == ['selector:cycle'] -%}
+          and is_cycle_selection() -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return(default__persist_docs(relation, model, for_relation, for_columns)) }}

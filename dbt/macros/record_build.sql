@@ -7,7 +7,7 @@
 {% macro record_build(results) -%}
     {%- set args = invocation_args_dict -%}
     {%- if execute and flags.WHICH == 'build' and args.get('selector') is none and (
-            not args.get('select') and not args.get('exclude') or (args.get('select') or []) | list == ['selector:cycle']) -%}
+            not args.get('select') and not args.get('exclude') or is_cycle_selection()) -%}
         {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'skipped', 'runtime error']) | list -%}
         insert into ops.dbt_builds (invocation_id, started_at, succeeded)
         values ('{{ invocation_id }}', '{{ run_started_at.strftime("%Y-%m-%dT%H:%M:%S.%f") }}+00',

@@ -266,7 +266,10 @@ def test_every_model_task_ends_with_the_build_and_a_cleared_one_reruns_alone(sta
     logs = airflow.home / "logs" / f"dag_id={TRANSFORM}" / f"run_id={run_id}"
     producer = next(logs.glob("task_id=dbt_producer_watcher/attempt=1.log")).read_text()
     left_out = {
-        name for _, name in dbt_cycle.built_once_relations(DBT_PROJECT_DIR / "target" / "manifest.json")
+        name
+        for _, name in dbt_cycle.built_once_relations(
+            dbt_cycle.load_manifest(DBT_PROJECT_DIR / "target" / "manifest.json")
+        )
     } | _left_out(producer)
     assert skipped <= left_out, "only the views, seeds and quiet models a cycle leaves out are skipped"
     assert len(states) > 100

@@ -477,6 +477,11 @@ def _snapshot(dsn: str) -> tuple[set[tuple], set[tuple], dict[str, set[tuple]]]:
     return lines, summary, relations
 
 
+def _recorded_builds(dsn: str) -> list[bool]:
+    with psycopg.connect(dsn) as conn:
+        return [ok for (ok,) in conn.execute("select succeeded from ops.dbt_builds order by started_at")]
+
+
 def _manifest() -> dict[str, Any]:
     return json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
 
@@ -529,8 +534,10 @@ def test_an_incremental_cycle_equals_a_full_rebuild(outcome: Outcome, tmp_path: 
     _extract(outcome.world_dir, state, outcome.dsn)
     cycle = dbt_cycle.plan(outcome.dsn)
     assert not cycle.whole_project, cycle.reason
+    builds = _recorded_builds(outcome.dsn)
     incremental = _dbt_build(outcome.dsn, tmp_path / "incremental", *cycle.flags)
     assert incremental.returncode == 0, incremental.stdout[-5000:]
+    assert _recorded_builds(outcome.dsn) == [*builds, True], "the cycle's build is recorded for the gate"
     results = json.loads((tmp_path / "incremental" / "target" / "run_results.json").read_text())["results"]
     built = {r["unique_id"] for r in results}
     rebuilt_views = {uid for uid in built if uid.startswith("model.") and _materialized(uid) == "view"}

@@ -83,9 +83,14 @@ def project_version(project_dir: Path = DBT_PROJECT_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
-def built_once_relations(manifest_path: Path) -> list[tuple[str, str]]:
-    """(schema, name) of every view and seed of the project, from its parsed manifest."""
-    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+def load_manifest(manifest_path: Path) -> dict[str, Any]:
+    """The parsed project's manifest.json."""
+    return json.loads(manifest_path.read_text())
+
+
+def built_once_relations(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(schema, name) of every view and seed of the project, from its manifest."""
+    nodes = manifest["nodes"].values()
     return sorted(
         (node["schema"], node.get("alias") or node["name"])
         for node in nodes
@@ -97,27 +102,26 @@ def built_once_relations(manifest_path: Path) -> list[tuple[str, str]]:
 def plan(dsn: str, manifest_path: Path | None = None, project_dir: Path = DBT_PROJECT_DIR) -> CycleBuild:
     """What this cycle's ``dbt build`` selects in the warehouse of ``dsn`` (see the module docstring)."""
     version = project_version(project_dir)
-    relations = built_once_relations(manifest_path or project_dir / "target" / "manifest.json")
+    manifest = load_manifest(manifest_path or project_dir / "target" / "manifest.json")
+    relations = built_once_relations(manifest)
     with psycopg.connect(dsn, autocommit=True) as conn:
         built = conn.execute(
             "select exists (select from ops.dbt_project_versions where project_version = %s)", (version,)
         ).fetchone()
+        if not (built and built[0]):
+            return CycleBuild((), f"the whole project: version {version} of it was never built here", version)
         present = conn.execute(
             "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             " join unnest(%s::text[], %s::text[]) as r(schema_name, relation) "
             " on n.nspname = r.schema_name and c.relname = r.relation",
             ([s for s, _ in relations], [r for _, r in relations]),
         ).fetchone()
-    if not (built and built[0]):
-        return CycleBuild((), f"the whole project: version {version} of it was never built here", version)
-    missing = len(relations) - (present[0] if present else 0)
-    if missing:
-        return CycleBuild(
-            (), f"the whole project: {missing} of its views and seeds are missing here", version
-        )
-    manifest = json.loads((manifest_path or project_dir / "target" / "manifest.json").read_text())
-    reason = f"the cycle: version {version} of the project is built here (its views and seeds are left as they are)"
-    with psycopg.connect(dsn, autocommit=True) as conn:
+        missing = len(relations) - (present[0] if present else 0)
+        if missing:
+            return CycleBuild(
+                (), f"the whole project: {missing} of its views and seeds are missing here", version
+            )
+        reason = f"the cycle: version {version} of the project is built here (its views and seeds are left as they are)"
         last = conn.execute(
             "select succeeded from ops.dbt_builds order by started_at desc limit 1"
         ).fetchone()
