@@ -26,7 +26,7 @@ typecheck:  ## mypy over the product package (every function annotated; configur
 	@$(ENV) && mypy -p sellerflow
 
 test: prepare lint typecheck  ## the whole test suite on a real Postgres, in throwaway databases only (PYTEST_ARGS="-k loader" to narrow)
-	@$(ENV) && pytest --durations=15 $(PYTEST_ARGS)
+	@$(ENV) && pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
 stop:  ## stop what sellerflow started (emulators, Airflow, the private Postgres cluster)
 	@scripts/stop.sh

@@ -26,9 +26,10 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from tests.database_copy import copy_database_settings
 
-# worlds built once per session: the small Ozon world and the migrated warehouse of tests/extract and
-# tests/quality; the reverse-ETL world; the seeded warehouse of tests/pages and tests/replay
-pytest_plugins = ("tests.ozon_world", "tests.built_world", "tests.seeded_warehouse")
+# worlds built once per session (per xdist worker): the small Ozon world and the migrated warehouse of tests/extract
+# and tests/quality; the reverse-ETL world; the seeded warehouse of tests/pages and tests/replay. work_units: how
+# `make test` deals the tests to its two workers.
+pytest_plugins = ("tests.ozon_world", "tests.built_world", "tests.seeded_warehouse", "tests.work_units")
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]

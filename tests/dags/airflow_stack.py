@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Mapping
@@ -68,6 +69,11 @@ class AirflowStack:
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self, timeout_s: float = 180) -> None:
         """Migrate the metadata DB, start the components, wait until all are healthy."""
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port)) == 0:  # its health checks would ask another Airflow
+                raise RuntimeError(
+                    f"port {self.port} is taken: this stack's api-server could not listen on it"
+                )
         self.home.mkdir(parents=True, exist_ok=True)
         subprocess.run(["airflow", "db", "migrate"], env=self.env, check=True, capture_output=True, cwd=ROOT)
         for name in COMPONENTS:

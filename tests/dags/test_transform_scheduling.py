@@ -37,7 +37,7 @@ from sellerflow.warehouse.migrations import migrate
 from sellerflow_emulators import clock
 from sellerflow_emulators.ozon import create_app as ozon_app
 from sellerflow_emulators.runtime import EmulatorState
-from sellerflow_emulators.testing import serve_in_thread
+from sellerflow_emulators.testing import free_port, serve_in_thread
 from sellerflow_emulators.testing.extract import connections, generate_world
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,6 @@ _spec = importlib.util.spec_from_file_location("airflow_stack", Path(__file__).w
 airflow_stack = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(airflow_stack)  # type: ignore[union-attr]
 
-API_PORT = 18341  # not the demo's 18080
 TRANSFORM, EXTRACT = "transform_dbt", "extract_ozon"
 HELD_TABLE = ("onec", "products")  # read by the transform, never written by extract_ozon
 TIMEOUT_S = 90
@@ -98,7 +97,7 @@ def stack(ozon, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[obje
             **{f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(c) for conn_id, c in accounts.items()},
         }
         airflow = airflow_stack.AirflowStack(
-            tmp_path_factory.mktemp("sched_airflow"), metadata, API_PORT, env
+            tmp_path_factory.mktemp("sched_airflow"), metadata, free_port(), env
         )
         try:
             airflow.start()

@@ -4,6 +4,7 @@ then the `cycle` selector less the quiet models; on a real Postgres, with a smal
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -145,13 +146,26 @@ def warehouse(fresh_dsn: str) -> str:
     return fresh_dsn
 
 
+def _macro_sql(name: str) -> str:
+    """The SQL of a macro of dbt/macros/latest_version.sql that takes no arguments and holds no Jinja."""
+    text = (DBT_PROJECT_DIR / "macros" / "latest_version.sql").read_text()
+    found = re.search(r"\{% macro " + name + r"\(\) -%\}(.*?)\{%- endmacro %\}", text, re.S)
+    assert found, f"macro {name} not found"
+    return found.group(1)
+
+
+# The horizon the pre-hook records: the snapshot's xmin, not held back by other databases' transactions (the
+# other tests' databases, on a shared server).
+DATABASE_XMIN = _macro_sql("database_xmin").replace("%", "%%")  # a psycopg query with parameters
+
+
 def _build(dsn: str, *models: str, oldest: str = "now()") -> None:
     """Record each model's watermark as its build's pre-hook does, one transaction per model, in order."""
     for model in models:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(
                 "insert into ops.dbt_watermarks (relation, run_started_at, snapshot_xmin, oldest_xact_start)"
-                f" select %s, now(), pg_snapshot_xmin(pg_current_snapshot()), {oldest}"
+                f" select %s, now(), {DATABASE_XMIN}, {oldest}"
                 " on conflict (relation) do update set run_started_at = excluded.run_started_at,"
                 " snapshot_xmin = excluded.snapshot_xmin, oldest_xact_start = excluded.oldest_xact_start",
                 (f"marts.{model}",),
