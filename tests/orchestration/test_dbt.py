@@ -4,6 +4,7 @@ waiting task decides from it, and the triggers of a run share one read of it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from typing import Any
@@ -315,10 +316,10 @@ class RecordingTaskInstance:
 
 
 def test_the_producer_publishes_the_board_of_a_real_dbt_build(
-    fresh_dsn: str, monkeypatch: pytest.MonkeyPatch
+    fresh_dsn: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """dbt builds one model and its tests in the producer: its board holds their final statuses, pushed from the
-    board's thread only, and no per-node XCom is pushed."""
+    board's thread only, and no per-node XCom is pushed. dbt runs --quiet, yet the task log has its lines."""
     from airflow.dag_processing.dagbag import DagBag
 
     from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR, profile_env
@@ -334,8 +335,12 @@ def test_the_producer_publishes_the_board_of_a_real_dbt_build(
     dag = DagBag(dag_folder=str(DBT_PROJECT_DIR.parent / "dags" / "transform_dbt.py")).dags["transform_dbt"]
     producer = dag.get_task("dbt_producer_watcher")
     producer.select = "dim_dates"
+    assert "--quiet" in producer.dbt_cmd_flags
     ti = RecordingTaskInstance()
-    producer.execute({"ti": ti, "task_instance": ti, "run_id": "r1", "dag": dag})
+    with caplog.at_level(logging.INFO, logger=dbt_watcher.log.name):
+        producer.execute({"ti": ti, "task_instance": ti, "run_id": "r1", "dag": dag})
+    logged = [r.getMessage() for r in caplog.records if r.name == dbt_watcher.log.name]
+    assert any("dim_dates" in line and "OK created" in line for line in logged), logged[-20:]
     boards = [(value, thread) for key, value, thread in ti.pushed if key == STATUS_BOARD_KEY]
     assert boards, ti.pushed
     assert {thread for _, thread in boards} == {"dbt-status-board"}

@@ -36,9 +36,13 @@ WATCHER, PER_MODEL = "watcher", "per_model"
 # What the transform's one `dbt build` leaves out (see watch_from_triggerer); bench/transform_cycle.py and
 # bench/reconcile.py time the same flags from the CLI. dbt's unit tests run nightly. The build runs in a temporary
 # copy of the project that Cosmos deletes afterwards, so dbt's debug log file and its JSON artifacts
-# (manifest.json, run_results.json) would be written only to be thrown away: ~15 % of a cycle's dbt CPU. The task
-# log keeps dbt's own lines, and every node's status is in the status board.
-CYCLE_BUILD_FLAGS = ("--exclude-resource-type", "unit_test", "--log-level-file", "none", "--no-write-json")
+# (manifest.json, run_results.json) would be written only to be thrown away: ~15 % of a cycle's dbt CPU. Its
+# stdout lines too (`--quiet`: errors only): the producer's event callback logs dbt's lines to the task log
+# (orchestration/dbt_watcher.py), and the JSON lines Cosmos has dbt print were formatted, scrubbed of secrets and
+# dropped again, about a tenth of a cycle's dbt CPU. Every node's status is in the status board.
+CYCLE_BUILD_FLAGS = (
+    "--exclude-resource-type", "unit_test", "--log-level-file", "none", "--no-write-json", "--quiet",
+)  # fmt: skip
 
 
 def transform_mode() -> str:
