@@ -210,12 +210,14 @@ def run_dag(airflow_metadata_env: dict[str, str]):
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Headless Debian chromium driven by Playwright (scripts/ensure_chromium.sh installs it).
 
     Playwright's own browser downloads come from outside the package registries, so the system
-    chromium is launched by path; as root its sandbox must be off.
+    chromium is launched by path; as root its sandbox must be off. One per module: Playwright's sync API keeps
+    an asyncio loop running in the main thread until it stops, and a later test on the same xdist worker could
+    not start one of its own (`asyncio.run() cannot be called from a running event loop`).
     """
     from playwright.sync_api import sync_playwright
 

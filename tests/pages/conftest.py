@@ -146,7 +146,7 @@ def airflow_ui(
         stack.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # as the browser it uses
 def logged_in(browser, airflow_ui: Airflow):
     """A 1366×768 browser context logged in as the read-only `accountant` through Airflow's login form."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, locale="ru-RU")
