@@ -6,13 +6,11 @@ on a real Postgres over columns of every kind a model can produce."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import psycopg
 import pytest
-
-from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR
+from tests.dbt_macros import macro_sql
 
 # dbt-postgres's own query (dbt/include/postgres/macros/adapters.sql, postgres__get_columns_in_relation)
 INFORMATION_SCHEMA = (
@@ -22,10 +20,8 @@ INFORMATION_SCHEMA = (
 
 
 def _catalog_sql() -> str:
-    text = (DBT_PROJECT_DIR / "macros" / "get_columns_in_relation.sql").read_text()
-    found = re.search(r"\{% macro catalog_columns\(regclass\) -%\}(.*?)\{%- endmacro %\}", text, re.S)
-    assert found, "macro catalog_columns not found"
-    return found.group(1).replace("{{ regclass }}", "to_regclass(%(qualified)s)")
+    sql = macro_sql("get_columns_in_relation.sql", "catalog_columns", "regclass")
+    return sql.replace("{{ regclass }}", "to_regclass(%(qualified)s)")
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ then the `cycle` selector less the quiet models; on a real Postgres, with a smal
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
+from tests.dbt_macros import macro_sql
 
 from sellerflow.orchestration import dbt_cycle
 from sellerflow.orchestration.dbt_cli import DBT_PROJECT_DIR
@@ -146,17 +146,11 @@ def warehouse(fresh_dsn: str) -> str:
     return fresh_dsn
 
 
-def _macro_sql(name: str) -> str:
-    """The SQL of a macro of dbt/macros/latest_version.sql that takes no arguments and holds no Jinja."""
-    text = (DBT_PROJECT_DIR / "macros" / "latest_version.sql").read_text()
-    found = re.search(r"\{% macro " + name + r"\(\) -%\}(.*?)\{%- endmacro %\}", text, re.S)
-    assert found, f"macro {name} not found"
-    return found.group(1)
-
-
 # The horizon the pre-hook records: the snapshot's xmin, not held back by other databases' transactions (the
 # other tests' databases, on a shared server).
-DATABASE_XMIN = _macro_sql("database_xmin").replace("%", "%%")  # a psycopg query with parameters
+DATABASE_XMIN = macro_sql("latest_version.sql", "database_xmin").replace(
+    "%", "%%"
+)  # a psycopg query with parameters
 
 
 def _build(dsn: str, *models: str, oldest: str = "now()") -> None:
